@@ -1,0 +1,62 @@
+# Darner — build, run and test. `make run` and `make test` install whatever Debian packages are
+# missing first, so both work on a fresh Debian 12 machine.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+PORT ?= 6379
+PYTHON := /usr/bin/python3
+
+APT_PACKAGES := g++ cmake ninja-build libasio-dev libabsl-dev libmimalloc-dev libxxhash-dev \
+	libgtest-dev liburing-dev redis-server redis-tools python3-pytest python3-redis \
+	python3-hiredis clang libclang-rt-14-dev
+
+.PHONY: deps build run test test-release test-asan test-tsan fuzz clean
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing missing packages: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# build/<mode>/ for mode in release, asan, tsan.
+build/release/build.ninja:
+	cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
+build/asan/build.ninja:
+	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDARNER_SANITIZE=asan
+build/tsan/build.ninja:
+	cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDARNER_SANITIZE=tsan
+build/fuzz/build.ninja:
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDARNER_FUZZ=ON
+
+build: deps build/release/build.ninja
+	ninja -C build/release -j$(JOBS) darner
+
+run: build
+	./build/release/darner --port=$(PORT)
+
+# Unit tests (ctest) and the black-box suite against one build mode.
+define run_suite
+	ninja -C build/$(1) -j$(JOBS)
+	cd build/$(1) && ctest --output-on-failure -j$(JOBS)
+	DARNER_BIN=$(CURDIR)/build/$(1)/darner $(2) $(PYTHON) -m pytest tests -q -p no:cacheprovider
+endef
+
+test-release: deps build/release/build.ninja
+	$(call run_suite,release,)
+
+test-asan: deps build/asan/build.ninja
+	$(call run_suite,asan,ASAN_OPTIONS=detect_leaks=0 DARNER_TEST_SLOW=1)
+
+test-tsan: deps build/tsan/build.ninja
+	$(call run_suite,tsan,DARNER_TEST_SLOW=1)
+
+fuzz: deps build/fuzz/build.ninja
+	ninja -C build/fuzz -j$(JOBS) resp_parser_fuzz
+	./build/fuzz/fuzz/resp_parser_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 fuzz/corpus/resp
+
+test: test-release test-asan test-tsan fuzz
+
+clean:
+	rm -rf build

@@ -1,0 +1,138 @@
+// Darner's entry point: parses flags, starts the thread pool, the service and the listeners,
+// and shuts everything down on SIGTERM/SIGINT or SHUTDOWN.
+#include <absl/flags/flag.h>
+#include <absl/flags/parse.h>
+#include <absl/flags/usage.h>
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "base/logging.h"
+#include "facade/listener.h"
+#include "io/proactor_pool.h"
+#include "server/service.h"
+
+ABSL_FLAG(int32_t, port, 6379, "TCP port for clients (0 disables, -1 picks a free port)");
+ABSL_FLAG(std::string, bind, "", "Address to listen on (empty: all interfaces)");
+ABSL_FLAG(uint32_t, admin_port, 0, "Privileged second listener (same protocol); 0 = off");
+ABSL_FLAG(std::string, admin_bind, "", "Address of the admin listener (empty: all interfaces)");
+ABSL_FLAG(uint32_t, proactor_threads, 0, "Event-loop threads, one shard each (0: CPU count)");
+ABSL_FLAG(uint64_t, proto_max_bulk_len, 512u << 20, "Largest bulk string a client may send");
+
+namespace darner {
+namespace {
+
+// Set by the shutdown request (signal or SHUTDOWN); main waits on it.
+struct ShutdownLatch {
+  std::mutex mu;  // guards requested
+  std::condition_variable cv;
+  bool requested = false;
+
+  void Request() {
+    std::lock_guard lk(mu);
+    requested = true;
+    cv.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [this] { return requested; });
+  }
+};
+
+int Run() {
+  unsigned threads = absl::GetFlag(FLAGS_proactor_threads);
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+
+  // Signals are taken synchronously by a dedicated thread, so no handler runs on pool threads.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ProactorPool pool(threads);
+  pool.Start(nullptr);
+  Service service(&pool);
+  service.Init();
+
+  ShutdownLatch latch;
+  service.SetShutdownHook([&latch] { latch.Request(); });
+
+  ParserLimits limits;
+  limits.max_bulk_len = absl::GetFlag(FLAGS_proto_max_bulk_len);
+
+  std::vector<std::unique_ptr<Listener>> listeners;
+  int32_t port = absl::GetFlag(FLAGS_port);
+  if (port != 0) {
+    auto main_listener = std::make_unique<Listener>(&pool, &service, limits, false);
+    std::string error;
+    if (port < -1 || port > 65535 ||
+        !main_listener->Bind(absl::GetFlag(FLAGS_bind), port < 0 ? 0 : port, &error)) {
+      LOG(ERROR) << (error.empty() ? "invalid --port" : error);
+      pool.Stop();
+      return 1;
+    }
+    if (port < 0) {
+      absl::SetFlag(&FLAGS_port, main_listener->port());
+      LOG(INFO) << "Picked free port " << main_listener->port();
+    }
+    LOG(INFO) << "Listening on port " << main_listener->port() << " with " << threads
+              << " threads";
+    listeners.push_back(std::move(main_listener));
+  }
+  if (uint32_t admin = absl::GetFlag(FLAGS_admin_port); admin != 0) {
+    auto admin_listener = std::make_unique<Listener>(&pool, &service, limits, true);
+    std::string error;
+    if (admin > 65535 || !admin_listener->Bind(absl::GetFlag(FLAGS_admin_bind), admin, &error)) {
+      LOG(ERROR) << (error.empty() ? "invalid --admin_port" : error);
+      pool.Stop();
+      return 1;
+    }
+    LOG(INFO) << "Admin listener on port " << admin_listener->port();
+    listeners.push_back(std::move(admin_listener));
+  }
+  for (auto& l : listeners) l->Start();
+
+  std::thread signal_thread([&sigs, &latch] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    if (sig != 0) {
+      LOG(INFO) << "Received signal " << sig << ", shutting down";
+      latch.Request();
+    }
+  });
+
+  latch.Wait();
+  auto start = std::chrono::steady_clock::now();
+  for (auto& l : listeners) l->Stop();
+  // Ask every connection to finish its in-flight reply and close, then wait (bounded) for them.
+  pool.RunOnAllBlocking([&service](unsigned) {
+    for (ConnectionContext* cc : service.ThreadConnections()) cc->conn->Close();
+  });
+  auto deadline = start + std::chrono::milliseconds(500);
+  while (service.connected_clients() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  service.Shutdown();
+  pool.Stop();
+  // Wake the signal thread if shutdown came from SHUTDOWN rather than a signal.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  LOG(INFO) << "Shutdown complete in " << took.count() << " ms";
+  return 0;
+}
+
+}  // namespace
+}  // namespace darner
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Darner: a multi-threaded in-memory store speaking the Redis protocol");
+  absl::ParseCommandLine(argc, argv);
+  return darner::Run();
+}

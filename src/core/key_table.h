@@ -1,0 +1,149 @@
+// The key table of one slot: a chained hash table with incremental rehash and a stable scan
+// cursor. A scan that runs while keys are added and removed (and while the table grows or
+// shrinks) visits every key that is present for the whole scan at least once.
+//
+// Entries are single allocations holding key, value and optional deadline; their addresses are
+// stable while the key exists, except across SetExpireSlot (which reallocates).
+// Not thread-safe: a table belongs to one shard thread.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "core/compact_value.h"
+
+namespace darner {
+
+struct KeyEntry {
+  KeyEntry* next;
+  CompactValue value;
+  uint32_t key_len;
+  uint32_t flags;
+  // Followed by an int64_t deadline (absolute, ms) when kHasExpire is set, then the key bytes.
+
+  static constexpr uint32_t kHasExpire = 1;
+
+  static KeyEntry* Create(std::string_view key, CompactValue value, bool with_expire);
+  static void Destroy(KeyEntry* e);
+
+  bool has_expire() const { return flags & kHasExpire; }
+  int64_t expire_at() const { return has_expire() ? *ExpireSlot() : 0; }
+  void set_expire_at(int64_t ms) { *ExpireSlot() = ms; }
+  std::string_view key() const {
+    return std::string_view(reinterpret_cast<const char*>(this + 1) + (has_expire() ? 8 : 0),
+                            key_len);
+  }
+  size_t MallocUsed() const;
+
+ private:
+  int64_t* ExpireSlot() const {
+    return reinterpret_cast<int64_t*>(const_cast<KeyEntry*>(this + 1));
+  }
+};
+
+class KeyTable {
+ public:
+  KeyTable() = default;
+  ~KeyTable();
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+
+  size_t size() const { return tables_[0].used + tables_[1].used; }
+
+  KeyEntry* Find(std::string_view key) const;
+  // Links `e`, whose key must not be present.
+  void Insert(KeyEntry* e);
+  // Unlinks and returns the entry for `key`, or nullptr; the caller destroys it.
+  KeyEntry* Unlink(std::string_view key);
+  // Puts `fresh` in the place of `old` (same key); the caller destroys `old`.
+  void Replace(KeyEntry* old, KeyEntry* fresh);
+
+  // Calls fn(KeyEntry*) for the entries of one step of the scan and returns the next cursor;
+  // 0 means the scan is complete. fn must not modify the table.
+  template <typename F>
+  uint64_t Scan(uint64_t cursor, F&& fn) const;
+
+  // A random entry (uniform enough for RANDOMKEY and eviction), or nullptr when empty.
+  KeyEntry* Random(uint64_t seed) const;
+
+  // Unlinks every entry, calling fn(KeyEntry*) on each (fn destroys it).
+  template <typename F>
+  void Clear(F&& fn);
+
+  // Bytes used by the bucket arrays.
+  size_t BucketBytes() const { return (Capacity(tables_[0]) + Capacity(tables_[1])) * sizeof(void*); }
+
+ private:
+  struct Table {
+    KeyEntry** buckets = nullptr;
+    uint64_t mask = 0;  // capacity - 1; capacity 0 when buckets is null
+    size_t used = 0;
+  };
+  static size_t Capacity(const Table& t) { return t.buckets ? t.mask + 1 : 0; }
+  static uint64_t Hash(std::string_view key);
+  bool rehashing() const { return rehash_index_ >= 0; }
+  void RehashStep();
+  void StartResize(size_t capacity);
+  void MaybeResize();
+  KeyEntry** FindLink(std::string_view key, uint64_t hash);
+
+  Table tables_[2];
+  int64_t rehash_index_ = -1;
+};
+
+namespace key_table_internal {
+inline uint64_t Rev(uint64_t v) {
+  v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+  v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+  return __builtin_bswap64(v);
+}
+}  // namespace key_table_internal
+
+template <typename F>
+uint64_t KeyTable::Scan(uint64_t v, F&& fn) const {
+  using key_table_internal::Rev;
+  if (size() == 0) return 0;
+  auto visit = [&](const Table& t, uint64_t idx) {
+    for (KeyEntry* e = t.buckets[idx & t.mask]; e; e = e->next) fn(e);
+  };
+  if (!rehashing()) {
+    const Table& t = tables_[0];
+    visit(t, v);
+    v |= ~t.mask;
+    v = Rev(Rev(v) + 1);
+    return v;
+  }
+  // Visit the small table's bucket, then every bucket of the large table that it expands to.
+  const Table* small = &tables_[0];
+  const Table* large = &tables_[1];
+  if (Capacity(*small) > Capacity(*large)) std::swap(small, large);
+  visit(*small, v);
+  const uint64_t m0 = small->mask;
+  const uint64_t m1 = large->mask;
+  do {
+    visit(*large, v);
+    v |= ~m1;
+    v = Rev(Rev(v) + 1);
+  } while (v & (m0 ^ m1));
+  return v;
+}
+
+template <typename F>
+void KeyTable::Clear(F&& fn) {
+  for (Table& t : tables_) {
+    for (size_t i = 0; i < Capacity(t); ++i) {
+      KeyEntry* e = t.buckets[i];
+      while (e) {
+        KeyEntry* next = e->next;
+        fn(e);
+        e = next;
+      }
+    }
+    delete[] t.buckets;
+    t = Table{};
+  }
+  rehash_index_ = -1;
+}
+
+}  // namespace darner

@@ -1,0 +1,111 @@
+#include "core/key_table.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <string>
+
+namespace darner {
+namespace {
+
+KeyEntry* Make(const std::string& key) {
+  return KeyEntry::Create(key, CompactValue::String("v:" + key), false);
+}
+
+TEST(KeyTableTest, InsertFindUnlink) {
+  KeyTable t;
+  for (int i = 0; i < 1000; ++i) t.Insert(Make("k" + std::to_string(i)));
+  EXPECT_EQ(t.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    KeyEntry* e = t.Find("k" + std::to_string(i));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->value.ToString(), "v:k" + std::to_string(i));
+  }
+  EXPECT_EQ(t.Find("missing"), nullptr);
+  for (int i = 0; i < 1000; i += 2) KeyEntry::Destroy(t.Unlink("k" + std::to_string(i)));
+  EXPECT_EQ(t.size(), 500u);
+  EXPECT_EQ(t.Find("k0"), nullptr);
+  EXPECT_NE(t.Find("k1"), nullptr);
+  EXPECT_EQ(t.Unlink("k0"), nullptr);
+}
+
+TEST(KeyTableTest, ExpireSlotAndReplace) {
+  KeyTable t;
+  t.Insert(Make("a"));
+  KeyEntry* old = t.Find("a");
+  KeyEntry* fresh = KeyEntry::Create("a", std::move(old->value), true);
+  fresh->set_expire_at(12345);
+  t.Replace(old, fresh);
+  KeyEntry::Destroy(old);
+  KeyEntry* e = t.Find("a");
+  ASSERT_EQ(e, fresh);
+  EXPECT_EQ(e->key(), "a");
+  EXPECT_EQ(e->expire_at(), 12345);
+  EXPECT_EQ(e->value.ToString(), "v:a");
+}
+
+// Keys present for the whole scan are returned even while the table grows and shrinks.
+TEST(KeyTableTest, ScanDuringRehashVisitsStableKeys) {
+  for (int seed = 0; seed < 20; ++seed) {
+    std::mt19937_64 rng(seed);
+    KeyTable t;
+    std::set<std::string> stable;
+    for (int i = 0; i < 300; ++i) {
+      std::string k = "stable" + std::to_string(i);
+      stable.insert(k);
+      t.Insert(Make(k));
+    }
+    std::set<std::string> seen;
+    std::vector<std::string> churn;
+    uint64_t cursor = 0;
+    int steps = 0;
+    do {
+      cursor = t.Scan(cursor, [&](KeyEntry* e) { seen.insert(std::string(e->key())); });
+      // Between steps: bursts of inserts (growth) then deletes (shrink) of other keys.
+      int phase = (steps / 8) % 2;
+      for (int j = 0; j < 40; ++j) {
+        if (phase == 0) {
+          std::string k = "churn" + std::to_string(rng());
+          t.Insert(Make(k));
+          churn.push_back(k);
+        } else if (!churn.empty()) {
+          KeyEntry::Destroy(t.Unlink(churn.back()));
+          churn.pop_back();
+        }
+      }
+      ++steps;
+    } while (cursor != 0 && steps < 100000);
+    ASSERT_EQ(cursor, 0u);
+    for (const auto& k : stable) ASSERT_TRUE(seen.count(k)) << "seed " << seed << " missed " << k;
+  }
+}
+
+TEST(KeyTableTest, RandomReturnsMembers) {
+  KeyTable t;
+  EXPECT_EQ(t.Random(1), nullptr);
+  for (int i = 0; i < 50; ++i) t.Insert(Make("k" + std::to_string(i)));
+  std::set<std::string> seen;
+  for (uint64_t s = 1; s < 2000; ++s) seen.insert(std::string(t.Random(s * 7919)->key()));
+  EXPECT_GT(seen.size(), 40u);
+}
+
+TEST(CompactValueTest, Encodings) {
+  EXPECT_STREQ(CompactValue::String("123").EncodingName(), "int");
+  EXPECT_STREQ(CompactValue::String("0123").EncodingName(), "embstr");
+  EXPECT_STREQ(CompactValue::String(std::string(44, 'x')).EncodingName(), "embstr");
+  EXPECT_STREQ(CompactValue::String(std::string(45, 'x')).EncodingName(), "raw");
+  CompactValue v = CompactValue::String("12");
+  v.Append("ab");
+  EXPECT_EQ(v.ToString(), "12ab");
+  EXPECT_STREQ(v.EncodingName(), "raw");
+  CompactValue w = CompactValue::String("hello");
+  EXPECT_EQ(w.SetRange(7, "xy"), 9u);
+  EXPECT_EQ(w.ToString(), std::string("hello\0\0xy", 9));
+  CompactValue n = CompactValue::String("-9223372036854775808");
+  EXPECT_TRUE(n.IsInt());
+  EXPECT_EQ(n.ToString(), "-9223372036854775808");
+}
+
+}  // namespace
+}  // namespace darner

@@ -1,0 +1,41 @@
+// Per-connection server state (database, protocol, authentication, name), and the context a
+// command handler receives.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "facade/connection.h"
+#include "server/command_registry.h"
+#include "server/db_slice.h"
+
+namespace darner {
+
+class EngineShard;
+class Service;
+class Transaction;
+
+struct ConnectionContext {
+  Connection* conn = nullptr;
+  uint64_t id = 0;
+  DbIndex db = 0;
+  bool authenticated = false;
+  std::string name;
+  int64_t created_ms = 0;
+  int64_t last_active_ms = 0;
+  std::string last_cmd = "NULL";
+};
+
+struct CommandContext {
+  Service* service = nullptr;
+  ConnectionContext* conn = nullptr;
+  ReplyBuilder* rb = nullptr;
+  const CommandId* cid = nullptr;
+  DbIndex db = 0;
+  // The shard a sync handler runs on (nullptr for keyless commands run on the connection's
+  // thread); the transaction of an async handler.
+  EngineShard* shard = nullptr;
+  Transaction* tx = nullptr;
+};
+
+}  // namespace darner

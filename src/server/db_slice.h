@@ -1,0 +1,90 @@
+// The keys of one database on one shard: one KeyTable per slot the shard owns (allocated on
+// first use), a deadline index for active expiry, and memory accounting.
+// Runs only on its shard's thread.
+#pragma once
+
+#include <absl/container/btree_set.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "base/crc16.h"
+#include "core/key_table.h"
+
+namespace darner {
+
+using DbIndex = uint16_t;
+
+struct DbStats {
+  uint64_t expired_keys = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+};
+
+class DbSlice {
+ public:
+  DbSlice(unsigned shard_id, unsigned num_shards, DbStats* stats);
+  ~DbSlice();
+
+  // The live entry for key (expired keys are deleted on the way), or nullptr.
+  KeyEntry* Find(std::string_view key);
+  // Like Find, and counts a keyspace hit or miss.
+  KeyEntry* FindForRead(std::string_view key);
+
+  // Adds a key that must not exist. expire_at_ms = 0 means no TTL.
+  KeyEntry* Add(std::string_view key, CompactValue value, int64_t expire_at_ms = 0);
+  // Sets key to value: replaces an existing value (dropping its TTL unless keep_ttl) or adds.
+  KeyEntry* Set(std::string_view key, CompactValue value, int64_t expire_at_ms, bool keep_ttl);
+  bool Delete(std::string_view key);
+  void Delete(KeyEntry* e);
+  // Sets (ms > 0) or removes (ms == 0) the deadline; returns the entry, which may have moved.
+  KeyEntry* SetExpire(KeyEntry* e, int64_t ms);
+
+  // Brackets an in-place change of e->value so memory accounting follows it.
+  void PreUpdate(KeyEntry* e) { obj_bytes_ -= e->value.MallocUsed(); }
+  void PostUpdate(KeyEntry* e) { obj_bytes_ += e->value.MallocUsed(); }
+
+  size_t size() const { return key_count_; }
+  size_t expires_count() const { return deadlines_.size(); }
+  size_t MemoryBytes() const;
+
+  // Scans the slot at position `slot_pos` of this shard's slot list from `table_cursor`,
+  // calling fn(KeyEntry*) (which must not modify the slice). Returns the next table cursor
+  // (0: slot done).
+  template <typename F>
+  uint64_t ScanSlot(unsigned slot_pos, uint64_t table_cursor, F&& fn) const {
+    return slot_pos < tables_.size() ? tables_[slot_pos].Scan(table_cursor, fn) : 0;
+  }
+  unsigned slot_positions() const { return static_cast<unsigned>(tables_.size()); }
+  bool SlotEmpty(unsigned slot_pos) const { return tables_[slot_pos].size() == 0; }
+
+  KeyEntry* RandomEntry(uint64_t seed);
+
+  // Deletes every key.
+  void Flush();
+  // Deletes up to `limit` keys whose deadline has passed; returns how many were deleted.
+  size_t ExpireDue(int64_t now_ms, size_t limit);
+  // The earliest deadline, or 0 when no key has one.
+  int64_t NextDeadline() const { return deadlines_.empty() ? 0 : deadlines_.begin()->first; }
+
+ private:
+  KeyTable* TableFor(std::string_view key);
+  bool IsExpired(const KeyEntry* e, int64_t now) const { return e->has_expire() && e->expire_at() <= now; }
+  void Unlinked(KeyEntry* e);
+
+  unsigned shard_id_;
+  unsigned num_shards_;
+  DbStats* stats_;
+  // Index = slot / num_shards. Held inline (an empty table allocates nothing), which saves a
+  // dependent cache miss on every lookup.
+  std::vector<KeyTable> tables_;
+  absl::btree_set<std::pair<int64_t, KeyEntry*>> deadlines_;
+  size_t key_count_ = 0;
+  size_t obj_bytes_ = 0;
+};
+
+int64_t NowMs();
+
+}  // namespace darner

@@ -1,0 +1,75 @@
+#include "server/engine_shard.h"
+
+namespace darner {
+namespace {
+
+thread_local EngineShard* tl_shard = nullptr;
+
+// Active expiry: every tick deletes due keys for at most this long; if keys remain due it
+// comes back quickly, otherwise it sleeps the idle period.
+constexpr auto kIdlePeriod = std::chrono::milliseconds(100);
+constexpr auto kBusyPeriod = std::chrono::milliseconds(1);
+constexpr size_t kKeysPerStep = 200;
+constexpr auto kTickBudget = std::chrono::microseconds(1000);
+
+}  // namespace
+
+EngineShard::EngineShard(unsigned id, unsigned num_shards, unsigned num_dbs,
+                         asio::io_context* loop)
+    : id_(id), num_shards_(num_shards), loop_(loop), expire_timer_(*loop) {
+  dbs_.resize(num_dbs);
+}
+
+EngineShard::~EngineShard() = default;
+
+EngineShard* EngineShard::tlocal() { return tl_shard; }
+
+void EngineShard::InitThreadLocal(EngineShard* shard) { tl_shard = shard; }
+
+DbSlice& EngineShard::db(DbIndex index) {
+  auto& d = dbs_[index];
+  if (!d) d = std::make_unique<DbSlice>(id_, num_shards_, &stats_);
+  return *d;
+}
+
+size_t EngineShard::MemoryBytes() const {
+  size_t bytes = 0;
+  for (const auto& d : dbs_) {
+    if (d) bytes += d->MemoryBytes();
+  }
+  return bytes;
+}
+
+void EngineShard::StartPeriodic() {
+  expire_timer_.expires_after(kIdlePeriod);
+  expire_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec && !stopped_) ActiveExpireTick();
+  });
+}
+
+void EngineShard::StopPeriodic() {
+  stopped_ = true;
+  expire_timer_.cancel();
+}
+
+void EngineShard::ActiveExpireTick() {
+  auto start = std::chrono::steady_clock::now();
+  bool more = false;
+  int64_t now = NowMs();
+  for (auto& d : dbs_) {
+    if (!d) continue;
+    while (d->ExpireDue(now, kKeysPerStep) == kKeysPerStep) {
+      if (std::chrono::steady_clock::now() - start > kTickBudget) {
+        more = true;
+        break;
+      }
+    }
+  }
+  PublishMemory();
+  expire_timer_.expires_after(more ? kBusyPeriod : kIdlePeriod);
+  expire_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec && !stopped_) ActiveExpireTick();
+  });
+}
+
+}  // namespace darner

@@ -1,0 +1,54 @@
+// One shard of the keyspace: the databases, key locks and statistics owned by one pool thread.
+// Everything in it is touched only from that thread; other threads post work to it.
+#pragma once
+
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "server/db_slice.h"
+#include "server/key_locks.h"
+
+namespace darner {
+
+class EngineShard {
+ public:
+  EngineShard(unsigned id, unsigned num_shards, unsigned num_dbs, asio::io_context* loop);
+  ~EngineShard();
+
+  // The shard owned by the calling thread, or nullptr off the pool.
+  static EngineShard* tlocal();
+  static void InitThreadLocal(EngineShard* shard);
+
+  unsigned id() const { return id_; }
+  DbSlice& db(DbIndex index);
+  unsigned num_dbs() const { return static_cast<unsigned>(dbs_.size()); }
+  // Databases that were created (a db is created on first use).
+  bool HasDb(DbIndex index) const { return dbs_[index] != nullptr; }
+  KeyLocks& locks() { return locks_; }
+  DbStats& stats() { return stats_; }
+  size_t MemoryBytes() const;
+  // Makes MemoryBytes() readable from other threads (for maxmemory checks and INFO).
+  void PublishMemory() { published_memory_.store(MemoryBytes(), std::memory_order_relaxed); }
+  size_t published_memory() const { return published_memory_.load(std::memory_order_relaxed); }
+
+  // Starts the periodic active-expiry task; Stop cancels it.
+  void StartPeriodic();
+  void StopPeriodic();
+
+ private:
+  void ActiveExpireTick();
+
+  unsigned id_;
+  unsigned num_shards_;
+  asio::io_context* loop_;
+  std::vector<std::unique_ptr<DbSlice>> dbs_;
+  KeyLocks locks_;
+  DbStats stats_;
+  asio::steady_timer expire_timer_;
+  bool stopped_ = false;
+  std::atomic<size_t> published_memory_{0};
+};
+
+}  // namespace darner

@@ -1,0 +1,311 @@
+// CONFIG and COMMAND: runtime settings and the command table, as Redis 7 reports them.
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/match.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+
+#include "base/strings.h"
+#include "core/glob.h"
+#include "facade/arg_parser.h"
+#include "server/families/families.h"
+#include "server/service.h"
+#include "server/transaction.h"
+
+ABSL_DECLARE_FLAG(std::string, requirepass);
+ABSL_DECLARE_FLAG(uint32_t, maxclients);
+ABSL_DECLARE_FLAG(uint64_t, maxmemory);
+ABSL_DECLARE_FLAG(uint32_t, dbnum);
+ABSL_DECLARE_FLAG(int32_t, port);
+ABSL_DECLARE_FLAG(std::string, bind);
+ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+
+namespace darner {
+
+void RegisterConfigFamily(CommandRegistry* registry);
+
+namespace {
+
+// Parses a Redis memory value: bytes with an optional k/kb/m/mb/g/gb suffix (k = 1000,
+// kb = 1024), case-insensitive.
+bool ParseMemory(std::string_view s, uint64_t* out) {
+  std::string lower = ToLower(s);
+  uint64_t mul = 1;
+  struct Unit {
+    const char* suffix;
+    uint64_t mul;
+  };
+  static constexpr Unit kUnits[] = {{"gb", 1ull << 30}, {"mb", 1ull << 20}, {"kb", 1ull << 10},
+                                    {"g", 1000000000ull}, {"m", 1000000ull},  {"k", 1000ull},
+                                    {"b", 1}};
+  std::string_view digits = lower;
+  for (const Unit& u : kUnits) {
+    if (digits.ends_with(u.suffix)) {
+      digits.remove_suffix(strlen(u.suffix));
+      mul = u.mul;
+      break;
+    }
+  }
+  uint64_t v;
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit) ||
+      !ParseUint64(digits, &v) || (v > 0 && mul > UINT64_MAX / v)) {
+    return false;
+  }
+  *out = v * mul;
+  return true;
+}
+
+// One CONFIG parameter: its Redis name, how to read it, and (if mutable) how to set it, which
+// returns an error text or empty on success.
+struct ConfigParam {
+  const char* name;
+  std::function<std::string()> get;
+  std::function<std::string(std::string_view)> set;  // null: immutable
+};
+
+const std::vector<ConfigParam>& ConfigParams() {
+  static const std::vector<ConfigParam> params = {
+      {"maxmemory", [] { return StrCat(absl::GetFlag(FLAGS_maxmemory)); },
+       [](std::string_view v) -> std::string {
+         uint64_t bytes;
+         if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
+         absl::SetFlag(&FLAGS_maxmemory, bytes);
+         return "";
+       }},
+      {"maxclients", [] { return StrCat(absl::GetFlag(FLAGS_maxclients)); },
+       [](std::string_view v) -> std::string {
+         int64_t n;
+         if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
+         if (n < 1 || n > UINT32_MAX) return "argument must be between 1 and 4294967295 inclusive";
+         absl::SetFlag(&FLAGS_maxclients, static_cast<uint32_t>(n));
+         return "";
+       }},
+      {"requirepass", [] { return absl::GetFlag(FLAGS_requirepass); },
+       [](std::string_view v) -> std::string {
+         absl::SetFlag(&FLAGS_requirepass, std::string(v));
+         return "";
+       }},
+      {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len)); },
+       nullptr},
+      {"databases", [] { return StrCat(absl::GetFlag(FLAGS_dbnum)); }, nullptr},
+      {"port", [] { return StrCat(absl::GetFlag(FLAGS_port)); }, nullptr},
+      {"bind", [] { return absl::GetFlag(FLAGS_bind); }, nullptr},
+      {"maxmemory-policy", [] { return std::string("noeviction"); },
+       [](std::string_view v) -> std::string {
+         if (!EqualsIgnoreCase(v, "noeviction")) return "argument(s) must be one of the following: noeviction";
+         return "";
+       }},
+      {"save", [] { return std::string(""); }, nullptr},
+      {"appendonly", [] { return std::string("no"); }, nullptr},
+  };
+  return params;
+}
+
+// Names compare with '-' and '_' treated alike, so Dragonfly-style names work too.
+bool SameName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = AsciiLower(a[i]), y = AsciiLower(b[i]);
+    if (x == '_') x = '-';
+    if (y == '_') y = '-';
+    if (x != y) return false;
+  }
+  return true;
+}
+
+asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
+  std::string sub = ToUpper(args[0]);
+  ReplyBuilder* rb = cx.rb;
+  if (sub == "GET" && args.size() >= 2) {
+    std::vector<std::pair<std::string, std::string>> found;
+    for (const ConfigParam& p : ConfigParams()) {
+      for (size_t i = 1; i < args.size(); ++i) {
+        std::string pattern = ToLower(args[i]);
+        std::replace(pattern.begin(), pattern.end(), '_', '-');
+        if (GlobMatch(pattern, p.name, true)) {
+          found.emplace_back(p.name, p.get());
+          break;
+        }
+      }
+    }
+    rb->StartMap(found.size());
+    for (const auto& [k, v] : found) {
+      rb->SendBulk(k);
+      rb->SendBulk(v);
+    }
+  } else if (sub == "SET" && args.size() >= 3 && args.size() % 2 == 1) {
+    // Validate every pair before applying any, as Redis 7 does.
+    std::vector<std::pair<const ConfigParam*, std::string_view>> changes;
+    for (size_t i = 1; i < args.size(); i += 2) {
+      const ConfigParam* param = nullptr;
+      for (const ConfigParam& p : ConfigParams()) {
+        if (SameName(p.name, args[i])) param = &p;
+      }
+      if (!param) {
+        rb->SendError(StrCat("Unknown option or number of arguments for CONFIG SET - '",
+                                   args[i], "'"));
+        co_return;
+      }
+      if (!param->set) {
+        rb->SendError(StrCat("CONFIG SET failed (possibly related to argument '", args[i],
+                                   "') - can't set immutable config"));
+        co_return;
+      }
+      changes.emplace_back(param, args[i + 1]);
+    }
+    for (const auto& [param, value] : changes) {
+      std::string err = param->set(value);
+      if (!err.empty()) {
+        rb->SendError(StrCat("CONFIG SET failed (possibly related to argument '",
+                                   param->name, "') - ", err));
+        co_return;
+      }
+    }
+    rb->SendOk();
+  } else if (sub == "RESETSTAT" && args.size() == 1) {
+    Service* svc = cx.service;
+    co_await cx.tx->RunOnAll([svc](EngineShard& s) {
+      ThreadStats& ts = svc->thread_stats();
+      for (auto& c : ts.commands) c = {};
+      ts.errors.clear();
+      ts.total_commands = ts.total_errors = ts.connections_received = ts.rejected_connections = 0;
+      s.stats() = {};
+    });
+    rb->SendOk();
+  } else if (sub == "HELP" && args.size() == 1) {
+    const char* lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.", "HELP",
+        "    Print this help."};
+    rb->StartArray(std::size(lines));
+    for (const char* l : lines) rb->SendSimpleString(l);
+  } else {
+    rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
+                               "'. Try CONFIG HELP."));
+  }
+}
+
+void CmdCommand(CmdArgList args, CommandContext& cx) {
+  const CommandRegistry& reg = cx.service->registry();
+  ReplyBuilder* rb = cx.rb;
+  if (args.empty()) {
+    rb->StartArray(reg.size());
+    reg.ForEach([&](const CommandId& cid) { SendCommandInfo(cid, rb); });
+    return;
+  }
+  std::string sub = ToUpper(args[0]);
+  if (sub == "COUNT" && args.size() == 1) {
+    rb->SendLong(static_cast<int64_t>(reg.size()));
+  } else if (sub == "INFO") {
+    if (args.size() == 1) {
+      rb->StartArray(reg.size());
+      reg.ForEach([&](const CommandId& cid) { SendCommandInfo(cid, rb); });
+      return;
+    }
+    rb->StartArray(args.size() - 1);
+    for (size_t i = 1; i < args.size(); ++i) {
+      const CommandId* cid = reg.Find(args[i]);
+      if (cid) {
+        SendCommandInfo(*cid, rb);
+      } else {
+        rb->SendNullArray();
+      }
+    }
+  } else if (sub == "DOCS") {
+    std::vector<const CommandId*> cids;
+    if (args.size() == 1) {
+      reg.ForEach([&](const CommandId& cid) { cids.push_back(&cid); });
+    } else {
+      for (size_t i = 1; i < args.size(); ++i) {
+        if (const CommandId* cid = reg.Find(args[i])) cids.push_back(cid);
+      }
+    }
+    rb->StartMap(cids.size());
+    for (const CommandId* cid : cids) SendCommandDocs(*cid, rb);
+  } else if (sub == "LIST") {
+    std::string pattern;
+    ArgParser parser(args.subspan(1));
+    if (parser.Check("FILTERBY")) {
+      if (parser.Check("PATTERN")) {
+        pattern = std::string(parser.Next());
+      } else if (parser.Check("ACLCAT") || parser.Check("MODULE")) {
+        pattern = std::string(parser.Next());
+        pattern = "\x01" + pattern;  // category filter, handled below
+      } else {
+        parser.Fail(kSyntaxErr);
+      }
+    }
+    if (parser.HasNext()) parser.Fail(kSyntaxErr);
+    if (parser.error()) {
+      rb->SendError(*parser.error());
+      return;
+    }
+    std::vector<std::string> names;
+    reg.ForEach([&](const CommandId& cid) {
+      std::string lower = ToLower(cid.name);
+      if (!pattern.empty() && pattern[0] == '\x01') {
+        std::string cat = "@" + ToLower(pattern.substr(1));
+        std::vector<std::string> cats = absl::StrSplit(cid.acl_categories, ' ');
+        if (std::find(cats.begin(), cats.end(), cat) == cats.end()) return;
+      } else if (!pattern.empty() && !GlobMatch(pattern, lower, true)) {
+        return;
+      }
+      names.push_back(std::move(lower));
+    });
+    rb->StartArray(names.size());
+    for (const auto& n : names) rb->SendBulk(n);
+  } else if (sub == "GETKEYS" && args.size() >= 2) {
+    const CommandId* cid = reg.Find(args[1]);
+    CmdArgList target = args.subspan(1);
+    int argc = static_cast<int>(target.size());
+    if (!cid) {
+      rb->SendError("Invalid command specified");
+    } else if ((cid->arity > 0 && argc != cid->arity) || (cid->arity < 0 && argc < -cid->arity)) {
+      rb->SendError("Invalid number of arguments specified for command");
+    } else {
+      std::vector<size_t> positions;
+      cid->KeyPositions(target.size(), &positions);
+      if (positions.empty()) {
+        rb->SendError("The command has no key arguments");
+        return;
+      }
+      rb->StartArray(positions.size());
+      for (size_t p : positions) rb->SendBulk(target[p]);
+    }
+  } else if (sub == "HELP" && args.size() == 1) {
+    const char* lines[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
+        "    Return the total number of commands in this Redis server.", "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.", "HELP",
+        "    Print this help."};
+    rb->StartArray(std::size(lines));
+    for (const char* l : lines) rb->SendSimpleString(l);
+  } else {
+    rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
+                               "'. Try COMMAND HELP."));
+  }
+}
+
+}  // namespace
+
+void RegisterConfigFamily(CommandRegistry* r) {
+  using namespace co;
+  *r << CommandId{"CONFIG", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+                  "@admin @slow @dangerous", nullptr, CmdConfig,
+                  "A container for server configuration commands.", "2.0.0", "server",
+                  "Depends on subcommand."}
+     << CommandId{"COMMAND", -1, kLoading | kStale, 0, 0, 0, "@slow @connection", CmdCommand,
+                  nullptr, "Returns detailed information about all commands.", "2.8.13", "server",
+                  "O(N) where N is the total number of Redis commands"};
+}
+
+}  // namespace darner

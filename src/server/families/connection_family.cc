@@ -1,0 +1,403 @@
+// Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT.
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+
+#include "base/strings.h"
+#include "facade/arg_parser.h"
+#include "server/families/families.h"
+#include "server/service.h"
+#include "server/transaction.h"
+
+ABSL_DECLARE_FLAG(std::string, requirepass);
+ABSL_DECLARE_FLAG(uint32_t, dbnum);
+
+namespace darner {
+namespace {
+
+constexpr std::string_view kWrongPass =
+    "-WRONGPASS invalid username-password pair or user is disabled.";
+constexpr std::string_view kBadClientName =
+    "Client names cannot contain spaces, newlines or special characters.";
+
+bool ValidClientName(std::string_view name) {
+  for (unsigned char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+// Checks a password for the default user; Redis without requirepass accepts any password.
+bool PasswordMatches(std::string_view user, std::string_view pass) {
+  if (user != "default") return false;
+  std::string required = absl::GetFlag(FLAGS_requirepass);
+  return required.empty() || pass == required;
+}
+
+void CmdPing(CmdArgList args, CommandContext& cx) {
+  if (args.size() > 1) {
+    cx.rb->SendError("wrong number of arguments for 'ping' command");
+    return;
+  }
+  if (args.empty()) {
+    cx.rb->SendSimpleString("PONG");
+  } else {
+    cx.rb->SendBulk(args[0]);
+  }
+}
+
+void CmdEcho(CmdArgList args, CommandContext& cx) { cx.rb->SendBulk(args[0]); }
+
+void CmdAuth(CmdArgList args, CommandContext& cx) {
+  if (args.size() > 2) {
+    cx.rb->SendError(kSyntaxErr);
+    return;
+  }
+  if (args.size() == 1 && absl::GetFlag(FLAGS_requirepass).empty()) {
+    cx.rb->SendError(
+        "AUTH <password> called without any password configured for the default user. Are you "
+        "sure your configuration is correct?");
+    return;
+  }
+  std::string_view user = args.size() == 2 ? args[0] : "default";
+  std::string_view pass = args.back();
+  if (!PasswordMatches(user, pass)) {
+    cx.rb->SendError(kWrongPass);
+    return;
+  }
+  cx.conn->authenticated = true;
+  cx.rb->SendOk();
+}
+
+void CmdHello(CmdArgList args, CommandContext& cx) {
+  ArgParser parser(args);
+  int64_t proto = cx.rb->resp3() ? 3 : 2;
+  if (parser.HasNext()) {
+    int64_t ver = 0;
+    if (!ParseInt64(parser.Next(), &ver)) {
+      cx.rb->SendError("Protocol version is not an integer or out of range");
+      return;
+    }
+    if (ver < 2 || ver > 3) {
+      cx.rb->SendError("-NOPROTO unsupported protocol version");
+      return;
+    }
+    proto = ver;
+  }
+  std::string_view user, pass, name;
+  bool auth = false, setname = false;
+  while (parser.HasNext()) {
+    std::string_view opt = parser.Next();
+    if (EqualsIgnoreCase(opt, "AUTH") && parser.remaining() >= 2) {
+      user = parser.Next();
+      pass = parser.Next();
+      auth = true;
+    } else if (EqualsIgnoreCase(opt, "SETNAME") && parser.remaining() >= 1) {
+      name = parser.Next();
+      setname = true;
+    } else {
+      cx.rb->SendError(StrCat("Syntax error in HELLO option '", opt, "'"));
+      return;
+    }
+  }
+  if (auth) {
+    if (!PasswordMatches(user, pass)) {
+      cx.rb->SendError(kWrongPass);
+      return;
+    }
+    cx.conn->authenticated = true;
+  }
+  if (!cx.conn->authenticated) {
+    cx.rb->SendError(
+        "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+    return;
+  }
+  if (setname) {
+    if (!ValidClientName(name)) {
+      cx.rb->SendError(kBadClientName);
+      return;
+    }
+    cx.conn->name = std::string(name);
+  }
+  cx.rb->SetResp3(proto == 3);
+  cx.rb->StartMap(7);
+  cx.rb->SendBulk("server");
+  cx.rb->SendBulk("redis");
+  cx.rb->SendBulk("version");
+  cx.rb->SendBulk(kRedisVersion);
+  cx.rb->SendBulk("proto");
+  cx.rb->SendLong(proto);
+  cx.rb->SendBulk("id");
+  cx.rb->SendLong(static_cast<int64_t>(cx.conn->id));
+  cx.rb->SendBulk("mode");
+  cx.rb->SendBulk("standalone");
+  cx.rb->SendBulk("role");
+  cx.rb->SendBulk("master");
+  cx.rb->SendBulk("modules");
+  cx.rb->SendEmptyArray();
+}
+
+void CmdSelect(CmdArgList args, CommandContext& cx) {
+  int64_t index;
+  if (!ParseInt64(args[0], &index)) {
+    cx.rb->SendError(kInvalidIntErr);
+    return;
+  }
+  if (index < 0 || index >= static_cast<int64_t>(absl::GetFlag(FLAGS_dbnum))) {
+    cx.rb->SendError(kDbIndexOutOfRangeErr);
+    return;
+  }
+  cx.conn->db = static_cast<DbIndex>(index);
+  cx.rb->SendOk();
+}
+
+void CmdQuit(CmdArgList args, CommandContext& cx) {
+  cx.rb->SendOk();
+  cx.conn->conn->CloseAfterReply();
+}
+
+void CmdReset(CmdArgList args, CommandContext& cx) {
+  cx.conn->db = 0;
+  cx.conn->name.clear();
+  cx.conn->authenticated = absl::GetFlag(FLAGS_requirepass).empty();
+  cx.rb->SetResp3(false);
+  cx.rb->SendSimpleString("RESET");
+}
+
+std::string ClientInfoLine(ConnectionContext* cc, bool resp3) {
+  int64_t now = NowMs();
+  Connection* c = cc->conn;
+  return StrCat(
+      "id=", cc->id, " addr=", c->remote_addr(), " laddr=", c->local_addr(),
+      " fd=", c->native_fd(), " name=", cc->name, " age=", (now - cc->created_ms) / 1000,
+      " idle=", (now - cc->last_active_ms) / 1000, " flags=N db=", cc->db,
+      " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c->read_buffer_used(),
+      " qbuf-free=", c->read_buffer_size() - c->read_buffer_used(),
+      " argv-mem=0 multi-mem=0 rbs=", c->read_buffer_size(),
+      " rbp=0 obl=0 oll=0 omem=0 tot-mem=", c->read_buffer_size() + sizeof(Connection),
+      " events=r cmd=", cc->last_cmd, " user=default redir=-1 resp=", resp3 ? 3 : 2, "\n");
+}
+
+// Matching rules of CLIENT LIST ID / CLIENT KILL filters.
+struct ClientFilter {
+  std::vector<uint64_t> ids;
+  std::string addr, laddr;
+  bool skip_me = true;
+  int64_t max_age = -1;
+  bool Matches(ConnectionContext* cc, uint64_t self_id) const {
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), cc->id) == ids.end()) return false;
+    if (!addr.empty() && cc->conn->remote_addr() != addr) return false;
+    if (!laddr.empty() && cc->conn->local_addr() != laddr) return false;
+    if (skip_me && cc->id == self_id) return false;
+    if (max_age >= 0 && (NowMs() - cc->created_ms) / 1000 < max_age) return false;
+    return true;
+  }
+};
+
+asio::awaitable<void> ClientList(CmdArgList args, CommandContext& cx) {
+  ClientFilter filter;
+  filter.skip_me = false;
+  ArgParser parser(args);
+  while (parser.HasNext()) {
+    if (parser.Check("TYPE")) {
+      std::string_view type = parser.Next();
+      if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
+          !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "pubsub")) {
+        cx.rb->SendError(StrCat("Unknown client type '", type, "'"));
+        co_return;
+      }
+      if (!EqualsIgnoreCase(type, "normal")) filter.ids.push_back(0);  // matches none
+    } else if (parser.Check("ID")) {
+      if (!parser.HasNext()) {
+        cx.rb->SendError(kSyntaxErr);
+        co_return;
+      }
+      while (parser.HasNext()) {
+        int64_t id;
+        if (!ParseInt64(parser.Next(), &id) || id <= 0) {
+          cx.rb->SendError("Invalid client ID");
+          co_return;
+        }
+        filter.ids.push_back(static_cast<uint64_t>(id));
+      }
+    } else {
+      cx.rb->SendError(kSyntaxErr);
+      co_return;
+    }
+  }
+  std::string out;
+  Service* svc = cx.service;
+  ConnectionContext* self = cx.conn;
+  bool self_resp3 = cx.rb->resp3();
+  for (unsigned i = 0; i < svc->pool()->size(); ++i) {
+    out += co_await cx.tx->RunOn(i, [&](EngineShard&) {
+      std::string part;
+      for (ConnectionContext* cc : svc->ThreadConnections()) {
+        if (!filter.Matches(cc, 0)) continue;
+        part += ClientInfoLine(cc, cc == self ? self_resp3 : cc->conn->reply().resp3());
+      }
+      return part;
+    });
+  }
+  cx.rb->SendVerbatim(out);
+}
+
+asio::awaitable<void> ClientKill(CmdArgList args, CommandContext& cx) {
+  ClientFilter filter;
+  bool old_form = args.size() == 1;
+  if (old_form) {
+    filter.addr = std::string(args[0]);
+    filter.skip_me = false;
+  } else {
+    if (args.size() % 2 != 0) {
+      cx.rb->SendError(kSyntaxErr);
+      co_return;
+    }
+    for (size_t i = 0; i < args.size(); i += 2) {
+      std::string_view opt = args[i], val = args[i + 1];
+      if (EqualsIgnoreCase(opt, "ID")) {
+        int64_t id;
+        if (!ParseInt64(val, &id) || id <= 0) {
+          cx.rb->SendError("client-id should be greater than 0");
+          co_return;
+        }
+        filter.ids.push_back(static_cast<uint64_t>(id));
+      } else if (EqualsIgnoreCase(opt, "ADDR")) {
+        filter.addr = std::string(val);
+      } else if (EqualsIgnoreCase(opt, "LADDR")) {
+        filter.laddr = std::string(val);
+      } else if (EqualsIgnoreCase(opt, "SKIPME")) {
+        if (EqualsIgnoreCase(val, "yes")) {
+          filter.skip_me = true;
+        } else if (EqualsIgnoreCase(val, "no")) {
+          filter.skip_me = false;
+        } else {
+          cx.rb->SendError(kSyntaxErr);
+          co_return;
+        }
+      } else if (EqualsIgnoreCase(opt, "MAXAGE")) {
+        if (!ParseInt64(val, &filter.max_age)) {
+          cx.rb->SendError(kInvalidIntErr);
+          co_return;
+        }
+      } else if (EqualsIgnoreCase(opt, "USER")) {
+        if (val != "default") {
+          cx.rb->SendError(StrCat("No such user '", val, "'"));
+          co_return;
+        }
+      } else if (EqualsIgnoreCase(opt, "TYPE")) {
+        if (!EqualsIgnoreCase(val, "normal")) filter.ids.push_back(0);
+      } else {
+        cx.rb->SendError(kSyntaxErr);
+        co_return;
+      }
+    }
+  }
+  Service* svc = cx.service;
+  uint64_t self_id = cx.conn->id;
+  size_t killed = 0;
+  bool kill_self = false;
+  for (unsigned i = 0; i < svc->pool()->size(); ++i) {
+    killed += co_await cx.tx->RunOn(i, [&](EngineShard&) {
+      size_t n = 0;
+      for (ConnectionContext* cc : svc->ThreadConnections()) {
+        if (!filter.Matches(cc, self_id)) continue;
+        ++n;
+        if (cc->id == self_id) {
+          kill_self = true;  // closed after this reply is written
+        } else {
+          cc->conn->Close();
+        }
+      }
+      return n;
+    });
+  }
+  if (kill_self) cx.conn->conn->CloseAfterReply();
+  if (old_form) {
+    if (killed == 0) {
+      cx.rb->SendError("No such client");
+    } else {
+      cx.rb->SendOk();
+    }
+  } else {
+    cx.rb->SendLong(static_cast<int64_t>(killed));
+  }
+}
+
+asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
+  std::string sub = ToUpper(args[0]);
+  CmdArgList rest = args.subspan(1);
+  ReplyBuilder* rb = cx.rb;
+  if (sub == "ID" && rest.empty()) {
+    rb->SendLong(static_cast<int64_t>(cx.conn->id));
+  } else if (sub == "SETNAME" && rest.size() == 1) {
+    if (!ValidClientName(rest[0])) {
+      rb->SendError(kBadClientName);
+    } else {
+      cx.conn->name = std::string(rest[0]);
+      rb->SendOk();
+    }
+  } else if (sub == "GETNAME" && rest.empty()) {
+    if (cx.conn->name.empty()) {
+      rb->SendNull();
+    } else {
+      rb->SendBulk(cx.conn->name);
+    }
+  } else if (sub == "INFO" && rest.empty()) {
+    rb->SendVerbatim(ClientInfoLine(cx.conn, rb->resp3()));
+  } else if (sub == "LIST") {
+    co_await ClientList(rest, cx);
+  } else if (sub == "KILL" && !rest.empty()) {
+    co_await ClientKill(rest, cx);
+  } else if (sub == "SETINFO" && rest.size() == 2) {
+    rb->SendOk();  // library name/version: accepted for redis-py >= 5 and ioredis
+  } else if (sub == "HELP" && rest.empty()) {
+    const char* lines[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME", "    Return the name of the current connection.",
+        "ID", "    Return the ID of the current connection.",
+        "INFO", "    Return information about the current client connection.",
+        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, USER, TYPE.",
+        "LIST [options ...]", "    Return information about client connections.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "HELP", "    Print this help."};
+    rb->StartArray(std::size(lines));
+    for (const char* l : lines) rb->SendSimpleString(l);
+  } else {
+    rb->SendError(StrCat("unknown subcommand '", args[0], "'. Try CLIENT HELP."));
+  }
+}
+
+}  // namespace
+
+void RegisterConnectionFamily(CommandRegistry* r) {
+  using namespace co;
+  *r << CommandId{"PING", -1, kFast | kStale, 0, 0, 0, "@fast @connection", CmdPing, nullptr,
+                  "Returns the server's liveliness response.", "1.0.0", "connection", "O(1)"}
+     << CommandId{"ECHO", 2, kFast | kStale | kLoading, 0, 0, 0, "@fast @connection", CmdEcho,
+                  nullptr, "Returns the given string.", "1.0.0", "connection", "O(1)"}
+     << CommandId{"AUTH", -2, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
+                  0, "@fast @connection", CmdAuth, nullptr, "Authenticates the connection.",
+                  "1.0.0", "connection", "O(N) where N is the number of passwords defined for the user"}
+     << CommandId{"HELLO", -1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
+                  0, "@fast @connection", CmdHello, nullptr, "Handshakes with the Redis server.",
+                  "6.0.0", "connection", "O(1)"}
+     << CommandId{"SELECT", 2, kLoading | kStale | kFast, 0, 0, 0, "@fast @connection", CmdSelect,
+                  nullptr, "Changes the selected database.", "2.0.0", "connection", "O(1)"}
+     << CommandId{"QUIT", -1, kAllowBusy | kNoScript | kLoading | kStale | kFast | kNoAuth, 0, 0,
+                  0, "@fast @connection", CmdQuit, nullptr, "Closes the connection.", "1.0.0",
+                  "connection", "O(1)"}
+     << CommandId{"RESET", 1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
+                  0, "@fast @connection", CmdReset, nullptr, "Resets the connection.", "6.2.0",
+                  "connection", "O(1)"}
+     << CommandId{"CLIENT", -2, kNoScript | kLoading | kStale, 0, 0, 0, "@slow @connection",
+                  nullptr, CmdClient, "A container for client connection commands.", "2.4.0",
+                  "connection", "Depends on subcommand."};
+}
+
+}  // namespace darner

@@ -1,0 +1,13 @@
+// Registration entry points of the command families.
+#pragma once
+
+namespace darner {
+
+class CommandRegistry;
+
+void RegisterConnectionFamily(CommandRegistry* registry);
+void RegisterServerFamily(CommandRegistry* registry);
+void RegisterGenericFamily(CommandRegistry* registry);
+void RegisterStringFamily(CommandRegistry* registry);
+
+}  // namespace darner

@@ -1,0 +1,545 @@
+// Keyspace commands: DEL UNLINK EXISTS TYPE TOUCH RENAME RENAMENX COPY MOVE RANDOMKEY KEYS SCAN
+// EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST OBJECT.
+#include "base/strings.h"
+#include "server/families/generic_family.h"
+
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+
+#include <random>
+
+#include "core/glob.h"
+#include "facade/arg_parser.h"
+#include "server/families/families.h"
+#include "server/service.h"
+#include "server/transaction.h"
+
+ABSL_DECLARE_FLAG(uint32_t, dbnum);
+
+namespace darner {
+
+bool ToDeadline(int64_t value, int64_t unit_ms, bool absolute, int64_t now_ms, int64_t* out) {
+  if (value > INT64_MAX / unit_ms || value < INT64_MIN / unit_ms) return false;
+  int64_t ms = value * unit_ms;
+  if (!absolute) {
+    if (ms > INT64_MAX - now_ms) return false;
+    ms += now_ms;
+  }
+  *out = ms;
+  return true;
+}
+
+std::string_view TypeName(const KeyEntry* e) {
+  switch (e->value.type()) {
+    case ObjType::kString:
+      return "string";
+  }
+  return "none";
+}
+
+namespace {
+
+DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
+
+// ---- DEL UNLINK EXISTS TOUCH: keys on any shards, one count reply -----------------------
+
+template <typename PerKey>
+asio::awaitable<void> CountKeys(CmdArgList args, CommandContext& cx, PerKey per_key) {
+  std::atomic<int64_t> total{0};
+  DbIndex db = cx.db;
+  co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
+    int64_t n = 0;
+    for (size_t pos : sk.positions) n += per_key(s.db(db), args[pos - 1]);
+    total += n;
+  });
+  cx.rb->SendLong(total.load());
+}
+
+asio::awaitable<void> CmdDel(CmdArgList args, CommandContext& cx) {
+  co_await CountKeys(args, cx, [](DbSlice& db, std::string_view key) { return db.Delete(key); });
+}
+
+asio::awaitable<void> CmdExists(CmdArgList args, CommandContext& cx) {
+  co_await CountKeys(args, cx,
+                     [](DbSlice& db, std::string_view key) { return db.Find(key) != nullptr; });
+}
+
+void CmdType(CmdArgList args, CommandContext& cx) {
+  KeyEntry* e = Db(cx).Find(args[0]);
+  cx.rb->SendSimpleString(e ? TypeName(e) : "none");
+}
+
+// ---- RENAME RENAMENX COPY: read on the source shard, write on the destination shard -----
+
+// A value detached from its key, for moving between shards.
+struct Detached {
+  bool found = false;
+  CompactValue value;
+  int64_t expire_at = 0;
+};
+
+asio::awaitable<void> RenameImpl(CmdArgList args, CommandContext& cx, bool nx) {
+  std::string_view src = args[0], dst = args[1];
+  DbIndex db = cx.db;
+  Transaction* tx = cx.tx;
+  unsigned src_shard = tx->ShardOfPosition(1), dst_shard = tx->ShardOfPosition(2);
+  if (src == dst) {
+    bool exists = co_await tx->RunOn(src_shard, [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
+    if (!exists) {
+      cx.rb->SendError(kNoSuchKeyErr);
+    } else if (nx) {
+      cx.rb->SendLong(0);
+    } else {
+      cx.rb->SendOk();
+    }
+    co_return;
+  }
+  // Check both sides before changing anything, so a refused RENAMENX changes nothing.
+  bool src_exists = co_await tx->RunOn(src_shard, [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
+  if (!src_exists) {
+    cx.rb->SendError(kNoSuchKeyErr);
+    co_return;
+  }
+  if (nx) {
+    bool dst_exists = co_await tx->RunOn(dst_shard, [&](EngineShard& s) { return s.db(db).Find(dst) != nullptr; });
+    if (dst_exists) {
+      cx.rb->SendLong(0);
+      co_return;
+    }
+  }
+  Detached moved = co_await tx->RunOn(src_shard, [&](EngineShard& s) {
+    Detached d;
+    KeyEntry* e = s.db(db).Find(src);
+    d.found = true;
+    d.expire_at = e->expire_at();
+    d.value = std::move(e->value);
+    s.db(db).Delete(e);
+    s.PublishMemory();
+    return d;
+  });
+  co_await tx->RunOn(dst_shard, [&](EngineShard& s) {
+    s.db(db).Delete(dst);
+    s.db(db).Add(dst, std::move(moved.value), moved.expire_at);
+    s.PublishMemory();
+  });
+  if (nx) {
+    cx.rb->SendLong(1);
+  } else {
+    cx.rb->SendOk();
+  }
+}
+
+asio::awaitable<void> CmdRename(CmdArgList args, CommandContext& cx) {
+  co_await RenameImpl(args, cx, false);
+}
+
+asio::awaitable<void> CmdRenameNx(CmdArgList args, CommandContext& cx) {
+  co_await RenameImpl(args, cx, true);
+}
+
+asio::awaitable<void> CmdCopy(CmdArgList args, CommandContext& cx) {
+  std::string_view src = args[0], dst = args[1];
+  DbIndex src_db = cx.db, dst_db = cx.db;
+  bool replace = false;
+  ArgParser parser(args.subspan(2));
+  while (parser.HasNext()) {
+    if (parser.Check("REPLACE")) {
+      replace = true;
+    } else if (parser.Check("DB")) {
+      int64_t index = parser.NextInt();
+      if (parser.error()) break;
+      if (index < 0 || index >= static_cast<int64_t>(absl::GetFlag(FLAGS_dbnum))) {
+        parser.Fail(kDbIndexOutOfRangeErr);
+        break;
+      }
+      dst_db = static_cast<DbIndex>(index);
+    } else {
+      parser.Fail(kSyntaxErr);
+      break;
+    }
+  }
+  if (parser.error()) {
+    cx.rb->SendError(*parser.error());
+    co_return;
+  }
+  if (src == dst && src_db == dst_db) {
+    cx.rb->SendError(kSameObjectErr);
+    co_return;
+  }
+  Transaction* tx = cx.tx;
+  unsigned src_shard = tx->ShardOfPosition(1), dst_shard = tx->ShardOfPosition(2);
+  Detached copy = co_await tx->RunOn(src_shard, [&](EngineShard& s) {
+    Detached d;
+    if (KeyEntry* e = s.db(src_db).Find(src)) {
+      d.found = true;
+      d.value = e->value.Clone();
+      d.expire_at = e->expire_at();
+    }
+    return d;
+  });
+  if (!copy.found) {
+    cx.rb->SendLong(0);
+    co_return;
+  }
+  bool done = co_await tx->RunOn(dst_shard, [&](EngineShard& s) {
+    DbSlice& d = s.db(dst_db);
+    if (d.Find(dst)) {
+      if (!replace) return false;
+      d.Delete(dst);
+    }
+    d.Add(dst, std::move(copy.value), copy.expire_at);
+    s.PublishMemory();
+    return true;
+  });
+  cx.rb->SendLong(done ? 1 : 0);
+}
+
+void CmdMove(CmdArgList args, CommandContext& cx) {
+  int64_t index;
+  if (!ParseInt64(args[1], &index)) {
+    cx.rb->SendError(kInvalidIntErr);
+    return;
+  }
+  if (index < 0 || index >= static_cast<int64_t>(absl::GetFlag(FLAGS_dbnum))) {
+    cx.rb->SendError(kDbIndexOutOfRangeErr);
+    return;
+  }
+  if (index == cx.db) {
+    cx.rb->SendError(kSameObjectErr);
+    return;
+  }
+  DbSlice& from = Db(cx);
+  DbSlice& to = cx.shard->db(static_cast<DbIndex>(index));
+  KeyEntry* e = from.Find(args[0]);
+  if (!e || to.Find(args[0])) {
+    cx.rb->SendLong(0);
+    return;
+  }
+  int64_t expire_at = e->expire_at();
+  CompactValue v = std::move(e->value);
+  from.Delete(e);
+  to.Add(args[0], std::move(v), expire_at);
+  cx.rb->SendLong(1);
+}
+
+// ---- RANDOMKEY KEYS SCAN: visit shards in turn ------------------------------------------
+
+asio::awaitable<void> CmdRandomKey(CmdArgList args, CommandContext& cx) {
+  DbIndex db = cx.db;
+  std::vector<size_t> sizes;
+  co_await cx.tx->RunOnAll([&](EngineShard& s) { sizes.push_back(s.HasDb(db) ? s.db(db).size() : 0); });
+  std::mt19937_64 rng(std::random_device{}());
+  // Expired keys found on the way are deleted; give up (nil) after a bounded number of tries.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    size_t total = 0;
+    for (size_t n : sizes) total += n;
+    if (total == 0) break;
+    size_t pick = rng() % total;
+    unsigned shard = 0;
+    while (pick >= sizes[shard]) pick -= sizes[shard++];
+    uint64_t seed = rng();
+    std::optional<std::string> key = co_await cx.tx->RunOn(shard, [&](EngineShard& s) {
+      std::optional<std::string> k;
+      DbSlice& d = s.db(db);
+      KeyEntry* e = d.RandomEntry(seed);
+      if (e && d.Find(e->key())) k.emplace(e->key());  // Find drops it if expired
+      sizes[shard] = d.size();
+      return k;
+    });
+    if (key) {
+      cx.rb->SendBulk(*key);
+      co_return;
+    }
+  }
+  cx.rb->SendNull();
+}
+
+asio::awaitable<void> CmdKeys(CmdArgList args, CommandContext& cx) {
+  std::string pattern(args[0]);
+  bool all = pattern == "*";
+  DbIndex db = cx.db;
+  std::vector<std::string> keys;
+  int64_t now = NowMs();
+  co_await cx.tx->RunOnAll([&](EngineShard& s) {
+    if (!s.HasDb(db)) return;
+    DbSlice& d = s.db(db);
+    for (unsigned pos = 0; pos < d.slot_positions(); ++pos) {
+      if (d.SlotEmpty(pos)) continue;
+      uint64_t cursor = 0;
+      do {
+        cursor = d.ScanSlot(pos, cursor, [&](KeyEntry* e) {
+          if (e->has_expire() && e->expire_at() <= now) return;
+          if (all || GlobMatch(pattern, e->key())) keys.emplace_back(e->key());
+        });
+      } while (cursor != 0);
+    }
+  });
+  cx.rb->StartArray(keys.size());
+  for (const auto& k : keys) cx.rb->SendBulk(k);
+}
+
+// A SCAN cursor: the low 15 bits index the (shard, slot position) pair in shard-major order,
+// the rest is the cursor inside that slot's table.
+constexpr int kPosBits = 15;
+
+asio::awaitable<void> CmdScan(CmdArgList args, CommandContext& cx) {
+  uint64_t cursor;
+  if (!ParseUint64(args[0], &cursor)) {
+    cx.rb->SendError("invalid cursor");
+    co_return;
+  }
+  std::string pattern;
+  int64_t count = 10;
+  std::string type;
+  ArgParser parser(args.subspan(1));
+  while (parser.HasNext()) {
+    if (parser.Check("MATCH")) {
+      pattern = std::string(parser.Next());
+    } else if (parser.Check("COUNT")) {
+      count = parser.NextInt();
+      if (!parser.error() && count < 1) parser.Fail(kSyntaxErr);
+    } else if (parser.Check("TYPE")) {
+      type = ToLower(parser.Next());
+    } else {
+      parser.Fail(kSyntaxErr);
+    }
+    if (parser.error()) break;
+  }
+  if (parser.error()) {
+    cx.rb->SendError(*parser.error());
+    co_return;
+  }
+  const unsigned shards = cx.service->num_shards();
+  const unsigned per_shard = (kNumSlots + shards - 1) / shards;
+  uint64_t pos = cursor & ((1u << kPosBits) - 1);
+  uint64_t table_cursor = cursor >> kPosBits;
+  unsigned shard = static_cast<unsigned>(pos / per_shard);
+  unsigned slot_pos = static_cast<unsigned>(pos % per_shard);
+  DbIndex db = cx.db;
+  std::vector<std::string> keys;
+  size_t visited = 0;
+  bool done = shard >= shards;
+  int64_t now = NowMs();
+  while (!done && visited < static_cast<size_t>(count)) {
+    // Scan on this shard until `count` entries were visited or its slots are exhausted.
+    co_await cx.tx->RunOn(shard, [&](EngineShard& s) {
+      DbSlice* d = s.HasDb(db) ? &s.db(db) : nullptr;
+      unsigned limit = d ? d->slot_positions() : 0;
+      while (slot_pos < limit && visited < static_cast<size_t>(count)) {
+        if (d->SlotEmpty(slot_pos)) {
+          ++slot_pos;
+          table_cursor = 0;
+          continue;
+        }
+        table_cursor = d->ScanSlot(slot_pos, table_cursor, [&](KeyEntry* e) {
+          ++visited;
+          if (e->has_expire() && e->expire_at() <= now) return;
+          if (!pattern.empty() && !GlobMatch(pattern, e->key())) return;
+          if (!type.empty() && type != TypeName(e)) return;
+          keys.emplace_back(e->key());
+        });
+        if (table_cursor == 0) ++slot_pos;
+      }
+      if (slot_pos >= limit) {
+        ++shard;
+        slot_pos = 0;
+        table_cursor = 0;
+      }
+    });
+    done = shard >= shards;
+  }
+  uint64_t next = done ? 0 : (table_cursor << kPosBits) | (uint64_t(shard) * per_shard + slot_pos);
+  cx.rb->StartArray(2);
+  cx.rb->SendBulk(std::to_string(next));
+  cx.rb->StartArray(keys.size());
+  for (const auto& k : keys) cx.rb->SendBulk(k);
+}
+
+// ---- Expiry ---------------------------------------------------------------------------
+
+void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absolute) {
+  int64_t value;
+  if (!ParseInt64(args[1], &value)) {
+    cx.rb->SendError(kInvalidIntErr);
+    return;
+  }
+  bool nx = false, xx = false, gt = false, lt = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::string opt = ToUpper(args[i]);
+    if (opt == "NX") nx = true;
+    else if (opt == "XX") xx = true;
+    else if (opt == "GT") gt = true;
+    else if (opt == "LT") lt = true;
+    else {
+      cx.rb->SendError(StrCat("Unsupported option ", args[i]));
+      return;
+    }
+  }
+  if (nx && (xx || gt || lt)) {
+    cx.rb->SendError("NX and XX, GT or LT options at the same time are not compatible");
+    return;
+  }
+  if (gt && lt) {
+    cx.rb->SendError("GT and LT options at the same time are not compatible");
+    return;
+  }
+  int64_t now = NowMs();
+  int64_t deadline;
+  if (!ToDeadline(value, unit_ms, absolute, now, &deadline)) {
+    cx.rb->SendError(StrCat("invalid expire time in '", ToLower(cx.cid->name),
+                                  "' command"));
+    return;
+  }
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(args[0]);
+  if (!e) {
+    cx.rb->SendLong(0);
+    return;
+  }
+  int64_t current = e->expire_at();  // 0: no TTL, treated as infinite
+  if ((nx && current != 0) || (xx && current == 0) ||
+      (gt && (current == 0 || deadline <= current)) || (lt && current != 0 && deadline >= current)) {
+    cx.rb->SendLong(0);
+    return;
+  }
+  if (deadline <= now) {
+    db.Delete(e);
+  } else {
+    db.SetExpire(e, deadline);
+  }
+  cx.rb->SendLong(1);
+}
+
+void CmdExpire(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 1000, false); }
+void CmdPExpire(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 1, false); }
+void CmdExpireAt(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 1000, true); }
+void CmdPExpireAt(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 1, true); }
+
+// TTL family: -2 missing key, -1 no deadline.
+void TtlImpl(CommandContext& cx, std::string_view key, bool ms, bool absolute) {
+  KeyEntry* e = Db(cx).Find(key);
+  if (!e) {
+    cx.rb->SendLong(-2);
+    return;
+  }
+  if (!e->has_expire()) {
+    cx.rb->SendLong(-1);
+    return;
+  }
+  int64_t at = e->expire_at();
+  if (absolute) {
+    cx.rb->SendLong(ms ? at : (at + 500) / 1000);
+    return;
+  }
+  int64_t left = std::max<int64_t>(at - NowMs(), 0);
+  cx.rb->SendLong(ms ? left : (left + 500) / 1000);
+}
+
+void CmdTtl(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], false, false); }
+void CmdPTtl(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], true, false); }
+void CmdExpireTime(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], false, true); }
+void CmdPExpireTime(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], true, true); }
+
+void CmdPersist(CmdArgList args, CommandContext& cx) {
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(args[0]);
+  if (!e || !e->has_expire()) {
+    cx.rb->SendLong(0);
+    return;
+  }
+  db.SetExpire(e, 0);
+  cx.rb->SendLong(1);
+}
+
+void CmdObject(CmdArgList args, CommandContext& cx) {
+  std::string sub = ToUpper(args[0]);
+  if (sub == "HELP" && args.size() == 1) {
+    const char* lines[] = {
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>", "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>", "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>", "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP", "    Print this help."};
+    cx.rb->StartArray(std::size(lines));
+    for (const char* l : lines) cx.rb->SendSimpleString(l);
+    return;
+  }
+  if (args.size() != 2 || (sub != "ENCODING" && sub != "FREQ" && sub != "IDLETIME" && sub != "REFCOUNT")) {
+    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
+                                  "'. Try OBJECT HELP."));
+    return;
+  }
+  KeyEntry* e = Db(cx).Find(args[1]);
+  if (!e) {
+    cx.rb->SendNull();
+  } else if (sub == "ENCODING") {
+    cx.rb->SendBulk(e->value.EncodingName());
+  } else if (sub == "FREQ") {
+    cx.rb->SendError(
+        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+        "when switching between policies at runtime LRU and LFU data will take some time to "
+        "adjust.");
+  } else {
+    cx.rb->SendLong(sub == "REFCOUNT" ? 1 : 0);
+  }
+}
+
+}  // namespace
+
+void RegisterGenericFamily(CommandRegistry* r) {
+  using namespace co;
+  *r << CommandId{"DEL", -2, kWrite, 1, -1, 1, "@keyspace @write @slow", nullptr, CmdDel,
+                  "Deletes one or more keys.", "1.0.0", "generic", "O(N) where N is the number of keys that will be removed."}
+     << CommandId{"UNLINK", -2, kWrite | kFast, 1, -1, 1, "@keyspace @write @fast", nullptr, CmdDel,
+                  "Asynchronously deletes one or more keys.", "4.0.0", "generic", "O(1) for each key removed regardless of its size."}
+     << CommandId{"EXISTS", -2, kReadOnly | kFast, 1, -1, 1, "@keyspace @read @fast", nullptr,
+                  CmdExists, "Determines whether one or more keys exist.", "1.0.0", "generic", "O(N) where N is the number of keys to check."}
+     << CommandId{"TOUCH", -2, kReadOnly | kFast, 1, -1, 1, "@keyspace @read @fast", nullptr,
+                  CmdExists, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "generic", "O(N) where N is the number of keys that will be touched."}
+     << CommandId{"TYPE", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdType, nullptr,
+                  "Determines the type of value stored at a key.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"RENAME", 3, kWrite, 1, 2, 1, "@keyspace @write @slow", nullptr, CmdRename,
+                  "Renames a key and overwrites the destination.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"RENAMENX", 3, kWrite | kFast, 1, 2, 1, "@keyspace @write @fast", nullptr,
+                  CmdRenameNx, "Renames a key only when the target key name doesn't exist.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"COPY", -3, kWrite | kDenyOom, 1, 2, 1, "@keyspace @write @slow", nullptr, CmdCopy,
+                  "Copies the value of a key to a new key.", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."}
+     << CommandId{"MOVE", 3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdMove, nullptr,
+                  "Moves a key to another database.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"RANDOMKEY", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", nullptr, CmdRandomKey,
+                  "Returns a random key name from the database.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"KEYS", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", nullptr,
+                  CmdKeys, "Returns all key names that match a pattern.", "1.0.0", "generic", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."}
+     << CommandId{"SCAN", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", nullptr, CmdScan,
+                  "Iterates over the key names in the database.", "2.8.0", "generic", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."}
+     << CommandId{"EXPIRE", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdExpire, nullptr,
+                  "Sets the expiration time of a key in seconds.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"PEXPIRE", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpire,
+                  nullptr, "Sets the expiration time of a key in milliseconds.", "2.6.0", "generic", "O(1)"}
+     << CommandId{"EXPIREAT", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdExpireAt,
+                  nullptr, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", "generic", "O(1)"}
+     << CommandId{"PEXPIREAT", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpireAt,
+                  nullptr, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0", "generic", "O(1)"}
+     << CommandId{"TTL", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdTtl, nullptr,
+                  "Returns the expiration time in seconds of a key.", "1.0.0", "generic", "O(1)"}
+     << CommandId{"PTTL", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdPTtl, nullptr,
+                  "Returns the expiration time in milliseconds of a key.", "2.6.0", "generic", "O(1)"}
+     << CommandId{"EXPIRETIME", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast",
+                  CmdExpireTime, nullptr, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", "generic", "O(1)"}
+     << CommandId{"PEXPIRETIME", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast",
+                  CmdPExpireTime, nullptr, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "generic", "O(1)"}
+     << CommandId{"PERSIST", 2, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPersist,
+                  nullptr, "Removes the expiration time of a key.", "2.2.0", "generic", "O(1)"}
+     << CommandId{"OBJECT", -2, kReadOnly, 2, 2, 1, "@keyspace @read @slow", CmdObject, nullptr,
+                  "A container for object introspection commands.", "2.2.3", "generic", "Depends on subcommand."};
+}
+
+}  // namespace darner

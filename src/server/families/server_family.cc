@@ -1,0 +1,420 @@
+// Server commands: INFO DBSIZE FLUSHDB FLUSHALL TIME MEMORY DEBUG SHUTDOWN.
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+#include <mimalloc.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/strings.h"
+#include "io/as_tuple.h"
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <cmath>
+#include <fstream>
+
+#include "facade/arg_parser.h"
+#include "server/families/families.h"
+#include "server/service.h"
+#include "server/transaction.h"
+
+ABSL_DECLARE_FLAG(uint32_t, maxclients);
+ABSL_DECLARE_FLAG(uint64_t, maxmemory);
+ABSL_DECLARE_FLAG(int32_t, port);
+
+namespace darner {
+
+void RegisterConfigFamily(CommandRegistry* registry);
+
+namespace {
+
+std::string HumanBytes(uint64_t n) {
+  double d = static_cast<double>(n);
+  if (n < 1024) return StrCat(n, "B");
+  if (n < (1ull << 20)) return absl::StrFormat("%.2fK", d / 1024);
+  if (n < (1ull << 30)) return absl::StrFormat("%.2fM", d / (1 << 20));
+  if (n < (1ull << 40)) return absl::StrFormat("%.2fG", d / (1ull << 30));
+  return absl::StrFormat("%.2fT", d / (1ull << 40));
+}
+
+size_t ProcessRss() {
+  std::ifstream f("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string RunId() {
+  static const std::string id = [] {
+    std::string s;
+    uint64_t seed = static_cast<uint64_t>(NowMs()) ^ (static_cast<uint64_t>(getpid()) << 32);
+    for (int i = 0; i < 40; ++i) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      s.push_back("0123456789abcdef"[(seed >> 59) & 15]);
+    }
+    return s;
+  }();
+  return id;
+}
+
+// What INFO gathers from every thread (each thread is one shard and serves connections).
+struct NodeSnapshot {
+  struct Db {
+    uint64_t keys = 0, expires = 0;
+  };
+  std::vector<Db> dbs;
+  DbStats db_stats;
+  ThreadStats stats;
+  size_t memory = 0;
+};
+
+void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
+  if (into->dbs.size() < shard.num_dbs()) into->dbs.resize(shard.num_dbs());
+  for (unsigned i = 0; i < shard.num_dbs(); ++i) {
+    if (!shard.HasDb(i)) continue;
+    into->dbs[i].keys += shard.db(i).size();
+    into->dbs[i].expires += shard.db(i).expires_count();
+  }
+  into->db_stats.expired_keys += shard.stats().expired_keys;
+  into->db_stats.keyspace_hits += shard.stats().keyspace_hits;
+  into->db_stats.keyspace_misses += shard.stats().keyspace_misses;
+  into->memory += shard.MemoryBytes();
+  auto& st = into->stats;
+  if (st.commands.size() < ts.commands.size()) st.commands.resize(ts.commands.size());
+  for (size_t i = 0; i < ts.commands.size(); ++i) {
+    st.commands[i].calls += ts.commands[i].calls;
+    st.commands[i].usec += ts.commands[i].usec;
+    st.commands[i].rejected += ts.commands[i].rejected;
+    st.commands[i].failed += ts.commands[i].failed;
+  }
+  for (const auto& [code, n] : ts.errors) st.errors[code] += n;
+  st.total_commands += ts.total_commands;
+  st.total_errors += ts.total_errors;
+  st.connections_received += ts.connections_received;
+  st.rejected_connections += ts.rejected_connections;
+}
+
+asio::awaitable<NodeSnapshot> Snapshot(CommandContext& cx) {
+  NodeSnapshot snap;
+  Service* svc = cx.service;
+  co_await cx.tx->RunOnAll([&](EngineShard& s) { Merge(&snap, s, svc->thread_stats()); });
+  co_return snap;
+}
+
+void AppendServer(std::string* out, Service* svc) {
+  utsname u;
+  uname(&u);
+  int64_t uptime = (NowMs() - svc->start_time_ms()) / 1000;
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  StrAppend(out, "# Server\r\nredis_version:", kRedisVersion,
+                  "\r\ndarner_version:", kDarnerVersion,
+                  "\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
+                  "redis_mode:standalone\r\nos:", u.sysname, " ", u.release, " ", u.machine,
+                  "\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
+                  "multiplexing_api:", kMultiplexingApi, "\r\ngcc_version:", __GNUC__, ".",
+                  __GNUC_MINOR__, ".", __GNUC_PATCHLEVEL__, "\r\nprocess_id:", getpid(),
+                  "\r\nprocess_supervised:no\r\nrun_id:", RunId(),
+                  "\r\ntcp_port:", absl::GetFlag(FLAGS_port),
+                  "\r\nserver_time_usec:", int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000,
+                  "\r\nuptime_in_seconds:", uptime, "\r\nuptime_in_days:", uptime / 86400,
+                  "\r\nhz:10\r\nconfigured_hz:10\r\nthread_count:", svc->num_shards(),
+                  "\r\nexecutable:/proc/self/exe\r\nconfig_file:\r\n\r\n");
+}
+
+void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& snap,
+                   Service* svc) {
+  if (name == "server") {
+    AppendServer(out, svc);
+  } else if (name == "clients") {
+    StrAppend(out, "# Clients\r\nconnected_clients:", svc->connected_clients(),
+                    "\r\ncluster_connections:0\r\nmaxclients:", absl::GetFlag(FLAGS_maxclients),
+                    "\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0"
+                    "\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0"
+                    "\r\n\r\n");
+  } else if (name == "memory") {
+    size_t rss = ProcessRss();
+    uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory);
+    StrAppend(out, "# Memory\r\nused_memory:", snap.memory,
+                    "\r\nused_memory_human:", HumanBytes(snap.memory),
+                    "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
+                    "\r\nused_memory_dataset:", snap.memory,
+                    "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
+                    "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-",
+                    mi_version() / 100, ".", (mi_version() / 10) % 10, ".", mi_version() % 10,
+                    "\r\n\r\n");
+  } else if (name == "persistence") {
+    StrAppend(out, "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
+                         "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+                         "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+  } else if (name == "stats") {
+    StrAppend(out, "# Stats\r\ntotal_connections_received:", snap.stats.connections_received,
+                    "\r\ntotal_commands_processed:", snap.stats.total_commands,
+                    "\r\nrejected_connections:", snap.stats.rejected_connections,
+                    "\r\nexpired_keys:", snap.db_stats.expired_keys,
+                    "\r\nevicted_keys:0\r\nkeyspace_hits:", snap.db_stats.keyspace_hits,
+                    "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
+                    "\r\ntotal_error_replies:", snap.stats.total_errors, "\r\n\r\n");
+  } else if (name == "replication") {
+    StrAppend(out, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:",
+                    RunId(), "\r\nmaster_repl_offset:0\r\n\r\n");
+  } else if (name == "cpu") {
+    rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    auto secs = [](const timeval& tv) {
+      return absl::StrFormat("%.6f", tv.tv_sec + tv.tv_usec / 1e6);
+    };
+    StrAppend(out, "# CPU\r\nused_cpu_sys:", secs(self.ru_stime),
+                    "\r\nused_cpu_user:", secs(self.ru_utime),
+                    "\r\nused_cpu_sys_children:", secs(children.ru_stime),
+                    "\r\nused_cpu_user_children:", secs(children.ru_utime), "\r\n\r\n");
+  } else if (name == "modules") {
+    StrAppend(out, "# Modules\r\n\r\n");
+  } else if (name == "commandstats") {
+    StrAppend(out, "# Commandstats\r\n");
+    svc->registry().ForEach([&](const CommandId& cid) {
+      if (cid.index >= snap.stats.commands.size()) return;
+      const auto& c = snap.stats.commands[cid.index];
+      if (c.calls == 0 && c.rejected == 0 && c.failed == 0) return;
+      StrAppend(out, "cmdstat_", ToLower(cid.name), ":calls=", c.calls,
+                      ",usec=", c.usec, ",usec_per_call=",
+                      absl::StrFormat("%.2f", c.calls ? double(c.usec) / c.calls : 0.0),
+                      ",rejected_calls=", c.rejected, ",failed_calls=", c.failed, "\r\n");
+    });
+    StrAppend(out, "\r\n");
+  } else if (name == "errorstats") {
+    StrAppend(out, "# Errorstats\r\n");
+    std::vector<std::pair<std::string, uint64_t>> errors(snap.stats.errors.begin(),
+                                                         snap.stats.errors.end());
+    std::sort(errors.begin(), errors.end());
+    for (const auto& [code, n] : errors) StrAppend(out, "errorstat_", code, ":count=", n, "\r\n");
+    StrAppend(out, "\r\n");
+  } else if (name == "cluster") {
+    StrAppend(out, "# Cluster\r\ncluster_enabled:0\r\n\r\n");
+  } else if (name == "keyspace") {
+    StrAppend(out, "# Keyspace\r\n");
+    for (size_t i = 0; i < snap.dbs.size(); ++i) {
+      if (snap.dbs[i].keys == 0) continue;
+      StrAppend(out, "db", i, ":keys=", snap.dbs[i].keys, ",expires=", snap.dbs[i].expires,
+                      ",avg_ttl=0\r\n");
+    }
+    StrAppend(out, "\r\n");
+  }
+}
+
+constexpr std::string_view kDefaultSections[] = {"server", "clients", "memory", "persistence",
+                                                 "stats", "replication", "cpu", "modules",
+                                                 "errorstats", "cluster", "keyspace"};
+constexpr std::string_view kAllSections[] = {
+    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+    "commandstats", "errorstats", "cluster", "keyspace"};
+
+asio::awaitable<void> CmdInfo(CmdArgList args, CommandContext& cx) {
+  std::vector<std::string_view> sections;
+  std::vector<std::string> lowered;
+  for (std::string_view a : args) lowered.push_back(ToLower(a));
+  if (args.empty() || (lowered.size() == 1 && lowered[0] == "default")) {
+    sections.assign(std::begin(kDefaultSections), std::end(kDefaultSections));
+  } else if (lowered.size() == 1 && (lowered[0] == "all" || lowered[0] == "everything")) {
+    sections.assign(std::begin(kAllSections), std::end(kAllSections));
+  } else {
+    for (std::string_view s : kAllSections) {
+      if (std::find(lowered.begin(), lowered.end(), s) != lowered.end()) sections.push_back(s);
+    }
+  }
+  NodeSnapshot snap = co_await Snapshot(cx);
+  std::string out;
+  for (std::string_view s : sections) AppendSection(&out, s, snap, cx.service);
+  if (out.size() >= 2) out.resize(out.size() - 2);  // no blank line after the last section
+  cx.rb->SendVerbatim(out);
+}
+
+asio::awaitable<void> CmdDbSize(CmdArgList args, CommandContext& cx) {
+  size_t total = 0;
+  DbIndex db = cx.db;
+  co_await cx.tx->RunOnAll([&](EngineShard& s) { total += s.HasDb(db) ? s.db(db).size() : 0; });
+  cx.rb->SendLong(static_cast<int64_t>(total));
+}
+
+// FLUSHDB and FLUSHALL accept an optional ASYNC or SYNC; both run synchronously here since
+// freeing is quick per slot table.
+bool ParseFlushMode(CmdArgList args, CommandContext& cx) {
+  if (args.size() > 1 || (args.size() == 1 && !EqualsIgnoreCase(args[0], "ASYNC") &&
+                          !EqualsIgnoreCase(args[0], "SYNC"))) {
+    cx.rb->SendError(kSyntaxErr);
+    return false;
+  }
+  return true;
+}
+
+asio::awaitable<void> CmdFlushDb(CmdArgList args, CommandContext& cx) {
+  if (!ParseFlushMode(args, cx)) co_return;
+  DbIndex db = cx.db;
+  co_await cx.tx->RunOnAll([db](EngineShard& s) {
+    if (s.HasDb(db)) s.db(db).Flush();
+    s.PublishMemory();
+  });
+  cx.rb->SendOk();
+}
+
+asio::awaitable<void> CmdFlushAll(CmdArgList args, CommandContext& cx) {
+  if (!ParseFlushMode(args, cx)) co_return;
+  co_await cx.tx->RunOnAll([](EngineShard& s) {
+    for (unsigned i = 0; i < s.num_dbs(); ++i) {
+      if (s.HasDb(i)) s.db(i).Flush();
+    }
+    s.PublishMemory();
+  });
+  cx.rb->SendOk();
+}
+
+void CmdTime(CmdArgList args, CommandContext& cx) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  cx.rb->StartArray(2);
+  cx.rb->SendBulk(std::to_string(ts.tv_sec));
+  cx.rb->SendBulk(std::to_string(ts.tv_nsec / 1000));
+}
+
+void CmdMemory(CmdArgList args, CommandContext& cx) {
+  std::string sub = ToUpper(args[0]);
+  if (sub == "USAGE" && args.size() >= 2) {
+    ArgParser parser(args.subspan(2));
+    if (parser.Check("SAMPLES")) parser.NextInt();
+    if (parser.HasNext()) parser.Fail(kSyntaxErr);
+    if (parser.error()) {
+      cx.rb->SendError(*parser.error());
+      return;
+    }
+    KeyEntry* e = cx.shard->db(cx.db).Find(args[1]);
+    if (!e) {
+      cx.rb->SendNull();
+      return;
+    }
+    // The entry, its value's heap bytes, and its share of the bucket array.
+    cx.rb->SendLong(static_cast<int64_t>(e->MallocUsed() + sizeof(void*)));
+  } else if (sub == "HELP" && args.size() == 1) {
+    const char* lines[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value.", "HELP",
+        "    Print this help."};
+    cx.rb->StartArray(std::size(lines));
+    for (const char* l : lines) cx.rb->SendSimpleString(l);
+  } else {
+    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '",
+                                  args[0], "'. Try MEMORY HELP."));
+  }
+}
+
+asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
+  int64_t count, size = 0;
+  if (!ParseInt64(args[0], &count) || count < 0) {
+    cx.rb->SendError(count < 0 ? "count should be greater than 0" : kInvalidIntErr);
+    co_return;
+  }
+  std::string prefix = args.size() > 1 ? std::string(args[1]) : "key";
+  if (args.size() > 2 && (!ParseInt64(args[2], &size) || size < 0)) {
+    cx.rb->SendError(kInvalidIntErr);
+    co_return;
+  }
+  DbIndex db = cx.db;
+  unsigned shards = cx.service->num_shards();
+  co_await cx.tx->RunOnAll([&](EngineShard& s) {
+    DbSlice& slice = s.db(db);
+    std::string key = prefix + ":";
+    size_t base = key.size();
+    std::string value;
+    for (int64_t i = 0; i < count; ++i) {
+      key.resize(base);
+      StrAppend(&key, i);
+      if (KeySlot(key) % shards != s.id()) continue;
+      if (slice.Find(key)) continue;
+      value = StrCat("value:", i);
+      if (size > 0) value.resize(static_cast<size_t>(size), '\0');
+      slice.Add(key, CompactValue::String(value));
+    }
+    s.PublishMemory();
+  });
+  cx.rb->SendOk();
+}
+
+asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
+  std::string sub = ToUpper(args[0]);
+  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 4) {
+    co_await DebugPopulate(args.subspan(1), cx);
+  } else if (sub == "SLEEP" && args.size() == 2) {
+    long double secs;
+    if (!ParseDouble(args[1], &secs) || secs < 0) {
+      cx.rb->SendError(kInvalidFloatErr);
+      co_return;
+    }
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    co_await timer.async_wait(kAsTuple);
+    cx.rb->SendOk();
+  } else if (sub == "HELP" && args.size() == 1) {
+    const char* lines[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix.",
+        "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "HELP",
+        "    Print this help."};
+    cx.rb->StartArray(std::size(lines));
+    for (const char* l : lines) cx.rb->SendSimpleString(l);
+  } else {
+    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '",
+                                  args[0], "'. Try DEBUG HELP."));
+  }
+}
+
+void CmdShutdown(CmdArgList args, CommandContext& cx) {
+  for (std::string_view a : args) {
+    if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "SAVE") &&
+        !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
+      cx.rb->SendError(kSyntaxErr);
+      return;
+    }
+  }
+  // Like Redis, no reply: the connection closes as the server exits.
+  cx.conn->conn->CloseAfterReply();
+  cx.service->RequestShutdown();
+}
+
+}  // namespace
+
+void RegisterServerFamily(CommandRegistry* r) {
+  using namespace co;
+  *r << CommandId{"INFO", -1, kLoading | kStale, 0, 0, 0, "@slow @dangerous", nullptr, CmdInfo,
+                  "Returns information and statistics about the server.", "1.0.0", "server",
+                  "O(1)"}
+     << CommandId{"DBSIZE", 1, kReadOnly | kFast, 0, 0, 0, "@keyspace @read @fast", nullptr,
+                  CmdDbSize, "Returns the number of keys in the database.", "1.0.0", "server",
+                  "O(1)"}
+     << CommandId{"FLUSHDB", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous", nullptr,
+                  CmdFlushDb, "Remove all keys from the current database.", "1.0.0", "server",
+                  "O(N) where N is the number of keys in the selected database"}
+     << CommandId{"FLUSHALL", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous", nullptr,
+                  CmdFlushAll, "Removes all keys from all databases.", "1.0.0", "server",
+                  "O(N) where N is the total number of keys in all databases"}
+     << CommandId{"TIME", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime, nullptr,
+                  "Returns the server time.", "2.6.0", "server", "O(1)"}
+     << CommandId{"MEMORY", -2, kReadOnly, 2, 2, 1, "@slow", CmdMemory, nullptr,
+                  "A container for memory diagnostics commands.", "4.0.0", "server",
+                  "Depends on subcommand."}
+     << CommandId{"DEBUG", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+                  "@admin @slow @dangerous", nullptr, CmdDebug, "A container for debugging commands.",
+                  "1.0.0", "server", "Depends on subcommand."}
+     << CommandId{"SHUTDOWN", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti, 0, 0, 0,
+                  "@admin @slow @dangerous", CmdShutdown, nullptr,
+                  "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+                  "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"};
+  RegisterConfigFamily(r);
+}
+
+}  // namespace darner

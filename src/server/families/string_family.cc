@@ -1,0 +1,550 @@
+// String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX INCR DECR
+// INCRBY DECRBY INCRBYFLOAT APPEND STRLEN GETRANGE SUBSTR SETRANGE LCS.
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+
+#include <cmath>
+
+#include "base/strings.h"
+#include "core/lcs.h"
+#include "facade/arg_parser.h"
+#include "server/families/families.h"
+#include "server/families/generic_family.h"
+#include "server/service.h"
+#include "server/transaction.h"
+
+ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+
+namespace darner {
+namespace {
+
+DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
+
+// The string value of key for reading: nullptr when missing; sets *wrong_type when it is not a
+// string (only strings exist today, but handlers are written for when other types arrive).
+KeyEntry* FindString(CommandContext& cx, std::string_view key, bool* wrong_type) {
+  KeyEntry* e = Db(cx).FindForRead(key);
+  *wrong_type = e && e->value.type() != ObjType::kString;
+  return *wrong_type ? nullptr : e;
+}
+
+void SendValue(CommandContext& cx, const KeyEntry* e) {
+  char scratch[CompactValue::kScratchSize];
+  cx.rb->SendBulk(e->value.GetString(scratch));
+}
+
+void CmdGet(CmdArgList args, CommandContext& cx) {
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) return cx.rb->SendNull();
+  SendValue(cx, e);
+}
+
+// Options of SET and GETEX.
+struct ExpireOpt {
+  int64_t deadline = 0;  // absolute ms, 0 = none
+  bool keep_ttl = false;
+  bool persist = false;
+  bool given = false;
+};
+
+// Parses EX/PX/EXAT/PXAT (and KEEPTTL or PERSIST when allowed) at parser's position.
+// Returns false if the token is not an expiry option.
+bool ParseExpireOpt(ArgParser& parser, ExpireOpt* opt, bool allow_keepttl, bool allow_persist,
+                    std::string_view cmd, std::string* error) {
+  struct Kind {
+    const char* name;
+    int64_t unit;
+    bool absolute;
+  };
+  static constexpr Kind kKinds[] = {
+      {"EX", 1000, false}, {"PX", 1, false}, {"EXAT", 1000, true}, {"PXAT", 1, true}};
+  for (const Kind& k : kKinds) {
+    if (!parser.Check(k.name)) continue;
+    if (opt->given || !parser.HasNext()) {
+      *error = kSyntaxErr;
+      return true;
+    }
+    int64_t v;
+    if (!ParseInt64(parser.Next(), &v)) {
+      *error = kInvalidIntErr;
+      return true;
+    }
+    opt->given = true;
+    if (v <= 0 || !ToDeadline(v, k.unit, k.absolute, NowMs(), &opt->deadline)) {
+      *error = StrCat("invalid expire time in '", cmd, "' command");
+    }
+    return true;
+  }
+  if (allow_keepttl && parser.Check("KEEPTTL")) {
+    if (opt->given) *error = kSyntaxErr;
+    opt->given = opt->keep_ttl = true;
+    return true;
+  }
+  if (allow_persist && parser.Check("PERSIST")) {
+    if (opt->given) *error = kSyntaxErr;
+    opt->given = opt->persist = true;
+    return true;
+  }
+  return false;
+}
+
+void CmdSet(CmdArgList args, CommandContext& cx) {
+  std::string_view key = args[0], value = args[1];
+  ArgParser parser(args.subspan(2));
+  ExpireOpt exp;
+  bool nx = false, xx = false, get = false;
+  std::string error;
+  while (parser.HasNext() && error.empty()) {
+    if (ParseExpireOpt(parser, &exp, true, false, "set", &error)) continue;
+    if (parser.Check("NX") && !xx) {
+      nx = true;
+    } else if (parser.Check("XX") && !nx) {
+      xx = true;
+    } else if (parser.Check("GET")) {
+      get = true;
+    } else {
+      error = kSyntaxErr;
+    }
+  }
+  if (!error.empty()) return cx.rb->SendError(error);
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(key);
+  if (get) {
+    if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+  }
+  bool write = !((nx && e) || (xx && !e));
+  if (get) {
+    if (e) {
+      SendValue(cx, e);
+    } else {
+      cx.rb->SendNull();
+    }
+  }
+  if (write) {
+    if (e) {
+      db.PreUpdate(e);
+      e->value.SetString(value);
+      db.PostUpdate(e);
+      if (!exp.keep_ttl) db.SetExpire(e, exp.deadline);
+    } else {
+      db.Add(key, CompactValue::String(value), exp.deadline);
+    }
+  }
+  if (!get) {
+    if (write) {
+      cx.rb->SendOk();
+    } else {
+      cx.rb->SendNull();
+    }
+  }
+}
+
+void CmdSetNx(CmdArgList args, CommandContext& cx) {
+  DbSlice& db = Db(cx);
+  if (db.Find(args[0])) return cx.rb->SendLong(0);
+  db.Add(args[0], CompactValue::String(args[1]));
+  cx.rb->SendLong(1);
+}
+
+void SetExImpl(CmdArgList args, CommandContext& cx, int64_t unit, std::string_view name) {
+  int64_t v, deadline;
+  if (!ParseInt64(args[1], &v)) return cx.rb->SendError(kInvalidIntErr);
+  if (v <= 0 || !ToDeadline(v, unit, false, NowMs(), &deadline)) {
+    return cx.rb->SendError(StrCat("invalid expire time in '", name, "' command"));
+  }
+  Db(cx).Set(args[0], CompactValue::String(args[2]), deadline, false);
+  cx.rb->SendOk();
+}
+
+void CmdSetEx(CmdArgList args, CommandContext& cx) { SetExImpl(args, cx, 1000, "setex"); }
+void CmdPSetEx(CmdArgList args, CommandContext& cx) { SetExImpl(args, cx, 1, "psetex"); }
+
+void CmdGetSet(CmdArgList args, CommandContext& cx) {
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  if (e) {
+    SendValue(cx, e);
+  } else {
+    cx.rb->SendNull();
+  }
+  Db(cx).Set(args[0], CompactValue::String(args[1]), 0, false);
+}
+
+void CmdGetDel(CmdArgList args, CommandContext& cx) {
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) return cx.rb->SendNull();
+  SendValue(cx, e);
+  Db(cx).Delete(e);
+}
+
+void CmdGetEx(CmdArgList args, CommandContext& cx) {
+  ArgParser parser(args.subspan(1));
+  ExpireOpt exp;
+  std::string error;
+  while (parser.HasNext() && error.empty()) {
+    if (!ParseExpireOpt(parser, &exp, false, true, "getex", &error)) error = kSyntaxErr;
+  }
+  if (!error.empty()) return cx.rb->SendError(error);
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) return cx.rb->SendNull();
+  SendValue(cx, e);
+  DbSlice& db = Db(cx);
+  if (exp.persist) {
+    db.SetExpire(e, 0);
+  } else if (exp.deadline > 0) {
+    if (exp.deadline <= NowMs()) {
+      db.Delete(e);
+    } else {
+      db.SetExpire(e, exp.deadline);
+    }
+  }
+}
+
+// ---- Multi-key: MGET MSET MSETNX -------------------------------------------------------
+
+asio::awaitable<void> CmdMGet(CmdArgList args, CommandContext& cx) {
+  std::vector<std::optional<std::string>> values(args.size());
+  DbIndex db = cx.db;
+  co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
+    DbSlice& d = s.db(db);
+    char scratch[CompactValue::kScratchSize];
+    for (size_t pos : sk.positions) {
+      KeyEntry* e = d.FindForRead(args[pos - 1]);
+      if (e && e->value.type() == ObjType::kString) values[pos - 1].emplace(e->value.GetString(scratch));
+    }
+  });
+  cx.rb->StartArray(values.size());
+  for (const auto& v : values) {
+    if (v) {
+      cx.rb->SendBulk(*v);
+    } else {
+      cx.rb->SendNull();
+    }
+  }
+}
+
+asio::awaitable<void> MSetImpl(CmdArgList args, CommandContext& cx, bool nx) {
+  if (args.size() % 2 != 0) {
+    cx.rb->SendError(StrCat("wrong number of arguments for '",
+                                  ToLower(cx.cid->name), "' command"));
+    co_return;
+  }
+  DbIndex db = cx.db;
+  if (nx) {
+    bool any = false;
+    co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
+      for (size_t pos : sk.positions) any = any || s.db(db).Find(args[pos - 1]) != nullptr;
+    });
+    if (any) {
+      cx.rb->SendLong(0);
+      co_return;
+    }
+  }
+  co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
+    // Positions are in argument order, so a key given twice ends with its last value.
+    for (size_t pos : sk.positions) {
+      s.db(db).Set(args[pos - 1], CompactValue::String(args[pos]), 0, false);
+    }
+    s.PublishMemory();
+  });
+  if (nx) {
+    cx.rb->SendLong(1);
+  } else {
+    cx.rb->SendOk();
+  }
+}
+
+asio::awaitable<void> CmdMSet(CmdArgList args, CommandContext& cx) {
+  co_await MSetImpl(args, cx, false);
+}
+
+asio::awaitable<void> CmdMSetNx(CmdArgList args, CommandContext& cx) {
+  co_await MSetImpl(args, cx, true);
+}
+
+// ---- Counters -------------------------------------------------------------------------
+
+void IncrImpl(CommandContext& cx, std::string_view key, int64_t delta) {
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(key);
+  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+  int64_t current = 0;
+  if (e && !e->value.TryGetInt(&current)) return cx.rb->SendError(kInvalidIntErr);
+  int64_t result;
+  if (__builtin_add_overflow(current, delta, &result)) return cx.rb->SendError(kOverflowErr);
+  if (e) {
+    db.PreUpdate(e);
+    e->value.SetInt(result);
+    db.PostUpdate(e);
+  } else {
+    db.Add(key, CompactValue::Int(result));
+  }
+  cx.rb->SendLong(result);
+}
+
+void CmdIncr(CmdArgList args, CommandContext& cx) { IncrImpl(cx, args[0], 1); }
+void CmdDecr(CmdArgList args, CommandContext& cx) { IncrImpl(cx, args[0], -1); }
+
+void CmdIncrBy(CmdArgList args, CommandContext& cx) {
+  int64_t delta;
+  if (!ParseInt64(args[1], &delta)) return cx.rb->SendError(kInvalidIntErr);
+  IncrImpl(cx, args[0], delta);
+}
+
+void CmdDecrBy(CmdArgList args, CommandContext& cx) {
+  int64_t delta;
+  if (!ParseInt64(args[1], &delta)) return cx.rb->SendError(kInvalidIntErr);
+  if (delta == INT64_MIN) return cx.rb->SendError("decrement would overflow");
+  IncrImpl(cx, args[0], -delta);
+}
+
+void CmdIncrByFloat(CmdArgList args, CommandContext& cx) {
+  long double delta;
+  if (!ParseDouble(args[1], &delta)) return cx.rb->SendError(kInvalidFloatErr);
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(args[0]);
+  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+  long double current = 0;
+  if (e) {
+    char scratch[CompactValue::kScratchSize];
+    if (!ParseDouble(e->value.GetString(scratch), &current)) {
+      return cx.rb->SendError(kInvalidFloatErr);
+    }
+  }
+  long double result = current + delta;
+  if (std::isnan(result) || std::isinf(result)) {
+    return cx.rb->SendError("increment would produce NaN or Infinity");
+  }
+  std::string text = FormatLongDouble(result);
+  if (e) {
+    db.PreUpdate(e);
+    e->value.SetString(text);
+    db.PostUpdate(e);
+  } else {
+    db.Add(args[0], CompactValue::String(text));
+  }
+  cx.rb->SendBulk(text);
+}
+
+// ---- Byte ranges ----------------------------------------------------------------------
+
+// Checks that a string grown to `len` bytes stays within proto-max-bulk-len.
+bool CheckStringSize(CommandContext& cx, uint64_t len) {
+  if (len > absl::GetFlag(FLAGS_proto_max_bulk_len)) {
+    cx.rb->SendError("string exceeds maximum allowed size (proto-max-bulk-len)");
+    return false;
+  }
+  return true;
+}
+
+void CmdAppend(CmdArgList args, CommandContext& cx) {
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(args[0]);
+  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) {
+    db.Add(args[0], CompactValue::String(args[1]));
+    return cx.rb->SendLong(static_cast<int64_t>(args[1].size()));
+  }
+  if (!CheckStringSize(cx, e->value.StringSize() + args[1].size())) return;
+  db.PreUpdate(e);
+  e->value.Append(args[1]);
+  db.PostUpdate(e);
+  cx.rb->SendLong(static_cast<int64_t>(e->value.StringSize()));
+}
+
+void CmdStrLen(CmdArgList args, CommandContext& cx) {
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  cx.rb->SendLong(e ? static_cast<int64_t>(e->value.StringSize()) : 0);
+}
+
+void CmdGetRange(CmdArgList args, CommandContext& cx) {
+  int64_t start, end;
+  if (!ParseInt64(args[1], &start) || !ParseInt64(args[2], &end)) {
+    return cx.rb->SendError(kInvalidIntErr);
+  }
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  char scratch[CompactValue::kScratchSize];
+  std::string_view s = e ? e->value.GetString(scratch) : std::string_view();
+  int64_t len = static_cast<int64_t>(s.size());
+  // Redis's rules: negative indexes count from the end; an empty or inverted range is "".
+  if (start < 0 && end < 0 && start > end) return cx.rb->SendBulk("");
+  if (start < 0) start = std::max<int64_t>(len + start, 0);
+  if (end < 0) end = std::max<int64_t>(len + end, 0);
+  if (end >= len) end = len - 1;
+  if (len == 0 || start > end) return cx.rb->SendBulk("");
+  cx.rb->SendBulk(s.substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
+}
+
+void CmdSetRange(CmdArgList args, CommandContext& cx) {
+  int64_t offset;
+  if (!ParseInt64(args[1], &offset)) return cx.rb->SendError(kInvalidIntErr);
+  if (offset < 0) return cx.rb->SendError("offset is out of range");
+  std::string_view value = args[2];
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(args[0]);
+  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) {
+    if (value.empty()) return cx.rb->SendLong(0);
+    if (!CheckStringSize(cx, static_cast<uint64_t>(offset) + value.size())) return;
+    CompactValue v;
+    v.SetRange(static_cast<size_t>(offset), value);
+    db.Add(args[0], std::move(v));
+    return cx.rb->SendLong(offset + static_cast<int64_t>(value.size()));
+  }
+  if (value.empty()) return cx.rb->SendLong(static_cast<int64_t>(e->value.StringSize()));
+  if (!CheckStringSize(cx, static_cast<uint64_t>(offset) + value.size())) return;
+  db.PreUpdate(e);
+  size_t len = e->value.SetRange(static_cast<size_t>(offset), value);
+  db.PostUpdate(e);
+  cx.rb->SendLong(static_cast<int64_t>(len));
+}
+
+// ---- LCS ------------------------------------------------------------------------------
+
+asio::awaitable<void> CmdLcs(CmdArgList args, CommandContext& cx) {
+  bool len_only = false, idx = false, with_len = false;
+  int64_t min_len = 0;
+  ArgParser parser(args.subspan(2));
+  while (parser.HasNext() && !parser.error()) {
+    if (parser.Check("LEN")) {
+      len_only = true;
+    } else if (parser.Check("IDX")) {
+      idx = true;
+    } else if (parser.Check("WITHMATCHLEN")) {
+      with_len = true;
+    } else if (parser.Check("MINMATCHLEN")) {
+      min_len = parser.NextInt();
+      if (min_len < 0) min_len = 0;
+    } else {
+      parser.Fail(kSyntaxErr);
+    }
+  }
+  if (parser.error()) {
+    cx.rb->SendError(*parser.error());
+    co_return;
+  }
+  if (len_only && idx) {
+    cx.rb->SendError(
+        "If you want both the length and indexes, please just use IDX.");
+    co_return;
+  }
+  DbIndex db = cx.db;
+  std::string values[2];
+  bool wrong_type = false;
+  for (int i = 0; i < 2; ++i) {
+    unsigned shard = cx.tx->ShardOfPosition(i + 1);
+    co_await cx.tx->RunOn(shard, [&](EngineShard& s) {
+      KeyEntry* e = s.db(db).FindForRead(args[i]);
+      if (e && e->value.type() != ObjType::kString) wrong_type = true;
+      if (e) values[i] = e->value.ToString();
+    });
+  }
+  if (wrong_type) {
+    cx.rb->SendError(
+        "The specified keys must contain string values");
+    co_return;
+  }
+  LcsOptions opts;
+  opts.want_string = !len_only && !idx;
+  opts.want_matches = idx;
+  opts.min_match_len = min_len;
+  opts.max_table_bytes = absl::GetFlag(FLAGS_proto_max_bulk_len);
+  LcsResult result;
+  switch (ComputeLcs(values[0], values[1], opts, &result)) {
+    case LcsStatus::kStringTooLong:
+      cx.rb->SendError(kLcsStringTooLongError);
+      co_return;
+    case LcsStatus::kTableTooBig:
+      cx.rb->SendError(kLcsTableTooBigError);
+      co_return;
+    case LcsStatus::kOk:
+      break;
+  }
+  if (len_only) {
+    cx.rb->SendLong(result.len);
+  } else if (!idx) {
+    cx.rb->SendBulk(result.lcs);
+  } else {
+    cx.rb->StartMap(2);
+    cx.rb->SendBulk("matches");
+    cx.rb->StartArray(result.matches.size());
+    for (const LcsMatch& m : result.matches) {
+      cx.rb->StartArray(with_len ? 3 : 2);
+      cx.rb->StartArray(2);
+      cx.rb->SendLong(m.a_start);
+      cx.rb->SendLong(m.a_end);
+      cx.rb->StartArray(2);
+      cx.rb->SendLong(m.b_start);
+      cx.rb->SendLong(m.b_end);
+      if (with_len) cx.rb->SendLong(m.len);
+    }
+    cx.rb->SendBulk("len");
+    cx.rb->SendLong(result.len);
+  }
+}
+
+}  // namespace
+
+void RegisterStringFamily(CommandRegistry* r) {
+  using namespace co;
+  constexpr uint32_t kW = kWrite | kDenyOom;
+  *r << CommandId{"GET", 2, kReadOnly | kFast, 1, 1, 1, "@read @string @fast", CmdGet, nullptr,
+                  "Returns the string value of a key.", "1.0.0", "string", "O(1)"}
+     << CommandId{"SET", -3, kW, 1, 1, 1, "@write @string @slow", CmdSet, nullptr,
+                  "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", "string", "O(1)"}
+     << CommandId{"SETNX", 3, kW | kFast, 1, 1, 1, "@write @string @fast", CmdSetNx, nullptr,
+                  "Set the string value of a key only when the key doesn't exist.", "1.0.0", "string", "O(1)"}
+     << CommandId{"SETEX", 4, kW, 1, 1, 1, "@write @string @slow", CmdSetEx, nullptr,
+                  "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", "string", "O(1)"}
+     << CommandId{"PSETEX", 4, kW, 1, 1, 1, "@write @string @slow", CmdPSetEx, nullptr,
+                  "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", "string", "O(1)"}
+     << CommandId{"GETSET", 3, kW | kFast, 1, 1, 1, "@write @string @fast", CmdGetSet, nullptr,
+                  "Returns the previous string value of a key after setting it to a new value.", "1.0.0", "string", "O(1)"}
+     << CommandId{"GETDEL", 2, kWrite | kFast, 1, 1, 1, "@write @string @fast", CmdGetDel, nullptr,
+                  "Returns the string value of a key after deleting the key.", "6.2.0", "string", "O(1)"}
+     << CommandId{"GETEX", -2, kWrite | kFast, 1, 1, 1, "@write @string @fast", CmdGetEx, nullptr,
+                  "Returns the string value of a key after setting its expiration time.", "6.2.0", "string", "O(1)"}
+     << CommandId{"MGET", -2, kReadOnly | kFast, 1, -1, 1, "@read @string @fast", nullptr, CmdMGet,
+                  "Atomically returns the string values of one or more keys.", "1.0.0", "string", "O(N) where N is the number of keys to retrieve."}
+     << CommandId{"MSET", -3, kW, 1, -1, 2, "@write @string @slow", nullptr, CmdMSet,
+                  "Atomically creates or modifies the string values of one or more keys.", "1.0.1", "string", "O(N) where N is the number of keys to set."}
+     << CommandId{"MSETNX", -3, kW, 1, -1, 2, "@write @string @slow", nullptr, CmdMSetNx,
+                  "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", "string", "O(N) where N is the number of keys to set."}
+     << CommandId{"INCR", 2, kW | kFast, 1, 1, 1, "@write @string @fast", CmdIncr, nullptr,
+                  "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "string", "O(1)"}
+     << CommandId{"DECR", 2, kW | kFast, 1, 1, 1, "@write @string @fast", CmdDecr, nullptr,
+                  "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "string", "O(1)"}
+     << CommandId{"INCRBY", 3, kW | kFast, 1, 1, 1, "@write @string @fast", CmdIncrBy, nullptr,
+                  "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "string", "O(1)"}
+     << CommandId{"DECRBY", 3, kW | kFast, 1, 1, 1, "@write @string @fast", CmdDecrBy, nullptr,
+                  "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0", "string", "O(1)"}
+     << CommandId{"INCRBYFLOAT", 3, kW | kFast, 1, 1, 1, "@write @string @fast", CmdIncrByFloat,
+                  nullptr, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", "string", "O(1)"}
+     << CommandId{"APPEND", 3, kW | kFast, 1, 1, 1, "@write @string @fast", CmdAppend, nullptr,
+                  "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0", "string", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation."}
+     << CommandId{"STRLEN", 2, kReadOnly | kFast, 1, 1, 1, "@read @string @fast", CmdStrLen, nullptr,
+                  "Returns the length of a string value.", "2.2.0", "string", "O(1)"}
+     << CommandId{"GETRANGE", 4, kReadOnly, 1, 1, 1, "@read @string @slow", CmdGetRange, nullptr,
+                  "Returns a substring of the string stored at a key.", "2.4.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."}
+     << CommandId{"SUBSTR", 4, kReadOnly, 1, 1, 1, "@read @string @slow", CmdGetRange, nullptr,
+                  "Returns a substring from a string value.", "1.0.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."}
+     << CommandId{"SETRANGE", 4, kW, 1, 1, 1, "@write @string @slow", CmdSetRange, nullptr,
+                  "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", "string", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument."}
+     << CommandId{"LCS", -3, kReadOnly, 1, 2, 1, "@read @string @slow", nullptr, CmdLcs,
+                  "Finds the longest common substring.", "7.0.0", "string", "O(N*M) where N and M are the lengths of s1 and s2, respectively"};
+}
+
+}  // namespace darner

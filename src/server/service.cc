@@ -1,0 +1,287 @@
+#include "base/strings.h"
+#include "server/service.h"
+
+#include <absl/flags/flag.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+#include <time.h>
+
+#include "base/logging.h"
+#include "server/families/families.h"
+#include "server/transaction.h"
+
+ABSL_FLAG(std::string, requirepass, "", "Password clients must AUTH with (empty: none)");
+ABSL_FLAG(uint32_t, maxclients, 64000, "Maximum number of connected clients");
+ABSL_FLAG(uint64_t, maxmemory, 0,
+          "Limit on data memory in bytes (0 = unlimited); above it, writes that may grow memory "
+          "get an OOM error");
+ABSL_FLAG(uint32_t, dbnum, 16, "Number of databases");
+
+namespace darner {
+namespace {
+
+thread_local ThreadStats* tl_stats = nullptr;
+thread_local std::vector<ConnectionContext*>* tl_connections = nullptr;
+
+uint64_t MonotonicMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+ConnectionContext* Ctx(Connection* conn) { return static_cast<ConnectionContext*>(conn->user_data()); }
+
+// Redis replaces newlines in error texts so the reply stays one line.
+std::string Sanitize(std::string s) {
+  for (char& c : s) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+Service::Service(ProactorPool* pool) : pool_(pool) {
+  RegisterConnectionFamily(&registry_);
+  RegisterServerFamily(&registry_);
+  RegisterGenericFamily(&registry_);
+  RegisterStringFamily(&registry_);
+}
+
+Service::~Service() = default;
+
+void Service::Init() {
+  start_ms_ = NowMs();
+  unsigned n = pool_->size();
+  unsigned dbs = absl::GetFlag(FLAGS_dbnum);
+  shards_.resize(n);
+  size_t num_commands = registry_.size();
+  pool_->RunOnAllBlocking([this, n, dbs, num_commands](unsigned i) {
+    shards_[i] = std::make_unique<EngineShard>(i, n, dbs, &pool_->context(i));
+    EngineShard::InitThreadLocal(shards_[i].get());
+    tl_stats = new ThreadStats();
+    tl_stats->commands.resize(num_commands);
+    tl_connections = new std::vector<ConnectionContext*>();
+    shards_[i]->StartPeriodic();
+  });
+}
+
+void Service::Shutdown() {
+  pool_->RunOnAllBlocking([this](unsigned i) { shards_[i]->StopPeriodic(); });
+}
+
+ThreadStats& Service::thread_stats() { return *tl_stats; }
+
+std::vector<ConnectionContext*>& Service::ThreadConnections() { return *tl_connections; }
+
+size_t Service::UsedMemory() const {
+  size_t total = 0;
+  for (const auto& s : shards_) total += s->published_memory();
+  return total;
+}
+
+void Service::RequestShutdown() {
+  if (shutdown_hook_) shutdown_hook_();
+}
+
+bool Service::OnConnectionOpen(Connection* conn) {
+  auto cc = std::make_shared<ConnectionContext>();
+  cc->conn = conn;
+  cc->id = next_client_id_.fetch_add(1, std::memory_order_relaxed);
+  cc->created_ms = cc->last_active_ms = NowMs();
+  cc->authenticated = absl::GetFlag(FLAGS_requirepass).empty();
+  conn->set_user_data(cc);
+  ++tl_stats->connections_received;
+  size_t now_connected = connected_.fetch_add(1, std::memory_order_relaxed) + 1;
+  tl_connections->push_back(cc.get());
+  if (now_connected > absl::GetFlag(FLAGS_maxclients)) {
+    ++tl_stats->rejected_connections;
+    conn->reply().SendError("max number of clients reached");
+    return false;
+  }
+  return true;
+}
+
+void Service::OnConnectionClose(Connection* conn) {
+  ConnectionContext* cc = Ctx(conn);
+  auto& list = *tl_connections;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (list[i] == cc) {
+      list[i] = list.back();
+      list.pop_back();
+      break;
+    }
+  }
+  connected_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepared* p,
+                                  std::string* error_storage) {
+  p->args = args;
+  p->cid = registry_.Find(args[0]);
+  p->keys.clear();
+  if (p->cid == nullptr) {
+    std::string text = StrCat("unknown command '", args[0].substr(0, 128),
+                                    "', with args beginning with: ");
+    size_t args_len = 0;
+    for (size_t i = 1; i < args.size() && args_len < 128; ++i) {
+      std::string part = StrCat("'", args[i].substr(0, 128 - args_len), "' ");
+      args_len += part.size();
+      text += part;
+    }
+    *error_storage = Sanitize(std::move(text));
+    return *error_storage;
+  }
+  const CommandId& cid = *p->cid;
+  int argc = static_cast<int>(args.size());
+  if ((cid.arity > 0 && argc != cid.arity) || (cid.arity < 0 && argc < -cid.arity)) {
+    *error_storage = StrCat("wrong number of arguments for '",
+                                  ToLower(cid.name), "' command");
+    return *error_storage;
+  }
+  if (!cc->authenticated && !(cid.flags & co::kNoAuth)) return "-NOAUTH Authentication required.";
+  if (cid.flags & co::kDenyOom) {
+    uint64_t limit = absl::GetFlag(FLAGS_maxmemory);
+    if (limit > 0 && UsedMemory() > limit) {
+      return "-OOM command not allowed when used memory > 'maxmemory'.";
+    }
+  }
+  if (cid.HasKeys() && cid.sync) {
+    // Sync keyed commands have their keys on one shard (a single key, or keys sharing a tag).
+    int last = cid.last_key < 0 ? argc + cid.last_key : cid.last_key;
+    for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step) p->keys.push_back(args[i]);
+    // A command whose key is optional (OBJECT HELP) runs keyless when it has none.
+    if (!p->keys.empty()) p->shard = ShardOf(p->keys.front());
+  }
+  return {};
+}
+
+void Service::RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error) {
+  ReplyBuilder& rb = cc->conn->reply();
+  rb.SendError(error);
+  ThreadStats& st = *tl_stats;
+  ++st.total_errors;
+  ++st.errors[std::string(rb.last_error_code())];
+  if (p.cid) ++st.commands[p.cid->index].rejected;
+}
+
+void Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard) {
+  CommandContext cx;
+  cx.service = this;
+  cx.conn = cc;
+  cx.rb = &cc->conn->reply();
+  cx.cid = p.cid;
+  cx.db = cc->db;
+  cx.shard = shard;
+  uint64_t errors_before = cx.rb->error_count();
+  uint64_t start = MonotonicMicros();
+  p.cid->sync(p.args.subspan(1), cx);
+  ThreadStats& st = *tl_stats;
+  auto& cs = st.commands[p.cid->index];
+  ++cs.calls;
+  cs.usec += MonotonicMicros() - start;
+  ++st.total_commands;
+  if (cx.rb->error_count() != errors_before) {
+    ++cs.failed;
+    ++st.total_errors;
+    ++st.errors[std::string(cx.rb->last_error_code())];
+  }
+  if (shard && p.cid->IsWrite()) shard->PublishMemory();
+}
+
+asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext* cc) {
+  Transaction tx(this, p.args, p.cid);
+  CommandContext cx;
+  cx.service = this;
+  cx.conn = cc;
+  cx.rb = &cc->conn->reply();
+  cx.cid = p.cid;
+  cx.db = cc->db;
+  cx.tx = &tx;
+  uint64_t errors_before = cx.rb->error_count();
+  uint64_t start = MonotonicMicros();
+  co_await tx.Lock();
+  co_await p.cid->async(p.args.subspan(1), cx);
+  tx.Unlock();
+  ThreadStats& st = *tl_stats;  // back on the connection's thread
+  auto& cs = st.commands[p.cid->index];
+  ++cs.calls;
+  cs.usec += MonotonicMicros() - start;
+  ++st.total_commands;
+  if (cx.rb->error_count() != errors_before) {
+    ++cs.failed;
+    ++st.total_errors;
+    ++st.errors[std::string(cx.rb->last_error_code())];
+  }
+}
+
+asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContext* cc) {
+  Transaction tx(this, p.args, p.cid);
+  co_await tx.Lock();
+  co_await tx.RunOn(p.shard, [&](EngineShard& s) { Execute(p, cc, &s); });
+  tx.Unlock();
+}
+
+asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const CmdArgList> cmds) {
+  ConnectionContext* cc = Ctx(conn);
+  EngineShard* local = EngineShard::tlocal();
+  Prepared p;
+  std::string error_storage;
+  std::vector<Prepared> run;  // consecutive commands for one remote shard
+
+  size_t i = 0;
+  while (i < cmds.size() && !conn->closing()) {
+    cc->last_active_ms = NowMs();
+    std::string_view error = Prepare(cmds[i], cc, &p, &error_storage);
+    if (!error.empty()) {
+      RejectCommand(p, cc, error);
+      ++i;
+      continue;
+    }
+    cc->last_cmd = ToLower(p.cid->name);
+    if (p.cid->async) {
+      co_await ExecuteAsync(p, cc);
+      ++i;
+      continue;
+    }
+    if (p.keys.empty()) {
+      Execute(p, cc, nullptr);
+      ++i;
+      continue;
+    }
+    if (p.shard == local->id()) {
+      if (local->locks().Conflicts(p.keys)) {
+        co_await ExecuteLocked(p, cc);
+      } else {
+        Execute(p, cc, local);
+      }
+      ++i;
+      continue;
+    }
+    // Gather the following commands that go to the same remote shard, and run them in one hop.
+    run.clear();
+    run.push_back(p);
+    size_t j = i + 1;
+    for (; j < cmds.size(); ++j) {
+      Prepared next;
+      if (!Prepare(cmds[j], cc, &next, &error_storage).empty()) break;
+      if (next.cid->async || next.keys.empty() || next.shard != p.shard) break;
+      run.push_back(std::move(next));
+    }
+    size_t done = co_await RunOnLoop(pool_->context(p.shard), [&]() -> size_t {
+      EngineShard* shard = EngineShard::tlocal();
+      for (size_t k = 0; k < run.size(); ++k) {
+        if (shard->locks().Conflicts(run[k].keys)) return k;
+        Execute(run[k], cc, shard);
+      }
+      return run.size();
+    });
+    i += done;
+    if (done < run.size()) {
+      co_await ExecuteLocked(run[done], cc);
+      ++i;
+    }
+  }
+}
+
+}  // namespace darner

@@ -1,0 +1,103 @@
+// The server: owns the command table and the shards, and executes requests for connections.
+// A command whose keys live on one shard runs there: inline when that shard is the
+// connection's own thread, otherwise in one hop that carries every consecutive pipelined
+// command for the same shard. Commands whose keys may span shards run as a Transaction.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facade/service_interface.h"
+#include "io/proactor_pool.h"
+#include "server/command_registry.h"
+#include "server/conn_context.h"
+#include "server/engine_shard.h"
+
+namespace darner {
+
+// What HELLO and INFO report as the Redis version Darner is compatible with.
+inline constexpr std::string_view kRedisVersion = "7.0.15";
+inline constexpr std::string_view kDarnerVersion = "0.1.0";
+
+// Per-thread counters, summed across threads by INFO.
+struct ThreadStats {
+  struct Cmd {
+    uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
+  };
+  std::vector<Cmd> commands;
+  absl::flat_hash_map<std::string, uint64_t> errors;  // by error code
+  uint64_t total_commands = 0;
+  uint64_t total_errors = 0;
+  uint64_t connections_received = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t net_input_bytes = 0;
+};
+
+class Service : public ServiceInterface {
+ public:
+  explicit Service(ProactorPool* pool);
+  ~Service() override;
+
+  // Creates the shards (one per pool thread); call before any connection arrives.
+  void Init();
+  // Stops per-shard background work; call before stopping the pool.
+  void Shutdown();
+
+  asio::awaitable<void> DispatchBatch(Connection* conn,
+                                      std::span<const CmdArgList> commands) override;
+  bool OnConnectionOpen(Connection* conn) override;
+  void OnConnectionClose(Connection* conn) override;
+
+  ProactorPool* pool() { return pool_; }
+  const CommandRegistry& registry() const { return registry_; }
+  unsigned num_shards() const { return pool_->size(); }
+  unsigned ShardOf(std::string_view key) const { return KeySlot(key) % num_shards(); }
+
+  // Bytes of data held by all shards (as last published by each shard).
+  size_t UsedMemory() const;
+  EngineShard* shard(unsigned i) { return shards_[i].get(); }
+
+  // Connections of the calling thread.
+  std::vector<ConnectionContext*>& ThreadConnections();
+  ThreadStats& thread_stats();
+  size_t connected_clients() const { return connected_.load(std::memory_order_relaxed); }
+  int64_t start_time_ms() const { return start_ms_; }
+
+  // Asks the process to shut down (SHUTDOWN command, signals); set by main.
+  void SetShutdownHook(std::function<void()> hook) { shutdown_hook_ = std::move(hook); }
+  void RequestShutdown();
+
+ private:
+  struct Prepared {
+    CmdArgList args;
+    const CommandId* cid = nullptr;
+    unsigned shard = 0;
+    absl::InlinedVector<std::string_view, 2> keys;
+  };
+
+  // Looks the command up and runs the checks that need no data. Returns an error text to
+  // send (and the command is rejected) or an empty string.
+  std::string_view Prepare(CmdArgList args, ConnectionContext* cc, Prepared* p,
+                           std::string* error_storage);
+  void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
+  // Runs a sync handler on the current thread and records statistics.
+  void Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard);
+  asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);
+  asio::awaitable<void> ExecuteLocked(const Prepared& p, ConnectionContext* cc);
+
+  ProactorPool* pool_;
+  CommandRegistry registry_;
+  std::vector<std::unique_ptr<EngineShard>> shards_;
+  std::atomic<size_t> connected_{0};
+  std::atomic<uint64_t> next_client_id_{1};
+  int64_t start_ms_ = 0;
+  std::function<void()> shutdown_hook_;
+};
+
+}  // namespace darner

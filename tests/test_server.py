@@ -1,0 +1,548 @@
+"""Server family: INFO DBSIZE FLUSHDB FLUSHALL CONFIG TIME MEMORY OBJECT DEBUG COMMAND."""
+
+import re
+import time
+
+import pytest
+
+from helpers import RE_VERSION, cluster_mode_enabled, parse_info, parse_kv_line, wait_until
+
+OK = b"+OK\r\n"
+NIL = b"$-1\r\n"
+SYNTAX = b"-ERR syntax error\r\n"
+NOT_INT = b"-ERR value is not an integer or out of range\r\n"
+
+
+def integer(n):
+    return b":%d\r\n" % n
+
+
+def bulk(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return b"$%d\r\n%s\r\n" % (len(b), b)
+
+
+def arity(cmd):
+    return b"-ERR wrong number of arguments for '%s' command\r\n" % cmd.encode()
+
+
+def info(c, *sections):
+    return parse_info(c.cmd("INFO", *sections))
+
+
+# ---------------------------------------------------------------- INFO
+
+# Standard Redis 7 field names that Darner is expected to expose.
+REQUIRED_FIELDS = {
+    "server": ["redis_version", "redis_mode", "os", "arch_bits", "process_id", "run_id", "tcp_port",
+               "uptime_in_seconds", "uptime_in_days"],
+    "clients": ["connected_clients", "blocked_clients", "maxclients"],
+    "memory": ["used_memory", "used_memory_human", "used_memory_rss", "used_memory_peak",
+               "used_memory_peak_human", "maxmemory", "maxmemory_human", "maxmemory_policy"],
+    "stats": ["total_connections_received", "total_commands_processed", "instantaneous_ops_per_sec",
+              "total_net_input_bytes", "total_net_output_bytes", "rejected_connections", "expired_keys",
+              "evicted_keys", "keyspace_hits", "keyspace_misses"],
+    "cpu": ["used_cpu_sys", "used_cpu_user"],
+}
+DEFAULT_SECTIONS = ["server", "clients", "memory", "stats", "cpu", "errorstats", "keyspace"]
+
+
+def test_info_default_sections(raw):
+    raw.cmd("SET", "k", "v")
+    text = raw.cmd("INFO").decode()
+    assert text.startswith("# Server\r\n")
+    assert text.endswith("\r\n")
+    secs = parse_info(text)
+    for s in DEFAULT_SECTIONS:
+        assert s in secs, f"section {s} missing from INFO"
+    assert "commandstats" not in secs  # only with INFO all / everything / commandstats
+    for s, fields in REQUIRED_FIELDS.items():
+        for f in fields:
+            assert f in secs[s], f"{s}.{f} missing"
+    # every line is a header, empty, or field:value
+    for line in text.split("\r\n"):
+        assert line == "" or line.startswith("# ") or re.match(r"^[A-Za-z0-9_|.\-]+:", line), line
+
+
+def test_info_all_includes_commandstats(raw):
+    raw.cmd("GET", "x")
+    for arg in ("all", "everything", "ALL"):
+        secs = info(raw, arg)
+        for s in DEFAULT_SECTIONS + ["commandstats"]:
+            assert s in secs, (arg, s)
+
+
+def test_info_single_and_multiple_sections(raw):
+    secs = info(raw, "server")
+    assert list(secs) == ["server"]
+    secs = info(raw, "SERVER")
+    assert list(secs) == ["server"]
+    secs = info(raw, "server", "clients")
+    assert list(secs) == ["server", "clients"]
+    assert raw.cmd_raw("INFO", "nosuchsection") == b"$0\r\n\r\n"
+
+
+def test_info_server_values(server, raw):
+    s = info(raw, "server")["server"]
+    assert RE_VERSION.match(s["redis_version"])
+    assert s["redis_mode"] == ("cluster" if cluster_mode_enabled() else "standalone")
+    assert s["arch_bits"] == "64"
+    assert int(s["process_id"]) == server.pid
+    assert int(s["tcp_port"]) == server.port
+    assert re.fullmatch(r"[0-9a-f]{40}", s["run_id"]), s["run_id"]
+    assert int(s["uptime_in_seconds"]) >= 0 and int(s["uptime_in_days"]) >= 0
+
+
+def test_info_clients_counts_connections(raw, client):
+    def connected():
+        return int(info(raw, "clients")["clients"]["connected_clients"])
+
+    # only `raw` is open (earlier connections may take a moment to be reaped)
+    wait_until(lambda: connected() == 1, timeout=5, msg="connected_clients == 1")
+    extra = [client() for _ in range(5)]
+    for c in extra:
+        assert c.cmd_raw("PING") == b"+PONG\r\n"
+    assert connected() == 6
+    for c in extra:
+        c.close()
+    wait_until(lambda: connected() == 1, timeout=5, msg="connected_clients to drop back to 1")
+
+
+def test_info_memory_values(raw):
+    m = info(raw, "memory")["memory"]
+    assert int(m["used_memory"]) > 0
+    assert int(m["maxmemory"]) == 0
+    assert m["maxmemory_human"] == "0B"
+    assert m["maxmemory_policy"] == "noeviction"
+    assert re.fullmatch(r"\d+(\.\d+)?[BKMGT]", m["used_memory_human"]), m["used_memory_human"]
+
+
+def test_info_memory_grows_with_data(raw):
+    before = int(info(raw, "memory")["memory"]["used_memory"])
+    raw.cmd("SET", "big", "x" * 5_000_000)
+    after = int(info(raw, "memory")["memory"]["used_memory"])
+    assert after - before >= 4_000_000, (before, after)
+
+
+def test_info_stats_hits_misses(raw):
+    raw.cmd("SET", "k", "v")
+    s0 = info(raw, "stats")["stats"]
+    raw.cmd("GET", "k")
+    raw.cmd("GET", "k")
+    raw.cmd("GET", "missing")
+    raw.cmd("MGET", "k", "missing", "missing2")
+    s1 = info(raw, "stats")["stats"]
+    assert int(s1["keyspace_hits"]) - int(s0["keyspace_hits"]) == 3
+    assert int(s1["keyspace_misses"]) - int(s0["keyspace_misses"]) == 3
+    assert int(s1["total_commands_processed"]) - int(s0["total_commands_processed"]) >= 5
+    assert int(s1["total_net_input_bytes"]) > int(s0["total_net_input_bytes"])
+    assert int(s1["total_net_output_bytes"]) > int(s0["total_net_output_bytes"])
+
+
+def test_info_stats_connections(raw, client):
+    s0 = int(info(raw, "stats")["stats"]["total_connections_received"])
+    for _ in range(3):
+        client().cmd("PING")
+    s1 = int(info(raw, "stats")["stats"]["total_connections_received"])
+    assert s1 - s0 == 3
+
+
+def test_info_stats_expired_keys(raw):
+    s0 = int(info(raw, "stats")["stats"]["expired_keys"])
+    for i in range(10):
+        raw.cmd("SET", f"e{i}", "v", "PX", "20")
+    time.sleep(0.1)
+    for i in range(10):
+        raw.cmd("GET", f"e{i}")  # lazy expiry at the latest
+    s1 = int(info(raw, "stats")["stats"]["expired_keys"])
+    assert s1 - s0 == 10
+
+
+def test_info_keyspace(raw):
+    assert info(raw, "keyspace").get("keyspace", {}) == {}  # empty db: no line at all
+    raw.cmd("MSET", "a", "1", "b", "2", "c", "3")
+    raw.cmd("EXPIRE", "a", "1000")
+    ks = info(raw, "keyspace")["keyspace"]
+    assert list(ks) == ["db0"]
+    d = parse_kv_line(ks["db0"])
+    assert list(d) == ["keys", "expires", "avg_ttl"]
+    assert d["keys"] == "3" and d["expires"] == "1" and d["avg_ttl"].isdigit()
+    if not cluster_mode_enabled():
+        raw.cmd("SELECT", "7")
+        raw.cmd("SET", "x", "1")
+        ks = info(raw, "keyspace")["keyspace"]
+        assert list(ks) == ["db0", "db7"]
+        assert parse_kv_line(ks["db7"])["keys"] == "1"
+
+
+def test_info_commandstats_and_resetstat(raw):
+    assert raw.cmd_raw("CONFIG", "RESETSTAT") == OK
+    raw.cmd("SET", "a", "1")
+    raw.cmd("SET", "a", "1", "FOO")  # executed, failed
+    raw.cmd("SET", "a")  # rejected (arity)
+    raw.cmd("GET", "a")
+    raw.cmd("GET", "a")
+    cs = info(raw, "commandstats")["commandstats"]
+    st = parse_kv_line(cs["cmdstat_set"])
+    assert list(st) == ["calls", "usec", "usec_per_call", "rejected_calls", "failed_calls"]
+    assert (st["calls"], st["rejected_calls"], st["failed_calls"]) == ("2", "1", "1")
+    assert re.fullmatch(r"\d+\.\d\d", st["usec_per_call"])
+    gt = parse_kv_line(cs["cmdstat_get"])
+    assert (gt["calls"], gt["rejected_calls"], gt["failed_calls"]) == ("2", "0", "0")
+    assert "cmdstat_config|resetstat" in cs
+    assert raw.cmd_raw("CONFIG", "RESETSTAT") == OK
+    cs = info(raw, "commandstats").get("commandstats", {})
+    assert "cmdstat_get" not in cs and "cmdstat_set" not in cs
+
+
+def test_info_errorstats(raw):
+    assert raw.cmd_raw("CONFIG", "RESETSTAT") == OK
+    assert info(raw, "errorstats").get("errorstats", {}) == {}
+    raw.cmd("SET", "a", "1", "FOO")
+    raw.cmd("nosuchcommand")
+    raw.cmd("AUTH", "nouser", "x")
+    es = info(raw, "errorstats")["errorstats"]
+    assert es == {"errorstat_ERR": "count=2", "errorstat_WRONGPASS": "count=1"}
+
+
+def test_info_resp3_is_verbatim(raw):
+    raw.cmd("HELLO", "3")
+    data = raw.cmd_raw("INFO", "server")
+    assert data.startswith(b"=") and b"\r\ntxt:# Server\r\n" in data
+
+
+# ---------------------------------------------------------------- DBSIZE FLUSHDB FLUSHALL
+
+
+def test_dbsize(raw):
+    assert raw.cmd_raw("DBSIZE") == integer(0)
+    raw.cmd("MSET", *[f"k{i}" for i in range(200)])
+    assert raw.cmd_raw("DBSIZE") == integer(100)
+    raw.cmd("DEL", "k0")
+    assert raw.cmd_raw("DBSIZE") == integer(99)
+    assert raw.cmd_raw("DBSIZE", "x") == arity("dbsize")
+
+
+@pytest.mark.parametrize("mode", [None, "SYNC", "ASYNC", "sync", "async"])
+def test_flushall(raw, mode):
+    raw.cmd("MSET", *[f"k{i}" for i in range(100)])
+    if not cluster_mode_enabled():
+        raw.cmd("SELECT", "2")
+        raw.cmd("SET", "other", "1")
+    args = ("FLUSHALL",) + ((mode,) if mode else ())
+    assert raw.cmd_raw(*args) == OK
+    assert raw.cmd_raw("DBSIZE") == integer(0)
+    if not cluster_mode_enabled():
+        raw.cmd("SELECT", "0")
+        assert raw.cmd_raw("DBSIZE") == integer(0)
+    assert raw.cmd_raw("SET", "after", "1") == OK  # usable right away, even after ASYNC
+    assert raw.cmd_raw("DBSIZE") == integer(1)
+
+
+@pytest.mark.parametrize("mode", [None, "SYNC", "ASYNC"])
+def test_flushdb(raw, mode):
+    raw.cmd("MSET", *[f"k{i}" for i in range(100)])
+    multidb = not cluster_mode_enabled()
+    if multidb:
+        raw.cmd("SELECT", "2")
+        raw.cmd("SET", "other", "1")
+        raw.cmd("SELECT", "0")
+    args = ("FLUSHDB",) + ((mode,) if mode else ())
+    assert raw.cmd_raw(*args) == OK
+    assert raw.cmd_raw("DBSIZE") == integer(0)
+    if multidb:
+        raw.cmd("SELECT", "2")
+        assert raw.cmd_raw("GET", "other") == bulk("1")  # other databases untouched
+
+
+def test_flush_errors(raw):
+    assert raw.cmd_raw("FLUSHDB", "FOO") == SYNTAX
+    assert raw.cmd_raw("FLUSHALL", "FOO") == SYNTAX
+    assert raw.cmd_raw("FLUSHALL", "SYNC", "ASYNC") == SYNTAX
+
+
+# ---------------------------------------------------------------- CONFIG
+
+
+def test_config_get_set_maxmemory(spawn_server):
+    srv = spawn_server()
+    with srv.client() as c:
+        assert c.cmd_raw("CONFIG", "GET", "maxmemory") == b"*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+        assert c.cmd_raw("CONFIG", "SET", "maxmemory", "100mb") == OK
+        assert c.cmd_raw("CONFIG", "GET", "maxmemory") == b"*2\r\n$9\r\nmaxmemory\r\n$9\r\n104857600\r\n"
+        assert c.cmd_raw("CONFIG", "SET", "maxmemory", "1gb") == OK
+        # names are case-insensitive; Redis 7.0 echoes a non-glob name back as it was typed
+        assert c.cmd_raw("CONFIG", "GET", "MAXMEMORY") == b"*2\r\n$9\r\nMAXMEMORY\r\n$10\r\n1073741824\r\n"
+        assert c.cmd_raw("CONFIG", "GET", "MAXMEM?RY") == b"*2\r\n$9\r\nmaxmemory\r\n$10\r\n1073741824\r\n"
+        assert parse_info(c.cmd("INFO", "memory"))["memory"]["maxmemory"] == "1073741824"
+        assert c.cmd_raw("CONFIG", "SET", "maxmemory", "12345") == OK
+        assert c.cmd("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"12345"]
+        assert c.cmd_raw("CONFIG", "SET", "maxmemory", "foo") == (
+            b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n")
+        assert c.cmd("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"12345"]
+        assert c.cmd_raw("CONFIG", "SET", "maxmemory", "0") == OK
+
+
+def test_config_get_patterns(raw):
+    got = raw.cmd("CONFIG", "GET", "maxmem*")
+    assert len(got) % 2 == 0
+    d = dict(zip(got[::2], got[1::2]))
+    assert d[b"maxmemory"] == b"0"
+    assert all(k.startswith(b"maxmem") for k in d)
+    assert raw.cmd_raw("CONFIG", "GET", "nosuchparam") == b"*0\r\n"
+    # several parameters at once (Redis 7)
+    got = raw.cmd("CONFIG", "GET", "maxmemory", "nosuchparam")
+    assert got == [b"maxmemory", b"0"]
+
+
+def test_config_errors(raw):
+    assert raw.cmd_raw("CONFIG", "SET", "nosuchparam", "bar") == \
+        b"-ERR Unknown option or number of arguments for CONFIG SET - 'nosuchparam'\r\n"
+    assert raw.cmd_raw("CONFIG", "GET") == arity("config|get")
+    assert raw.cmd_raw("CONFIG", "SET", "maxmemory") == arity("config|set")
+    assert raw.cmd_raw("CONFIG", "RESETSTAT", "x") == arity("config|resetstat")
+    assert raw.cmd_raw("CONFIG") == arity("config")
+    assert raw.cmd_raw("CONFIG", "FOO") == b"-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n"
+
+
+def test_config_resetstat(raw):
+    raw.cmd("SET", "k", "v")
+    raw.cmd("GET", "k")
+    raw.cmd("GET", "missing")
+    assert raw.cmd_raw("CONFIG", "RESETSTAT") == OK
+    s = info(raw, "stats")["stats"]
+    assert s["keyspace_hits"] == "0" and s["keyspace_misses"] == "0"
+    assert s["expired_keys"] == "0"
+    assert int(s["total_commands_processed"]) <= 2
+
+
+# ---------------------------------------------------------------- TIME
+
+
+def test_time(raw):
+    t0 = time.time()
+    data = raw.cmd_raw("TIME")
+    t1 = time.time()
+    assert re.fullmatch(rb"\*2\r\n\$\d+\r\n\d+\r\n\$\d+\r\n\d+\r\n", data), data
+    secs, usecs = raw.cmd("TIME")
+    assert 0 <= int(usecs) < 1_000_000
+    server_t = int(secs) + int(usecs) / 1e6
+    assert t0 - 2 <= server_t <= t1 + 2
+    assert raw.cmd_raw("TIME", "x") == arity("time")
+
+
+# ---------------------------------------------------------------- MEMORY USAGE
+
+
+def test_memory_usage(raw):
+    assert raw.cmd_raw("MEMORY", "USAGE", "missing") == NIL
+    raw.cmd("SET", "small", "1")
+    raw.cmd("SET", "big", "x" * 10_000)
+    small = raw.cmd("MEMORY", "USAGE", "small")
+    big = raw.cmd("MEMORY", "USAGE", "big")
+    assert isinstance(small, int) and 0 < small < 200
+    assert isinstance(big, int) and 10_000 <= big < 20_000
+    assert raw.cmd("MEMORY", "USAGE", "big", "SAMPLES", "0") == big
+    assert raw.cmd_raw("MEMORY", "USAGE", "big", "SAMPLES", "foo") == NOT_INT
+    assert raw.cmd_raw("MEMORY", "USAGE") == arity("memory|usage")
+    assert raw.cmd_raw("MEMORY", "FOO") == b"-ERR unknown subcommand 'FOO'. Try MEMORY HELP.\r\n"
+
+
+# ---------------------------------------------------------------- OBJECT ENCODING
+
+
+@pytest.mark.parametrize("value,encoding", [
+    ("12", "int"), ("-1", "int"), ("0", "int"), ("9223372036854775807", "int"),
+    ("-9223372036854775808", "int"), ("9223372036854775808", "embstr"), ("12345678901234567890", "embstr"),
+    ("01", "embstr"), ("+1", "embstr"), (" 1", "embstr"), ("1.5", "embstr"), ("", "embstr"), ("hello", "embstr"),
+    ("x" * 44, "embstr"), ("x" * 45, "raw"), ("1" * 45, "raw"), ("y" * 1000, "raw"),
+])
+def test_object_encoding_set(raw, value, encoding):
+    raw.cmd("SET", "k", value)
+    assert raw.cmd_raw("OBJECT", "ENCODING", "k") == bulk(encoding)
+
+
+def test_object_encoding_after_modification(raw):
+    raw.cmd("SET", "n", "12")
+    raw.cmd("APPEND", "n", "3")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "n") == bulk("raw")
+    raw.cmd("INCR", "n")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "n") == bulk("int")
+    raw.cmd("SET", "e", "")
+    raw.cmd("SETRANGE", "e", "1", "a")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "e") == bulk("raw")
+    raw.cmd("INCRBYFLOAT", "f", "1.5")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "f") == bulk("embstr")
+    raw.cmd("SETBIT", "b", "1", "1")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "b") == bulk("raw")
+    raw.cmd("MSET", "m1", "5", "m2", "five")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "m1") == bulk("int")
+    assert raw.cmd_raw("OBJECT", "ENCODING", "m2") == bulk("embstr")
+
+
+def test_object_errors(raw):
+    assert raw.cmd_raw("OBJECT", "ENCODING", "missing") == NIL
+    assert raw.cmd_raw("OBJECT", "FOO", "a") == b"-ERR unknown subcommand 'FOO'. Try OBJECT HELP.\r\n"
+    assert raw.cmd_raw("OBJECT", "ENCODING") == arity("object|encoding")
+
+
+# ---------------------------------------------------------------- DEBUG
+
+
+def test_debug_populate(raw):
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3") == OK
+    assert sorted(raw.cmd("KEYS", "*")) == [b"key:0", b"key:1", b"key:2"]
+    assert raw.cmd_raw("MGET", "key:0", "key:2") == b"*2\r\n$7\r\nvalue:0\r\n$7\r\nvalue:2\r\n"
+    assert raw.cmd_raw("DEBUG", "POPULATE", "2", "pfx") == OK
+    assert raw.cmd_raw("MGET", "pfx:0", "pfx:1") == b"*2\r\n$7\r\nvalue:0\r\n$7\r\nvalue:1\r\n"
+    assert raw.cmd_raw("DBSIZE") == integer(5)
+
+
+def test_debug_populate_size(raw):
+    assert raw.cmd_raw("DEBUG", "POPULATE", "2", "s", "3") == OK
+    assert raw.cmd_raw("MGET", "s:0", "s:1") == b"*2\r\n$3\r\nval\r\n$3\r\nval\r\n"  # truncated
+    assert raw.cmd_raw("DEBUG", "POPULATE", "2", "p", "12") == OK
+    assert raw.cmd_raw("GET", "p:1") == bulk(b"value:1\x00\x00\x00\x00\x00")  # zero-padded
+
+
+def test_debug_populate_keeps_existing(raw):
+    raw.cmd("SET", "key:1", "mine")
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3") == OK
+    assert raw.cmd_raw("GET", "key:1") == bulk("mine")
+    assert raw.cmd_raw("DBSIZE") == integer(3)
+
+
+def test_debug_populate_many(raw):
+    assert raw.cmd_raw("DEBUG", "POPULATE", "20000", "key", timeout=30) == OK
+    assert raw.cmd_raw("DBSIZE") == integer(20000)
+    assert raw.cmd_raw("GET", "key:19999") == bulk("value:19999")
+    assert raw.cmd_raw("EXISTS", "key:20000") == integer(0)
+
+
+def test_debug_populate_errors(raw):
+    err = b"-ERR value is out of range, must be positive\r\n"
+    assert raw.cmd_raw("DEBUG", "POPULATE", "foo") == err
+    assert raw.cmd_raw("DEBUG", "POPULATE", "-1") == err
+
+
+def test_debug_sleep_0(raw):
+    assert raw.cmd_raw("DEBUG", "SLEEP", "0") == OK
+    t = time.monotonic()
+    assert raw.cmd_raw("DEBUG", "SLEEP", "0.2") == OK
+    assert time.monotonic() - t >= 0.19
+
+
+# ---------------------------------------------------------------- COMMAND
+
+EXPECTED_COMMAND_INFO = {
+    # name: (arity, flags, first, last, step, acl categories)
+    "get": (2, {"readonly", "fast"}, 1, 1, 1, ["@read", "@string", "@fast"]),
+    "set": (-3, {"write", "denyoom"}, 1, 1, 1, ["@write", "@string", "@slow"]),
+    "mget": (-2, {"readonly", "fast"}, 1, -1, 1, ["@read", "@string", "@fast"]),
+    "mset": (-3, {"write", "denyoom"}, 1, -1, 2, ["@write", "@string", "@slow"]),
+    "del": (-2, {"write"}, 1, -1, 1, ["@keyspace", "@write", "@slow"]),
+    "incr": (2, {"write", "denyoom", "fast"}, 1, 1, 1, ["@write", "@string", "@fast"]),
+    "ping": (-1, {"fast"}, 0, 0, 0, ["@fast", "@connection"]),
+    "rename": (3, {"write"}, 1, 2, 1, ["@keyspace", "@write", "@slow"]),
+    "lcs": (-3, {"readonly"}, 1, 2, 1, ["@read", "@string", "@slow"]),
+}
+
+
+def test_command_info_exact(raw):
+    reply = raw.cmd("COMMAND", "INFO", *EXPECTED_COMMAND_INFO)
+    assert len(reply) == len(EXPECTED_COMMAND_INFO)
+    for entry, (name, exp) in zip(reply, EXPECTED_COMMAND_INFO.items()):
+        assert isinstance(entry, list) and len(entry) == 10, entry
+        arity_, flags, first, last, step, cats = exp
+        assert entry[0] == name.encode()
+        assert entry[1] == arity_, name
+        assert set(entry[2]) == flags, (name, entry[2])
+        assert (entry[3], entry[4], entry[5]) == (first, last, step), name
+        assert list(entry[6]) == cats, (name, entry[6])
+        assert isinstance(entry[7], list) and isinstance(entry[8], list) and isinstance(entry[9], list)
+
+
+def test_command_info_raw_get_prefix(raw):
+    data = raw.cmd_raw("COMMAND", "INFO", "get")
+    assert data.startswith(b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
+                           b"*3\r\n+@read\r\n+@string\r\n+@fast\r\n")
+
+
+def test_command_info_unknown_and_case(raw):
+    assert raw.cmd_raw("COMMAND", "INFO", "nosuchcmd") == b"*1\r\n$-1\r\n"
+    assert raw.cmd("COMMAND", "INFO", "GET")[0][0] == b"get"
+
+
+def test_command_count_and_list(raw):
+    n = raw.cmd("COMMAND", "COUNT")
+    assert isinstance(n, int) and n > 0
+    listed = raw.cmd("COMMAND", "LIST")
+    assert len(listed) == len(set(listed))
+    # COMMAND LIST also names subcommands ("config|get"); COMMAND COUNT does not count them
+    names = [x for x in listed if b"|" not in x]
+    assert len(names) == n
+    for sub in (b"config|get", b"client|id", b"command|count"):
+        assert sub in listed, sub
+    for c in (b"get", b"set", b"mget", b"ping", b"command", b"info", b"scan", b"bitfield_ro"):
+        assert c in names, c
+    full = raw.cmd("COMMAND")
+    assert len(full) == n
+    assert {e[0] for e in full} == set(names)
+    assert raw.cmd("COMMAND", "LIST", "FILTERBY", "pattern", "mg*") == [b"mget"]
+    assert raw.cmd_raw("COMMAND", "LIST", "FOO") == SYNTAX
+    assert raw.cmd_raw("COMMAND", "COUNT", "x") == arity("command|count")
+
+
+def test_command_getkeys(raw):
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "set", "a", "b") == b"*1\r\n$1\r\na\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "mset", "a", "b", "c", "d") == b"*2\r\n$1\r\na\r\n$1\r\nc\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "MGET", "x", "y", "z") == b"*3\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "bitop", "and", "dst", "a", "b") == \
+        b"*3\r\n$3\r\ndst\r\n$1\r\na\r\n$1\r\nb\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "copy", "a", "b", "DB", "1") == b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "ping", "x") == b"-ERR The command has no key arguments\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "nosuch", "a") == b"-ERR Invalid command specified\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "get", "a", "b") == \
+        b"-ERR Invalid number of arguments specified for command\r\n"
+    assert raw.cmd_raw("COMMAND", "GETKEYS", "get") == arity("command|getkeys")
+
+
+def test_command_docs(raw):
+    reply = raw.cmd("COMMAND", "DOCS", "get")
+    assert len(reply) == 2 and reply[0] == b"get"
+    doc = reply[1]
+    assert len(doc) % 2 == 0
+    d = dict(zip(doc[::2], doc[1::2]))
+    for k in (b"summary", b"since", b"group", b"complexity"):
+        assert k in d, k
+    assert d[b"group"] == b"string"
+    assert raw.cmd_raw("COMMAND", "DOCS", "nosuchcmd") == b"*0\r\n"
+
+
+def test_command_errors(raw):
+    assert raw.cmd_raw("COMMAND", "FOO") == b"-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"
+
+
+@pytest.mark.needs_redis
+def test_command_info_matches_redis(raw, redis_server):
+    """For every command the server lists that Redis also has, the COMMAND INFO
+    shape (name, arity, flags, key positions, ACL categories) equals Redis's."""
+    ours = raw.cmd("COMMAND")
+    with redis_server.client() as rc:
+        redis_names = set(rc.cmd("COMMAND", "LIST"))
+        compared = 0
+        diffs = []
+        for entry in ours:
+            name = entry[0]
+            if name not in redis_names:
+                continue
+            theirs = rc.cmd("COMMAND", "INFO", name)[0]
+            mine = (entry[0], entry[1], sorted(entry[2]), entry[3], entry[4], entry[5], sorted(entry[6]))
+            ref = (theirs[0], theirs[1], sorted(theirs[2]), theirs[3], theirs[4], theirs[5], sorted(theirs[6]))
+            if mine != ref:
+                diffs.append((name, mine, ref))
+            compared += 1
+    assert compared >= 10
+    assert not diffs, "COMMAND INFO differs from Redis:\n" + "\n".join(
+        f"  {n!r}: ours={m} redis={r}" for n, m, r in diffs[:20])
