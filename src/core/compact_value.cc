@@ -16,13 +16,13 @@ constexpr size_t kEmbstrMax = 44;
 }  // namespace
 
 CompactValue CompactValue::String(std::string_view s) {
-  CompactValue v;
   int64_t iv;
-  if (s.size() <= 20 && ParseInt64(s, &iv)) {
-    v.Store<int64_t>(0, iv);
-    v.tag_ = kInt;
-    return v;
-  }
+  if (s.size() <= 20 && ParseInt64(s, &iv)) return Int(iv);
+  return PlainString(s);
+}
+
+CompactValue CompactValue::PlainString(std::string_view s) {
+  CompactValue v;
   if (s.size() <= kInlineMax) {
     if (!s.empty()) std::memcpy(v.data_, s.data(), s.size());
     v.inline_len_ = static_cast<uint8_t>(s.size());
@@ -49,8 +49,12 @@ CompactValue CompactValue::Clone() const {
     std::memcpy(static_cast<void*>(&v), this, sizeof(v));
     return v;
   }
-  CompactValue v = String(std::string_view(heap_ptr(), heap_len()));
-  if (v.encoding() == kHeap) v.tag_ = tag_;
+  // A heap copy keeps its encoding (a "raw" string stays raw, as Redis's dupStringObject).
+  CompactValue v;
+  char* p = static_cast<char*>(mi_malloc(std::max<size_t>(heap_len(), 1)));
+  std::memcpy(p, heap_ptr(), heap_len());
+  v.set_heap(p, heap_len());
+  v.tag_ = tag_;
   return v;
 }
 

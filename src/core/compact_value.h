@@ -36,6 +36,8 @@ class CompactValue {
   CompactValue& operator=(const CompactValue&) = delete;
 
   static CompactValue String(std::string_view s);
+  // Like String, but never integer-encoded (Redis keeps INCRBYFLOAT results as strings).
+  static CompactValue PlainString(std::string_view s);
   static CompactValue Int(int64_t v);
   CompactValue Clone() const;
 

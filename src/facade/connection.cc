@@ -20,7 +20,11 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+thread_local ConnectionStats tl_stats;
+
 }  // namespace
+
+ConnectionStats& ThreadConnectionStats() { return tl_stats; }
 
 Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service,
                        ParserLimits limits, bool privileged, unsigned thread_index)
@@ -81,6 +85,7 @@ asio::awaitable<bool> Connection::FlushReplies() {
   std::string& out = reply_.buffer();
   if (out.empty()) co_return true;
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), kAsTuple);
+  tl_stats.net_output_bytes += n;
   if (out.capacity() > (1u << 20)) {
     std::string().swap(out);
   } else {
@@ -115,6 +120,7 @@ asio::awaitable<void> Connection::Run() {
         asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
     if (ec || n == 0) break;
     buf_end_ += n;
+    tl_stats.net_input_bytes += n;
     if (buf_end_ - buf_start_ < wanted) continue;
 
     // Parse and execute every complete request in the buffer, flushing between batches.

@@ -14,6 +14,13 @@
 
 namespace darner {
 
+// Traffic counters of the connections of one thread (INFO stats sums them).
+struct ConnectionStats {
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+};
+ConnectionStats& ThreadConnectionStats();
+
 class Connection {
  public:
   Connection(asio::ip::tcp::socket socket, ServiceInterface* service, ParserLimits limits,
@@ -29,6 +36,9 @@ class Connection {
   bool closing() const { return closing_; }
   // Close after the replies of the current batch are written (QUIT, protocol errors).
   void CloseAfterReply() { close_after_reply_ = true; }
+  bool close_after_reply() const { return close_after_reply_; }
+  // Unauthenticated connections get Redis's tighter request limits.
+  void SetAuthenticated(bool on) { parser_.SetAuthenticated(on); }
 
   ReplyBuilder& reply() { return reply_; }
   bool privileged() const { return privileged_; }

@@ -144,6 +144,9 @@ RespParser::Status RespParser::Parse(std::string_view buf, size_t* consumed) {
     if (count > static_cast<int64_t>(limits_.max_multibulk_len)) {
       return Fail("invalid multibulk length");
     }
+    if (!authenticated_ && count > static_cast<int64_t>(kUnauthMaxMultibulk)) {
+      return Fail("unauthenticated multibulk length");
+    }
     if (count <= 0) {  // "*0" and "*-1" are empty requests, skipped
       *consumed = pos_;
       pos_ = 0;
@@ -180,6 +183,9 @@ RespParser::Status RespParser::ParseMultiBulk(std::string_view buf, size_t* cons
           return Fail("invalid bulk length");
         case LineResult::kOk:
           break;
+      }
+      if (!authenticated_ && len > static_cast<int64_t>(kUnauthMaxBulk)) {
+        return Fail("unauthenticated bulk length");
       }
       if (len < 0 || static_cast<uint64_t>(len) > limits_.max_bulk_len) {
         return Fail("invalid bulk length");

@@ -22,6 +22,10 @@ struct ParserLimits {
   size_t max_inline_len = 64 * 1024;
 };
 
+// Tighter limits for connections that have not authenticated yet (as Redis applies them).
+inline constexpr size_t kUnauthMaxMultibulk = 10;
+inline constexpr size_t kUnauthMaxBulk = 16384;
+
 class RespParser {
  public:
   enum class Status { kOk, kIncomplete, kError };
@@ -41,6 +45,9 @@ class RespParser {
 
   // Forgets a partially parsed request (used after the caller drops the buffer).
   void Reset();
+  // Applies the unauthenticated limits (or lifts them).
+  void SetAuthenticated(bool on) { authenticated_ = on; }
+
   // Frees unescaped inline arguments; call once every parsed request has been executed.
   void ReleaseInlineArgs() { owned_.clear(); }
 
@@ -53,6 +60,7 @@ class RespParser {
   LineResult ReadNumberLine(std::string_view buf, int64_t* value);
 
   ParserLimits limits_;
+  bool authenticated_ = true;
   // Resumable state of the request in progress.
   bool in_multibulk_ = false;
   int64_t expected_args_ = 0;

@@ -21,13 +21,31 @@ CommandRegistry& CommandRegistry::operator<<(CommandId cid) {
   cid.index = commands_.size();
   std::string name = cid.name;
   CHECK(!by_name_.contains(name)) << "duplicate command " << name;
+  CommandId* parent = nullptr;
+  if (size_t bar = name.find('|'); bar != std::string::npos) {
+    auto it = by_name_.find(name.substr(0, bar));
+    CHECK(it != by_name_.end()) << "subcommand " << name << " registered before its parent";
+    parent = const_cast<CommandId*>(it->second);
+    cid.parent = parent;
+  } else {
+    ++top_level_;
+  }
   commands_.push_back(std::move(cid));
   by_name_[name] = &commands_.back();
+  if (parent) parent->subcommands.push_back(&commands_.back());
   return *this;
 }
 
+const CommandId* CommandRegistry::FindSub(const CommandId& parent, std::string_view sub) const {
+  if (sub.size() > 32) return nullptr;
+  std::string full = parent.name + "|";
+  for (char c : sub) full.push_back(AsciiUpper(c));
+  auto it = by_name_.find(full);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
 const CommandId* CommandRegistry::Find(std::string_view name) const {
-  char upper[32];
+  char upper[64];
   if (name.size() > sizeof(upper)) return nullptr;
   for (size_t i = 0; i < name.size(); ++i) upper[i] = AsciiUpper(name[i]);
   auto it = by_name_.find(absl::string_view(upper, name.size()));
@@ -104,7 +122,8 @@ void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb) {
   } else {
     rb->SendEmptyArray();
   }
-  rb->SendEmptyArray();  // subcommands
+  rb->StartArray(cid.subcommands.size());
+  for (const CommandId* sub : cid.subcommands) SendCommandInfo(*sub, rb);
 }
 
 void SendCommandDocs(const CommandId& cid, ReplyBuilder* rb) {

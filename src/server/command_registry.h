@@ -66,6 +66,10 @@ struct CommandId {
   std::string group;
   std::string complexity;
   size_t index = 0;  // dense, assigned at registration (for per-command statistics)
+  // Container commands (CONFIG, CLIENT, ...) list their subcommands, registered as
+  // "PARENT|SUB" entries; the dispatcher resolves argv[1] to one of them.
+  std::vector<const CommandId*> subcommands;
+  const CommandId* parent = nullptr;
 
   bool IsWrite() const { return flags & co::kWrite; }
   bool HasKeys() const { return first_key > 0; }
@@ -75,8 +79,12 @@ struct CommandId {
 
 class CommandRegistry {
  public:
+  // Registers a command; "PARENT|SUB" names register a subcommand of an existing PARENT.
   CommandRegistry& operator<<(CommandId cid);
-  const CommandId* Find(std::string_view name) const;  // case-insensitive
+  const CommandId* Find(std::string_view name) const;  // case-insensitive, "config|get" too
+  const CommandId* FindSub(const CommandId& parent, std::string_view sub) const;
+  // Number of top-level commands (what COMMAND COUNT reports).
+  size_t top_level_count() const { return top_level_; }
   size_t size() const { return commands_.size(); }
   template <typename F>
   void ForEach(F&& fn) const {
@@ -85,6 +93,7 @@ class CommandRegistry {
 
  private:
   std::deque<CommandId> commands_;  // stable addresses
+  size_t top_level_ = 0;
   absl::flat_hash_map<std::string, const CommandId*> by_name_;
 };
 

@@ -33,7 +33,8 @@ class DbSlice {
   // Like Find, and counts a keyspace hit or miss.
   KeyEntry* FindForRead(std::string_view key);
 
-  // Adds a key that must not exist. expire_at_ms = 0 means no TTL.
+  // Adds a key that must not exist. expire_at_ms = 0 means no TTL. Like Redis, a deadline
+  // already past still stores the key; it expires on its next access or expiry cycle.
   KeyEntry* Add(std::string_view key, CompactValue value, int64_t expire_at_ms = 0);
   // Sets key to value: replaces an existing value (dropping its TTL unless keep_ttl) or adds.
   KeyEntry* Set(std::string_view key, CompactValue value, int64_t expire_at_ms, bool keep_ttl);

@@ -40,7 +40,9 @@ size_t EngineShard::MemoryBytes() const {
   return bytes;
 }
 
-void EngineShard::StartPeriodic() {
+void EngineShard::StartPeriodic(std::function<void()> on_tick) {
+  on_tick_ = std::move(on_tick);
+  last_tick_ = std::chrono::steady_clock::now();
   expire_timer_.expires_after(kIdlePeriod);
   expire_timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec && !stopped_) ActiveExpireTick();
@@ -66,6 +68,10 @@ void EngineShard::ActiveExpireTick() {
     }
   }
   PublishMemory();
+  if (on_tick_ && start - last_tick_ >= kIdlePeriod) {
+    last_tick_ = start;
+    on_tick_();
+  }
   expire_timer_.expires_after(more ? kBusyPeriod : kIdlePeriod);
   expire_timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec && !stopped_) ActiveExpireTick();

@@ -4,6 +4,8 @@
 
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,8 +35,9 @@ class EngineShard {
   void PublishMemory() { published_memory_.store(MemoryBytes(), std::memory_order_relaxed); }
   size_t published_memory() const { return published_memory_.load(std::memory_order_relaxed); }
 
-  // Starts the periodic active-expiry task; Stop cancels it.
-  void StartPeriodic();
+  // Starts the periodic task (active expiry, memory publishing, and `on_tick` every idle
+  // period); StopPeriodic cancels it.
+  void StartPeriodic(std::function<void()> on_tick);
   void StopPeriodic();
 
  private:
@@ -48,6 +51,8 @@ class EngineShard {
   DbStats stats_;
   asio::steady_timer expire_timer_;
   bool stopped_ = false;
+  std::function<void()> on_tick_;
+  std::chrono::steady_clock::time_point last_tick_;
   std::atomic<size_t> published_memory_{0};
 };
 

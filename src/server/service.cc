@@ -46,6 +46,7 @@ Service::Service(ProactorPool* pool) : pool_(pool) {
   RegisterServerFamily(&registry_);
   RegisterGenericFamily(&registry_);
   RegisterStringFamily(&registry_);
+  RegisterBitopsFamily(&registry_);
 }
 
 Service::~Service() = default;
@@ -62,7 +63,11 @@ void Service::Init() {
     tl_stats = new ThreadStats();
     tl_stats->commands.resize(num_commands);
     tl_connections = new std::vector<ConnectionContext*>();
-    shards_[i]->StartPeriodic();
+    shards_[i]->StartPeriodic([this] {
+      ThreadStats& ts = *tl_stats;
+      ts.ops_samples[ts.ops_sample_index++ % ts.ops_samples.size()] = {NowMs(), ts.total_commands};
+      UsedMemory();  // keeps the peak current
+    });
   });
 }
 
@@ -77,7 +82,22 @@ std::vector<ConnectionContext*>& Service::ThreadConnections() { return *tl_conne
 size_t Service::UsedMemory() const {
   size_t total = 0;
   for (const auto& s : shards_) total += s->published_memory();
+  size_t peak = peak_memory_.load(std::memory_order_relaxed);
+  while (total > peak && !peak_memory_.compare_exchange_weak(peak, total)) {
+  }
   return total;
+}
+
+double ThreadStats::InstantaneousOps() const {
+  // Rate over the span of the retained samples (about 1.6 s).
+  const auto& newest = ops_samples[(ops_sample_index + ops_samples.size() - 1) % ops_samples.size()];
+  const auto& oldest = ops_samples[ops_sample_index % ops_samples.size()];
+  if (ops_sample_index < 2 || newest.first <= oldest.first) return 0;
+  if (ops_sample_index < ops_samples.size()) {
+    const auto& first = ops_samples[0];
+    return double(newest.second - first.second) * 1000.0 / double(newest.first - first.first);
+  }
+  return double(newest.second - oldest.second) * 1000.0 / double(newest.first - oldest.first);
 }
 
 void Service::RequestShutdown() {
@@ -90,6 +110,7 @@ bool Service::OnConnectionOpen(Connection* conn) {
   cc->id = next_client_id_.fetch_add(1, std::memory_order_relaxed);
   cc->created_ms = cc->last_active_ms = NowMs();
   cc->authenticated = absl::GetFlag(FLAGS_requirepass).empty();
+  conn->SetAuthenticated(cc->authenticated);
   conn->set_user_data(cc);
   ++tl_stats->connections_received;
   size_t now_connected = connected_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -132,8 +153,18 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
     *error_storage = Sanitize(std::move(text));
     return *error_storage;
   }
-  const CommandId& cid = *p->cid;
   int argc = static_cast<int>(args.size());
+  if (!p->cid->subcommands.empty() && argc >= 2) {
+    const CommandId* sub = registry_.FindSub(*p->cid, args[1]);
+    if (!sub) {
+      *error_storage = StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ",
+                              p->cid->name, " HELP.");
+      *error_storage = Sanitize(std::move(*error_storage));
+      return *error_storage;
+    }
+    p->cid = sub;
+  }
+  const CommandId& cid = *p->cid;
   if ((cid.arity > 0 && argc != cid.arity) || (cid.arity < 0 && argc < -cid.arity)) {
     *error_storage = StrCat("wrong number of arguments for '",
                                   ToLower(cid.name), "' command");
@@ -230,7 +261,8 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   std::vector<Prepared> run;  // consecutive commands for one remote shard
 
   size_t i = 0;
-  while (i < cmds.size() && !conn->closing()) {
+  // Nothing pipelined after QUIT (or a fatal error) runs.
+  while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {
     cc->last_active_ms = NowMs();
     std::string_view error = Prepare(cmds[i], cc, &p, &error_storage);
     if (!error.empty()) {

@@ -7,6 +7,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -36,7 +37,10 @@ struct ThreadStats {
   uint64_t total_errors = 0;
   uint64_t connections_received = 0;
   uint64_t rejected_connections = 0;
-  uint64_t net_input_bytes = 0;
+  // (time ms, total_commands) sampled every 100 ms, for instantaneous_ops_per_sec.
+  std::array<std::pair<int64_t, uint64_t>, 16> ops_samples{};
+  size_t ops_sample_index = 0;
+  double InstantaneousOps() const;
 };
 
 class Service : public ServiceInterface {
@@ -61,6 +65,8 @@ class Service : public ServiceInterface {
 
   // Bytes of data held by all shards (as last published by each shard).
   size_t UsedMemory() const;
+  // Highest UsedMemory() seen so far.
+  size_t PeakMemory() const { return peak_memory_.load(std::memory_order_relaxed); }
   EngineShard* shard(unsigned i) { return shards_[i].get(); }
 
   // Connections of the calling thread.
@@ -95,6 +101,7 @@ class Service : public ServiceInterface {
   CommandRegistry registry_;
   std::vector<std::unique_ptr<EngineShard>> shards_;
   std::atomic<size_t> connected_{0};
+  mutable std::atomic<size_t> peak_memory_{0};
   std::atomic<uint64_t> next_client_id_{1};
   int64_t start_ms_ = 0;
   std::function<void()> shutdown_hook_;

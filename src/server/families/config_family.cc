@@ -125,7 +125,9 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
         std::string pattern = ToLower(args[i]);
         std::replace(pattern.begin(), pattern.end(), '_', '-');
         if (GlobMatch(pattern, p.name, true)) {
-          found.emplace_back(p.name, p.get());
+          // Like Redis 7.0, a name without glob characters is echoed as it was typed.
+          bool glob = args[i].find_first_of("*?[") != std::string_view::npos;
+          found.emplace_back(glob ? std::string(p.name) : std::string(args[i]), p.get());
           break;
         }
       }
@@ -135,7 +137,11 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
       rb->SendBulk(k);
       rb->SendBulk(v);
     }
-  } else if (sub == "SET" && args.size() >= 3 && args.size() % 2 == 1) {
+  } else if (sub == "SET") {
+    if (args.size() % 2 == 0) {
+      rb->SendError("wrong number of arguments for 'config|set' command");
+      co_return;
+    }
     // Validate every pair before applying any, as Redis 7 does.
     std::vector<std::pair<const ConfigParam*, std::string_view>> changes;
     for (size_t i = 1; i < args.size(); i += 2) {
@@ -192,33 +198,33 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
 void CmdCommand(CmdArgList args, CommandContext& cx) {
   const CommandRegistry& reg = cx.service->registry();
   ReplyBuilder* rb = cx.rb;
-  if (args.empty()) {
-    rb->StartArray(reg.size());
-    reg.ForEach([&](const CommandId& cid) { SendCommandInfo(cid, rb); });
-    return;
-  }
+  auto send_all = [&] {
+    rb->StartArray(reg.top_level_count());
+    reg.ForEach([&](const CommandId& cid) {
+      if (!cid.parent) SendCommandInfo(cid, rb);
+    });
+  };
+  if (args.empty()) return send_all();
   std::string sub = ToUpper(args[0]);
   if (sub == "COUNT" && args.size() == 1) {
-    rb->SendLong(static_cast<int64_t>(reg.size()));
+    rb->SendLong(static_cast<int64_t>(reg.top_level_count()));
   } else if (sub == "INFO") {
-    if (args.size() == 1) {
-      rb->StartArray(reg.size());
-      reg.ForEach([&](const CommandId& cid) { SendCommandInfo(cid, rb); });
-      return;
-    }
+    if (args.size() == 1) return send_all();
     rb->StartArray(args.size() - 1);
     for (size_t i = 1; i < args.size(); ++i) {
       const CommandId* cid = reg.Find(args[i]);
       if (cid) {
         SendCommandInfo(*cid, rb);
       } else {
-        rb->SendNullArray();
+        rb->SendNull();
       }
     }
   } else if (sub == "DOCS") {
     std::vector<const CommandId*> cids;
     if (args.size() == 1) {
-      reg.ForEach([&](const CommandId& cid) { cids.push_back(&cid); });
+      reg.ForEach([&](const CommandId& cid) {
+        if (!cid.parent) cids.push_back(&cid);
+      });
     } else {
       for (size_t i = 1; i < args.size(); ++i) {
         if (const CommandId* cid = reg.Find(args[i])) cids.push_back(cid);
@@ -299,13 +305,43 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
 
 void RegisterConfigFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"CONFIG", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-                  "@admin @slow @dangerous", nullptr, CmdConfig,
+  *r << CommandId{"CONFIG", -2, 0, 0, 0, 0, "@slow", nullptr, CmdConfig,
                   "A container for server configuration commands.", "2.0.0", "server",
-                  "Depends on subcommand."}
-     << CommandId{"COMMAND", -1, kLoading | kStale, 0, 0, 0, "@slow @connection", CmdCommand,
+                  "Depends on subcommand."};
+  constexpr uint32_t kConfigFlags = kAdmin | kNoScript | kLoading | kStale;
+  constexpr const char* kConfigCats = "@admin @slow @dangerous";
+  *r << CommandId{"CONFIG|GET", -3, kConfigFlags, 0, 0, 0, kConfigCats, nullptr, CmdConfig,
+                  "Returns the effective values of configuration parameters.", "2.0.0", "server",
+                  "O(N) when N is the number of configuration parameters provided"}
+     << CommandId{"CONFIG|SET", -4, kConfigFlags, 0, 0, 0, kConfigCats, nullptr, CmdConfig,
+                  "Sets configuration parameters in-flight.", "2.0.0", "server",
+                  "O(N) when N is the number of configuration parameters provided"}
+     << CommandId{"CONFIG|RESETSTAT", 2, kConfigFlags, 0, 0, 0, kConfigCats, nullptr, CmdConfig,
+                  "Resets the server's statistics.", "2.0.0", "server", "O(1)"}
+     << CommandId{"CONFIG|HELP", 2, kLoading | kStale, 0, 0, 0, "@slow", nullptr, CmdConfig,
+                  "Returns helpful text about the different subcommands.", "5.0.0", "server",
+                  "O(1)"};
+  *r << CommandId{"COMMAND", -1, kLoading | kStale, 0, 0, 0, "@slow @connection", CmdCommand,
                   nullptr, "Returns detailed information about all commands.", "2.8.13", "server",
                   "O(N) where N is the total number of Redis commands"};
+  struct Sub {
+    const char* name;
+    int arity;
+    const char* summary;
+  };
+  constexpr Sub kSubs[] = {
+      {"COUNT", 2, "Returns a count of commands."},
+      {"INFO", -2, "Returns information about one, multiple or all commands."},
+      {"DOCS", -2, "Returns documentary information about one, multiple or all commands."},
+      {"LIST", -2, "Returns a list of command names."},
+      {"GETKEYS", -4, "Extracts the key names from an arbitrary command."},
+      {"HELP", 2, "Returns helpful text about the different subcommands."},
+  };
+  for (const Sub& sub : kSubs) {
+    *r << CommandId{StrCat("COMMAND|", sub.name), sub.arity, kLoading | kStale, 0, 0, 0,
+                    "@slow @connection", CmdCommand, nullptr, sub.summary, "7.0.0", "server",
+                    "O(N) where N is the number of commands to look up"};
+  }
 }
 
 }  // namespace darner

@@ -67,6 +67,7 @@ void CmdAuth(CmdArgList args, CommandContext& cx) {
     return;
   }
   cx.conn->authenticated = true;
+  cx.conn->conn->SetAuthenticated(true);
   cx.rb->SendOk();
 }
 
@@ -107,11 +108,12 @@ void CmdHello(CmdArgList args, CommandContext& cx) {
       return;
     }
     cx.conn->authenticated = true;
+    cx.conn->conn->SetAuthenticated(true);
   }
   if (!cx.conn->authenticated) {
     cx.rb->SendError(
         "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
         "select the RESP protocol version at the same time");
     return;
   }
@@ -146,6 +148,10 @@ void CmdSelect(CmdArgList args, CommandContext& cx) {
     cx.rb->SendError(kInvalidIntErr);
     return;
   }
+  if (index < INT32_MIN || index > INT32_MAX) {
+    cx.rb->SendError("value is out of range, value must between -2147483648 and 2147483647");
+    return;
+  }
   if (index < 0 || index >= static_cast<int64_t>(absl::GetFlag(FLAGS_dbnum))) {
     cx.rb->SendError(kDbIndexOutOfRangeErr);
     return;
@@ -163,6 +169,7 @@ void CmdReset(CmdArgList args, CommandContext& cx) {
   cx.conn->db = 0;
   cx.conn->name.clear();
   cx.conn->authenticated = absl::GetFlag(FLAGS_requirepass).empty();
+  cx.conn->conn->SetAuthenticated(cx.conn->authenticated);
   cx.rb->SetResp3(false);
   cx.rb->SendSimpleString("RESET");
 }
@@ -377,7 +384,7 @@ asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
 
 void RegisterConnectionFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"PING", -1, kFast | kStale, 0, 0, 0, "@fast @connection", CmdPing, nullptr,
+  *r << CommandId{"PING", -1, kFast, 0, 0, 0, "@fast @connection", CmdPing, nullptr,
                   "Returns the server's liveliness response.", "1.0.0", "connection", "O(1)"}
      << CommandId{"ECHO", 2, kFast | kStale | kLoading, 0, 0, 0, "@fast @connection", CmdEcho,
                   nullptr, "Returns the given string.", "1.0.0", "connection", "O(1)"}
@@ -395,9 +402,33 @@ void RegisterConnectionFamily(CommandRegistry* r) {
      << CommandId{"RESET", 1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
                   0, "@fast @connection", CmdReset, nullptr, "Resets the connection.", "6.2.0",
                   "connection", "O(1)"}
-     << CommandId{"CLIENT", -2, kNoScript | kLoading | kStale, 0, 0, 0, "@slow @connection",
-                  nullptr, CmdClient, "A container for client connection commands.", "2.4.0",
-                  "connection", "Depends on subcommand."};
+     << CommandId{"CLIENT", -2, 0, 0, 0, 0, "@slow", nullptr, CmdClient,
+                  "A container for client connection commands.", "2.4.0", "connection",
+                  "Depends on subcommand."};
+  struct Sub {
+    const char* name;
+    int arity;
+    bool admin;
+    const char* summary;
+  };
+  constexpr Sub kSubs[] = {
+      {"ID", 2, false, "Returns the unique client ID of the connection."},
+      {"SETNAME", 3, false, "Sets the connection name."},
+      {"GETNAME", 2, false, "Returns the name of the connection."},
+      {"INFO", 2, false, "Returns information about the connection."},
+      {"LIST", -2, true, "Lists open connections."},
+      {"KILL", -3, true, "Terminates open connections."},
+      {"SETINFO", 4, false, "Sets information specific to the client or connection."},
+  };
+  for (const Sub& sub : kSubs) {
+    *r << CommandId{StrCat("CLIENT|", sub.name), sub.arity,
+                    (sub.admin ? kAdmin : 0u) | kNoScript | kLoading | kStale, 0, 0, 0,
+                    sub.admin ? "@admin @slow @dangerous @connection" : "@slow @connection",
+                    nullptr, CmdClient, sub.summary, "2.4.0", "connection", "O(1)"};
+  }
+  *r << CommandId{"CLIENT|HELP", 2, kLoading | kStale, 0, 0, 0, "@slow @connection", nullptr,
+                  CmdClient, "Returns helpful text about the different subcommands.", "5.0.0",
+                  "connection", "O(1)"};
 }
 
 }  // namespace darner

@@ -9,5 +9,6 @@ void RegisterConnectionFamily(CommandRegistry* registry);
 void RegisterServerFamily(CommandRegistry* registry);
 void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterStringFamily(CommandRegistry* registry);
+void RegisterBitopsFamily(CommandRegistry* registry);
 
 }  // namespace darner

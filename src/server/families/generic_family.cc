@@ -361,11 +361,7 @@ asio::awaitable<void> CmdScan(CmdArgList args, CommandContext& cx) {
 // ---- Expiry ---------------------------------------------------------------------------
 
 void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absolute) {
-  int64_t value;
-  if (!ParseInt64(args[1], &value)) {
-    cx.rb->SendError(kInvalidIntErr);
-    return;
-  }
+  // Options are checked before the time value, as Redis does.
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t i = 2; i < args.size(); ++i) {
     std::string opt = ToUpper(args[i]);
@@ -384,6 +380,11 @@ void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absol
   }
   if (gt && lt) {
     cx.rb->SendError("GT and LT options at the same time are not compatible");
+    return;
+  }
+  int64_t value;
+  if (!ParseInt64(args[1], &value)) {
+    cx.rb->SendError(kInvalidIntErr);
     return;
   }
   int64_t now = NowMs();
@@ -538,8 +539,15 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   CmdPExpireTime, nullptr, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "generic", "O(1)"}
      << CommandId{"PERSIST", 2, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPersist,
                   nullptr, "Removes the expiration time of a key.", "2.2.0", "generic", "O(1)"}
-     << CommandId{"OBJECT", -2, kReadOnly, 2, 2, 1, "@keyspace @read @slow", CmdObject, nullptr,
-                  "A container for object introspection commands.", "2.2.3", "generic", "Depends on subcommand."};
+     << CommandId{"OBJECT", -2, 0, 0, 0, 0, "@slow", CmdObject, nullptr,
+                  "A container for object introspection commands.", "2.2.3", "generic", "Depends on subcommand."}
+     << CommandId{"OBJECT|HELP", 2, kLoading | kStale, 0, 0, 0, "@keyspace @slow", CmdObject,
+                  nullptr, "Returns helpful text about the different subcommands.", "6.2.0", "generic", "O(1)"};
+  for (const char* sub : {"ENCODING", "FREQ", "IDLETIME", "REFCOUNT"}) {
+    *r << CommandId{StrCat("OBJECT|", sub), 3, kReadOnly, 2, 2, 1, "@keyspace @read @slow",
+                    CmdObject, nullptr, "Returns the internal details of a Redis object.",
+                    "2.2.3", "generic", "O(1)"};
+  }
 }
 
 }  // namespace darner

@@ -68,6 +68,8 @@ struct NodeSnapshot {
   std::vector<Db> dbs;
   DbStats db_stats;
   ThreadStats stats;
+  ConnectionStats net;
+  double ops_per_sec = 0;
   size_t memory = 0;
 };
 
@@ -95,6 +97,9 @@ void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
   st.total_errors += ts.total_errors;
   st.connections_received += ts.connections_received;
   st.rejected_connections += ts.rejected_connections;
+  into->net.net_input_bytes += ThreadConnectionStats().net_input_bytes;
+  into->net.net_output_bytes += ThreadConnectionStats().net_output_bytes;
+  into->ops_per_sec += ts.InstantaneousOps();
 }
 
 asio::awaitable<NodeSnapshot> Snapshot(CommandContext& cx) {
@@ -141,6 +146,8 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
     StrAppend(out, "# Memory\r\nused_memory:", snap.memory,
                     "\r\nused_memory_human:", HumanBytes(snap.memory),
                     "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
+                    "\r\nused_memory_peak:", std::max(svc->PeakMemory(), snap.memory),
+                    "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), snap.memory)),
                     "\r\nused_memory_dataset:", snap.memory,
                     "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
                     "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-",
@@ -153,6 +160,9 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
   } else if (name == "stats") {
     StrAppend(out, "# Stats\r\ntotal_connections_received:", snap.stats.connections_received,
                     "\r\ntotal_commands_processed:", snap.stats.total_commands,
+                    "\r\ninstantaneous_ops_per_sec:", static_cast<int64_t>(snap.ops_per_sec),
+                    "\r\ntotal_net_input_bytes:", snap.net.net_input_bytes,
+                    "\r\ntotal_net_output_bytes:", snap.net.net_output_bytes,
                     "\r\nrejected_connections:", snap.stats.rejected_connections,
                     "\r\nexpired_keys:", snap.db_stats.expired_keys,
                     "\r\nevicted_keys:0\r\nkeyspace_hits:", snap.db_stats.keyspace_hits,
@@ -312,14 +322,14 @@ void CmdMemory(CmdArgList args, CommandContext& cx) {
 }
 
 asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
-  int64_t count, size = 0;
+  int64_t count = -1, size = 0;
   if (!ParseInt64(args[0], &count) || count < 0) {
-    cx.rb->SendError(count < 0 ? "count should be greater than 0" : kInvalidIntErr);
+    cx.rb->SendError("value is out of range, must be positive");
     co_return;
   }
   std::string prefix = args.size() > 1 ? std::string(args[1]) : "key";
   if (args.size() > 2 && (!ParseInt64(args[2], &size) || size < 0)) {
-    cx.rb->SendError(kInvalidIntErr);
+    cx.rb->SendError("value is out of range, must be positive");
     co_return;
   }
   DbIndex db = cx.db;
@@ -374,13 +384,17 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
 }
 
 void CmdShutdown(CmdArgList args, CommandContext& cx) {
+  bool nosave = false, save = false;
   for (std::string_view a : args) {
-    if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "SAVE") &&
-        !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
-      cx.rb->SendError(kSyntaxErr);
-      return;
+    if (EqualsIgnoreCase(a, "NOSAVE")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(a, "SAVE")) {
+      save = true;
+    } else if (!EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
+      return cx.rb->SendError(kSyntaxErr);
     }
   }
+  if (nosave && save) return cx.rb->SendError(kSyntaxErr);
   // Like Redis, no reply: the connection closes as the server exits.
   cx.conn->conn->CloseAfterReply();
   cx.service->RequestShutdown();
@@ -404,13 +418,19 @@ void RegisterServerFamily(CommandRegistry* r) {
                   "O(N) where N is the total number of keys in all databases"}
      << CommandId{"TIME", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime, nullptr,
                   "Returns the server time.", "2.6.0", "server", "O(1)"}
-     << CommandId{"MEMORY", -2, kReadOnly, 2, 2, 1, "@slow", CmdMemory, nullptr,
+     << CommandId{"MEMORY", -2, 0, 0, 0, 0, "@slow", CmdMemory, nullptr,
                   "A container for memory diagnostics commands.", "4.0.0", "server",
                   "Depends on subcommand."}
+     << CommandId{"MEMORY|USAGE", -3, kReadOnly, 2, 2, 1, "@read @slow", CmdMemory, nullptr,
+                  "Estimates the memory usage of a key.", "4.0.0", "server",
+                  "O(N) where N is the number of samples."}
+     << CommandId{"MEMORY|HELP", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdMemory, nullptr,
+                  "Returns helpful text about the different subcommands.", "4.0.0", "server",
+                  "O(1)"}
      << CommandId{"DEBUG", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
                   "@admin @slow @dangerous", nullptr, CmdDebug, "A container for debugging commands.",
                   "1.0.0", "server", "Depends on subcommand."}
-     << CommandId{"SHUTDOWN", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti, 0, 0, 0,
+     << CommandId{"SHUTDOWN", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0, 0, 0,
                   "@admin @slow @dangerous", CmdShutdown, nullptr,
                   "Synchronously saves the database(s) to disk and shuts down the Redis server.",
                   "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"};

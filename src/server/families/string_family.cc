@@ -43,79 +43,94 @@ void CmdGet(CmdArgList args, CommandContext& cx) {
   SendValue(cx, e);
 }
 
-// Options of SET and GETEX.
+// Expiry options of SET and GETEX, parsed with Redis's rules: all options are read first (a
+// repeated option of the same kind overrides; a conflicting one is a syntax error), and only
+// then is the time value checked.
 struct ExpireOpt {
-  int64_t deadline = 0;  // absolute ms, 0 = none
-  bool keep_ttl = false;
-  bool persist = false;
-  bool given = false;
+  enum Kind { kNone, kEx, kPx, kExAt, kPxAt, kKeepTtl, kPersist } kind = kNone;
+  std::string_view value;
 };
 
-// Parses EX/PX/EXAT/PXAT (and KEEPTTL or PERSIST when allowed) at parser's position.
-// Returns false if the token is not an expiry option.
-bool ParseExpireOpt(ArgParser& parser, ExpireOpt* opt, bool allow_keepttl, bool allow_persist,
-                    std::string_view cmd, std::string* error) {
-  struct Kind {
+// Consumes one expiry option at the parser's position if there is one; *syntax_error is set on
+// a conflicting or incomplete option. Returns false if the next token is not an expiry option.
+bool ParseExpireOpt(ArgParser& parser, ExpireOpt* opt, bool is_set, bool* syntax_error) {
+  struct Name {
     const char* name;
-    int64_t unit;
-    bool absolute;
+    ExpireOpt::Kind kind;
   };
-  static constexpr Kind kKinds[] = {
-      {"EX", 1000, false}, {"PX", 1, false}, {"EXAT", 1000, true}, {"PXAT", 1, true}};
-  for (const Kind& k : kKinds) {
-    if (!parser.Check(k.name)) continue;
-    if (opt->given || !parser.HasNext()) {
-      *error = kSyntaxErr;
+  static constexpr Name kTimed[] = {{"EX", ExpireOpt::kEx},
+                                    {"PX", ExpireOpt::kPx},
+                                    {"EXAT", ExpireOpt::kExAt},
+                                    {"PXAT", ExpireOpt::kPxAt}};
+  for (const Name& n : kTimed) {
+    if (!parser.Check(n.name)) continue;
+    if ((opt->kind != ExpireOpt::kNone && opt->kind != n.kind) || !parser.HasNext()) {
+      *syntax_error = true;
       return true;
     }
-    int64_t v;
-    if (!ParseInt64(parser.Next(), &v)) {
-      *error = kInvalidIntErr;
-      return true;
-    }
-    opt->given = true;
-    if (v <= 0 || !ToDeadline(v, k.unit, k.absolute, NowMs(), &opt->deadline)) {
-      *error = StrCat("invalid expire time in '", cmd, "' command");
-    }
+    opt->kind = n.kind;
+    opt->value = parser.Next();
     return true;
   }
-  if (allow_keepttl && parser.Check("KEEPTTL")) {
-    if (opt->given) *error = kSyntaxErr;
-    opt->given = opt->keep_ttl = true;
+  ExpireOpt::Kind flag = ExpireOpt::kNone;
+  if (is_set && parser.Check("KEEPTTL")) flag = ExpireOpt::kKeepTtl;
+  if (!is_set && parser.Check("PERSIST")) flag = ExpireOpt::kPersist;
+  if (flag == ExpireOpt::kNone) return false;
+  if (opt->kind != ExpireOpt::kNone && opt->kind != flag) *syntax_error = true;
+  opt->kind = flag;
+  return true;
+}
+
+// Converts a timed option to an absolute deadline (ms); false after sending the error.
+bool ResolveDeadline(CommandContext& cx, const ExpireOpt& opt, std::string_view cmd,
+                     int64_t* deadline) {
+  *deadline = 0;
+  if (opt.kind == ExpireOpt::kNone || opt.kind == ExpireOpt::kKeepTtl ||
+      opt.kind == ExpireOpt::kPersist) {
     return true;
   }
-  if (allow_persist && parser.Check("PERSIST")) {
-    if (opt->given) *error = kSyntaxErr;
-    opt->given = opt->persist = true;
-    return true;
+  int64_t v;
+  if (!ParseInt64(opt.value, &v)) {
+    cx.rb->SendError(kInvalidIntErr);
+    return false;
   }
-  return false;
+  bool seconds = opt.kind == ExpireOpt::kEx || opt.kind == ExpireOpt::kExAt;
+  bool absolute = opt.kind == ExpireOpt::kExAt || opt.kind == ExpireOpt::kPxAt;
+  if (v <= 0 || !ToDeadline(v, seconds ? 1000 : 1, absolute, NowMs(), deadline)) {
+    cx.rb->SendError(StrCat("invalid expire time in '", cmd, "' command"));
+    return false;
+  }
+  return true;
 }
 
 void CmdSet(CmdArgList args, CommandContext& cx) {
   std::string_view key = args[0], value = args[1];
   ArgParser parser(args.subspan(2));
   ExpireOpt exp;
-  bool nx = false, xx = false, get = false;
-  std::string error;
-  while (parser.HasNext() && error.empty()) {
-    if (ParseExpireOpt(parser, &exp, true, false, "set", &error)) continue;
-    if (parser.Check("NX") && !xx) {
+  bool nx = false, xx = false, get = false, syntax_error = false;
+  while (parser.HasNext() && !syntax_error) {
+    if (ParseExpireOpt(parser, &exp, true, &syntax_error)) continue;
+    if (!xx && parser.Check("NX")) {
       nx = true;
-    } else if (parser.Check("XX") && !nx) {
+    } else if (!nx && parser.Check("XX")) {
       xx = true;
     } else if (parser.Check("GET")) {
       get = true;
     } else {
-      error = kSyntaxErr;
+      syntax_error = true;
     }
   }
-  if (!error.empty()) return cx.rb->SendError(error);
+  if (syntax_error) return cx.rb->SendError(kSyntaxErr);
+  int64_t deadline;
+  if (!ResolveDeadline(cx, exp, "set", &deadline)) return;
   DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(key);
-  if (get) {
-    if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+  bool keep_ttl = exp.kind == ExpireOpt::kKeepTtl;
+  if (!nx && !xx && !get) {  // the common case: one lookup
+    db.Set(key, CompactValue::String(value), deadline, keep_ttl);
+    return cx.rb->SendOk();
   }
+  KeyEntry* e = db.Find(key);
+  if (get && e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
   bool write = !((nx && e) || (xx && !e));
   if (get) {
     if (e) {
@@ -124,16 +139,7 @@ void CmdSet(CmdArgList args, CommandContext& cx) {
       cx.rb->SendNull();
     }
   }
-  if (write) {
-    if (e) {
-      db.PreUpdate(e);
-      e->value.SetString(value);
-      db.PostUpdate(e);
-      if (!exp.keep_ttl) db.SetExpire(e, exp.deadline);
-    } else {
-      db.Add(key, CompactValue::String(value), exp.deadline);
-    }
-  }
+  if (write) db.Set(key, CompactValue::String(value), deadline, keep_ttl);
   if (!get) {
     if (write) {
       cx.rb->SendOk();
@@ -187,24 +193,27 @@ void CmdGetDel(CmdArgList args, CommandContext& cx) {
 void CmdGetEx(CmdArgList args, CommandContext& cx) {
   ArgParser parser(args.subspan(1));
   ExpireOpt exp;
-  std::string error;
-  while (parser.HasNext() && error.empty()) {
-    if (!ParseExpireOpt(parser, &exp, false, true, "getex", &error)) error = kSyntaxErr;
+  bool syntax_error = false;
+  while (parser.HasNext() && !syntax_error) {
+    if (!ParseExpireOpt(parser, &exp, false, &syntax_error)) syntax_error = true;
   }
-  if (!error.empty()) return cx.rb->SendError(error);
+  if (syntax_error) return cx.rb->SendError(kSyntaxErr);
+  // Redis looks the key up before it validates the time.
   bool wrong_type;
   KeyEntry* e = FindString(cx, args[0], &wrong_type);
   if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
   if (!e) return cx.rb->SendNull();
+  int64_t deadline;
+  if (!ResolveDeadline(cx, exp, "getex", &deadline)) return;
   SendValue(cx, e);
   DbSlice& db = Db(cx);
-  if (exp.persist) {
+  if (exp.kind == ExpireOpt::kPersist) {
     db.SetExpire(e, 0);
-  } else if (exp.deadline > 0) {
-    if (exp.deadline <= NowMs()) {
+  } else if (deadline > 0) {
+    if (deadline <= NowMs()) {
       db.Delete(e);
     } else {
-      db.SetExpire(e, exp.deadline);
+      db.SetExpire(e, deadline);
     }
   }
 }
@@ -327,10 +336,10 @@ void CmdIncrByFloat(CmdArgList args, CommandContext& cx) {
   std::string text = FormatLongDouble(result);
   if (e) {
     db.PreUpdate(e);
-    e->value.SetString(text);
+    e->value = CompactValue::PlainString(text);
     db.PostUpdate(e);
   } else {
-    db.Add(args[0], CompactValue::String(text));
+    db.Add(args[0], CompactValue::PlainString(text));
   }
   cx.rb->SendBulk(text);
 }

@@ -1,0 +1,438 @@
+// Bitmap commands: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO. The bit algorithms
+// are the pure functions of core/bits.h; this file parses arguments, finds and creates keys,
+// and replies exactly as Redis 7.0 does.
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/strings.h"
+#include "core/bits.h"
+#include "core/numbers.h"
+#include "facade/errors.h"
+#include "facade/reply_builder.h"
+#include "server/command_registry.h"
+#include "server/conn_context.h"
+#include "server/engine_shard.h"
+#include "server/families/families.h"
+#include "server/transaction.h"
+
+ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+
+namespace darner {
+namespace {
+
+constexpr std::string_view kBitOffsetErr = "bit offset is not an integer or out of range";
+constexpr std::string_view kBitValueErr = "bit is not an integer or out of range";
+constexpr std::string_view kBitfieldTypeErr =
+    "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+
+DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
+
+// Bit offsets must address a byte below proto-max-bulk-len, so no bit write can grow a string
+// beyond it.
+uint64_t MaxBulkLen() { return absl::GetFlag(FLAGS_proto_max_bulk_len); }
+
+// The string value of key for reading (counting a keyspace hit or miss): nullptr when missing;
+// sets *wrong_type when it is not a string.
+KeyEntry* FindString(CommandContext& cx, std::string_view key, bool* wrong_type) {
+  KeyEntry* e = Db(cx).FindForRead(key);
+  *wrong_type = e && e->value.type() != ObjType::kString;
+  return *wrong_type ? nullptr : e;
+}
+
+// Rewrites the bytes of `v` holding the `bits` bits at bit `offset`: fn(std::string* window,
+// uint64_t offset_in_window) edits a zero-padded copy of just those bytes (at most 9), which is
+// then written back, growing the string as needed. The value becomes a "raw" string, as Redis's
+// bit writes leave it. Returns what fn returns.
+template <typename F>
+auto EditBits(CompactValue* v, uint64_t offset, unsigned bits, F fn) {
+  uint64_t first = offset >> 3, last = (offset + bits - 1) >> 3;
+  char scratch[CompactValue::kScratchSize];
+  std::string_view s = v->GetString(scratch);
+  std::string window(last - first + 1, '\0');
+  if (first < s.size()) s.substr(first, window.size()).copy(window.data(), window.size());
+  auto result = fn(&window, offset - first * 8);
+  v->SetRange(first, window);
+  return result;
+}
+
+// Runs fn(CompactValue*) to write bits into key's string, creating the key when missing (fn
+// must then write at least one byte). Replies WRONGTYPE and returns false for other types.
+template <typename F>
+bool WriteBitString(CommandContext& cx, std::string_view key, F fn) {
+  DbSlice& db = Db(cx);
+  KeyEntry* e = db.Find(key);
+  if (e && e->value.type() != ObjType::kString) {
+    cx.rb->SendError(kWrongTypeErr);
+    return false;
+  }
+  if (e) {
+    db.PreUpdate(e);
+    fn(&e->value);
+    db.PostUpdate(e);
+  } else {
+    CompactValue v;
+    fn(&v);
+    db.Add(key, std::move(v));
+  }
+  return true;
+}
+
+// Parses BYTE or BIT; false for anything else.
+bool ParseBitUnit(std::string_view s, bool* bit_unit) {
+  if (EqualsIgnoreCase(s, "BIT")) {
+    *bit_unit = true;
+  } else if (EqualsIgnoreCase(s, "BYTE")) {
+    *bit_unit = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// ---- SETBIT GETBIT --------------------------------------------------------------------
+
+void CmdSetBit(CmdArgList args, CommandContext& cx) {
+  uint64_t offset;
+  if (!ParseBitOffset(args[1], false, 0, MaxBulkLen(), &offset)) {
+    return cx.rb->SendError(kBitOffsetErr);
+  }
+  int64_t bit;
+  if (!ParseInt64(args[2], &bit) || (bit & ~int64_t{1})) return cx.rb->SendError(kBitValueErr);
+  int old = 0;
+  bool ok = WriteBitString(cx, args[0], [&](CompactValue* v) {
+    old = EditBits(v, offset, 1, [&](std::string* window, uint64_t off) {
+      return SetBit(window, off, static_cast<int>(bit));
+    });
+  });
+  if (ok) cx.rb->SendLong(old);
+}
+
+void CmdGetBit(CmdArgList args, CommandContext& cx) {
+  uint64_t offset;
+  if (!ParseBitOffset(args[1], false, 0, MaxBulkLen(), &offset)) {
+    return cx.rb->SendError(kBitOffsetErr);
+  }
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) return cx.rb->SendLong(0);
+  char scratch[CompactValue::kScratchSize];
+  cx.rb->SendLong(GetBit(e->value.GetString(scratch), offset));
+}
+
+// ---- BITCOUNT BITPOS ------------------------------------------------------------------
+
+// BITCOUNT key [start end [BYTE|BIT]]. Like Redis, a missing key answers 0 before the range is
+// even looked at.
+void CmdBitCount(CmdArgList args, CommandContext& cx) {
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  if (!e) return cx.rb->SendLong(0);
+  char scratch[CompactValue::kScratchSize];
+  std::string_view s = e->value.GetString(scratch);
+  if (args.size() == 1) return cx.rb->SendLong(BitCount(s));
+  if (args.size() != 3 && args.size() != 4) return cx.rb->SendError(kSyntaxErr);
+  int64_t start, end;
+  if (!ParseInt64(args[1], &start) || !ParseInt64(args[2], &end)) {
+    return cx.rb->SendError(kInvalidIntErr);
+  }
+  // Redis answers 0 for an inverted negative range before it looks at the unit argument.
+  if (start < 0 && end < 0 && start > end) return cx.rb->SendLong(0);
+  bool bit_unit = false;
+  if (args.size() == 4 && !ParseBitUnit(args[3], &bit_unit)) return cx.rb->SendError(kSyntaxErr);
+  cx.rb->SendLong(BitCount(s, start, end, bit_unit));
+}
+
+// BITPOS key bit [start [end [BYTE|BIT]]]. Arguments are checked in Redis's order: the bit,
+// then the key, then start, the unit and end.
+void CmdBitPos(CmdArgList args, CommandContext& cx) {
+  int64_t bit;
+  if (!ParseInt64(args[1], &bit)) return cx.rb->SendError(kInvalidIntErr);
+  if (bit != 0 && bit != 1) return cx.rb->SendError("The bit argument must be 1 or 0.");
+  bool wrong_type;
+  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  // A missing key is an endless run of zero bits.
+  if (!e) return cx.rb->SendLong(bit ? -1 : 0);
+  if (args.size() > 5) return cx.rb->SendError(kSyntaxErr);
+  int64_t start = 0;
+  std::optional<int64_t> end;
+  bool bit_unit = false;
+  if (args.size() >= 3 && !ParseInt64(args[2], &start)) return cx.rb->SendError(kInvalidIntErr);
+  if (args.size() == 5 && !ParseBitUnit(args[4], &bit_unit)) return cx.rb->SendError(kSyntaxErr);
+  if (args.size() >= 4) {
+    int64_t v;
+    if (!ParseInt64(args[3], &v)) return cx.rb->SendError(kInvalidIntErr);
+    end = v;
+  }
+  char scratch[CompactValue::kScratchSize];
+  cx.rb->SendLong(BitPos(e->value.GetString(scratch), static_cast<int>(bit), start, end, bit_unit));
+}
+
+// ---- BITOP ----------------------------------------------------------------------------
+
+// BITOP op destkey key [key ...]: the sources are read from their shards, the result computed
+// here and stored (or, when empty, the destination deleted) on the destination's shard.
+asio::awaitable<void> CmdBitOp(CmdArgList args, CommandContext& cx) {
+  BitOpKind op;
+  std::string_view op_name = args[0];
+  if (EqualsIgnoreCase(op_name, "AND")) {
+    op = BitOpKind::kAnd;
+  } else if (EqualsIgnoreCase(op_name, "OR")) {
+    op = BitOpKind::kOr;
+  } else if (EqualsIgnoreCase(op_name, "XOR")) {
+    op = BitOpKind::kXor;
+  } else if (EqualsIgnoreCase(op_name, "NOT")) {
+    op = BitOpKind::kNot;
+  } else {
+    cx.rb->SendError(kSyntaxErr);
+    co_return;
+  }
+  if (op == BitOpKind::kNot && args.size() != 3) {
+    cx.rb->SendError("BITOP NOT must be called with a single source key.");
+    co_return;
+  }
+  DbIndex db = cx.db;
+  // Full-list positions: 0 is the command name, 2 the destination, 3.. the sources.
+  constexpr size_t kFirstSource = 3;
+  std::vector<std::string> values(args.size() + 1 - kFirstSource);
+  bool wrong_type = false;
+  co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
+    DbSlice& d = s.db(db);
+    for (size_t pos : sk.positions) {
+      if (pos < kFirstSource) continue;
+      KeyEntry* e = d.FindForRead(args[pos - 1]);
+      if (!e) continue;  // a missing source reads as an empty string
+      if (e->value.type() != ObjType::kString) {
+        wrong_type = true;
+      } else {
+        values[pos - kFirstSource] = e->value.ToString();
+      }
+    }
+  });
+  if (wrong_type) {
+    cx.rb->SendError(kWrongTypeErr);
+    co_return;
+  }
+  std::vector<std::string_view> sources(values.begin(), values.end());
+  std::string result = BitOp(op, sources);
+  std::string_view dest = args[1];
+  co_await cx.tx->RunOn(cx.tx->ShardOfPosition(2), [&](EngineShard& s) {
+    DbSlice& d = s.db(db);
+    if (result.empty()) {
+      d.Delete(dest);
+    } else {
+      CompactValue v;
+      v.SetRange(0, result);  // stored "raw", as Redis stores it
+      d.Set(dest, std::move(v), 0, false);
+    }
+    s.PublishMemory();
+  });
+  cx.rb->SendLong(static_cast<int64_t>(result.size()));
+}
+
+// ---- BITFIELD BITFIELD_RO -------------------------------------------------------------
+
+struct BitfieldOp {
+  enum Kind { kGet, kSet, kIncrBy };
+  Kind kind = kGet;
+  BitfieldType type;
+  uint64_t offset = 0;
+  int64_t value = 0;  // SET value or INCRBY increment
+  BitfieldOverflow overflow = BitfieldOverflow::kWrap;
+};
+
+// Parses every subcommand before anything runs, so an invalid one changes nothing. Returns the
+// error to reply, if any.
+std::optional<std::string_view> ParseBitfieldOps(CmdArgList args, std::vector<BitfieldOp>* ops) {
+  BitfieldOverflow overflow = BitfieldOverflow::kWrap;
+  for (size_t i = 0; i < args.size();) {
+    std::string_view sub = args[i];
+    size_t remaining = args.size() - i - 1;
+    BitfieldOp op;
+    if (EqualsIgnoreCase(sub, "GET") && remaining >= 2) {
+      op.kind = BitfieldOp::kGet;
+    } else if (EqualsIgnoreCase(sub, "SET") && remaining >= 3) {
+      op.kind = BitfieldOp::kSet;
+    } else if (EqualsIgnoreCase(sub, "INCRBY") && remaining >= 3) {
+      op.kind = BitfieldOp::kIncrBy;
+    } else if (EqualsIgnoreCase(sub, "OVERFLOW") && remaining >= 1) {
+      if (!ParseBitfieldOverflow(args[i + 1], &overflow)) return "Invalid OVERFLOW type specified";
+      i += 2;
+      continue;
+    } else {
+      return kSyntaxErr;
+    }
+    if (!ParseBitfieldType(args[i + 1], &op.type)) return kBitfieldTypeErr;
+    if (!ParseBitOffset(args[i + 2], true, op.type.bits, MaxBulkLen(), &op.offset)) {
+      return kBitOffsetErr;
+    }
+    if (op.kind != BitfieldOp::kGet && !ParseInt64(args[i + 3], &op.value)) return kInvalidIntErr;
+    op.overflow = overflow;
+    ops->push_back(op);
+    i += op.kind == BitfieldOp::kGet ? 3 : 4;
+  }
+  return std::nullopt;
+}
+
+// BITFIELD key [GET type offset | SET type offset value | INCRBY type offset incr |
+// OVERFLOW WRAP|SAT|FAIL]... With only GETs it is read-only (a missing key is not created);
+// BITFIELD_RO (`read_only_command`) refuses anything else. Any write creates the key and, like
+// Redis, grows the string to cover every written field even when FAIL skips the write.
+void BitfieldImpl(CmdArgList args, CommandContext& cx, bool read_only_command) {
+  std::vector<BitfieldOp> ops;
+  if (auto error = ParseBitfieldOps(args.subspan(1), &ops)) return cx.rb->SendError(*error);
+  bool writes = false;
+  for (const BitfieldOp& op : ops) writes = writes || op.kind != BitfieldOp::kGet;
+
+  if (!writes) {
+    bool wrong_type;
+    KeyEntry* e = FindString(cx, args[0], &wrong_type);
+    if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+    char scratch[CompactValue::kScratchSize];
+    std::string_view s = e ? e->value.GetString(scratch) : std::string_view();
+    cx.rb->StartArray(ops.size());
+    for (const BitfieldOp& op : ops) cx.rb->SendLong(BitfieldGet(s, op.offset, op.type));
+    return;
+  }
+  if (read_only_command) {
+    return cx.rb->SendError("BITFIELD_RO only supports the GET subcommand");
+  }
+
+  std::vector<std::optional<int64_t>> results;
+  results.reserve(ops.size());
+  bool ok = WriteBitString(cx, args[0], [&](CompactValue* v) {
+    for (const BitfieldOp& op : ops) {
+      if (op.kind == BitfieldOp::kGet) {
+        char scratch[CompactValue::kScratchSize];
+        results.push_back(BitfieldGet(v->GetString(scratch), op.offset, op.type));
+        continue;
+      }
+      results.push_back(
+          EditBits(v, op.offset, op.type.bits, [&op](std::string* window, uint64_t off) {
+            return op.kind == BitfieldOp::kSet
+                       ? BitfieldSet(window, off, op.type, op.value, op.overflow)
+                       : BitfieldIncrBy(window, off, op.type, op.value, op.overflow);
+          }));
+    }
+  });
+  if (!ok) return;
+  cx.rb->StartArray(results.size());
+  for (const std::optional<int64_t>& r : results) {
+    if (r) {
+      cx.rb->SendLong(*r);
+    } else {
+      cx.rb->SendNull();  // FAIL overflow
+    }
+  }
+}
+
+void CmdBitfield(CmdArgList args, CommandContext& cx) { BitfieldImpl(args, cx, false); }
+void CmdBitfieldRo(CmdArgList args, CommandContext& cx) { BitfieldImpl(args, cx, true); }
+
+}  // namespace
+
+void RegisterBitopsFamily(CommandRegistry* r) {
+  using namespace co;
+  constexpr uint32_t kW = kWrite | kDenyOom;
+  *r << CommandId{"SETBIT",
+                  4,
+                  kW,
+                  1,
+                  1,
+                  1,
+                  "@write @bitmap @slow",
+                  CmdSetBit,
+                  nullptr,
+                  "Sets or clears the bit at offset in the string value stored at key",
+                  "2.2.0",
+                  "bitmap",
+                  "O(1)"}
+     << CommandId{"GETBIT",
+                  3,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@read @bitmap @fast",
+                  CmdGetBit,
+                  nullptr,
+                  "Returns the bit value at offset in the string value stored at key",
+                  "2.2.0",
+                  "bitmap",
+                  "O(1)"}
+     << CommandId{"BITCOUNT",
+                  -2,
+                  kReadOnly,
+                  1,
+                  1,
+                  1,
+                  "@read @bitmap @slow",
+                  CmdBitCount,
+                  nullptr,
+                  "Count set bits in a string",
+                  "2.6.0",
+                  "bitmap",
+                  "O(N)"}
+     << CommandId{"BITPOS",
+                  -3,
+                  kReadOnly,
+                  1,
+                  1,
+                  1,
+                  "@read @bitmap @slow",
+                  CmdBitPos,
+                  nullptr,
+                  "Find first bit set or clear in a string",
+                  "2.8.7",
+                  "bitmap",
+                  "O(N)"}
+     << CommandId{"BITOP",
+                  -4,
+                  kW,
+                  2,
+                  -1,
+                  1,
+                  "@write @bitmap @slow",
+                  nullptr,
+                  CmdBitOp,
+                  "Perform bitwise operations between strings",
+                  "2.6.0",
+                  "bitmap",
+                  "O(N)"}
+     << CommandId{"BITFIELD",
+                  -2,
+                  kW,
+                  1,
+                  1,
+                  1,
+                  "@write @bitmap @slow",
+                  CmdBitfield,
+                  nullptr,
+                  "Perform arbitrary bitfield integer operations on strings",
+                  "3.2.0",
+                  "bitmap",
+                  "O(1) for each subcommand specified"}
+     << CommandId{"BITFIELD_RO",
+                  -2,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@read @bitmap @fast",
+                  CmdBitfieldRo,
+                  nullptr,
+                  "Perform arbitrary bitfield integer operations on strings. Read-only variant of "
+                  "BITFIELD",
+                  "6.0.0",
+                  "bitmap",
+                  "O(1) for each subcommand specified"};
+}
+
+}  // namespace darner
