@@ -1,6 +1,7 @@
 # Darner — build, run and test. `make run` and `make test` install whatever Debian packages are
 # missing first, so both work on a fresh Debian 12 machine.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 JOBS ?= $(shell nproc)
 PORT ?= 6379
 PYTHON := /usr/bin/python3
@@ -47,14 +48,16 @@ test-release: deps build/release/build.ninja
 	$(call run_suite,release,)
 
 test-asan: deps build/asan/build.ninja
-	$(call run_suite,asan,ASAN_OPTIONS=detect_leaks=0 DARNER_TEST_SLOW=1)
+	$(call run_suite,asan,ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1 DARNER_TEST_IO_TIMEOUT=30)
 
 test-tsan: deps build/tsan/build.ninja
-	$(call run_suite,tsan,DARNER_TEST_SLOW=1)
+	$(call run_suite,tsan,TSAN_OPTIONS=halt_on_error=1 DARNER_TEST_IO_TIMEOUT=30)
 
 fuzz: deps build/fuzz/build.ninja
 	ninja -C build/fuzz -j$(JOBS) resp_parser_fuzz
-	./build/fuzz/fuzz/resp_parser_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 fuzz/corpus/resp
+	mkdir -p build/fuzz/corpus build/fuzz/artifacts && cp fuzz/corpus/resp/* build/fuzz/corpus/
+	./build/fuzz/fuzz/resp_parser_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 \
+		-artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus 2>&1 | tail -3
 
 test: test-release test-asan test-tsan fuzz
 

@@ -23,7 +23,7 @@ struct ConnectionContext {
   std::string name;
   int64_t created_ms = 0;
   int64_t last_active_ms = 0;
-  std::string last_cmd = "NULL";
+  const CommandId* last_cmd = nullptr;  // for CLIENT LIST (formatted only there)
 };
 
 struct CommandContext {

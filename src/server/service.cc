@@ -72,7 +72,13 @@ void Service::Init() {
 }
 
 void Service::Shutdown() {
-  pool_->RunOnAllBlocking([this](unsigned i) { shards_[i]->StopPeriodic(); });
+  pool_->RunOnAllBlocking([this](unsigned i) {
+    shards_[i]->StopPeriodic();
+    delete tl_stats;
+    tl_stats = nullptr;
+    delete tl_connections;
+    tl_connections = nullptr;
+  });
 }
 
 ThreadStats& Service::thread_stats() { return *tl_stats; }
@@ -261,16 +267,16 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   std::vector<Prepared> run;  // consecutive commands for one remote shard
 
   size_t i = 0;
+  cc->last_active_ms = NowMs();
   // Nothing pipelined after QUIT (or a fatal error) runs.
   while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {
-    cc->last_active_ms = NowMs();
     std::string_view error = Prepare(cmds[i], cc, &p, &error_storage);
     if (!error.empty()) {
       RejectCommand(p, cc, error);
       ++i;
       continue;
     }
-    cc->last_cmd = ToLower(p.cid->name);
+    cc->last_cmd = p.cid;
     if (p.cid->async) {
       co_await ExecuteAsync(p, cc);
       ++i;

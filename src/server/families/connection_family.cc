@@ -185,7 +185,7 @@ std::string ClientInfoLine(ConnectionContext* cc, bool resp3) {
       " qbuf-free=", c->read_buffer_size() - c->read_buffer_used(),
       " argv-mem=0 multi-mem=0 rbs=", c->read_buffer_size(),
       " rbp=0 obl=0 oll=0 omem=0 tot-mem=", c->read_buffer_size() + sizeof(Connection),
-      " events=r cmd=", cc->last_cmd, " user=default redir=-1 resp=", resp3 ? 3 : 2, "\n");
+      " events=r cmd=", cc->last_cmd ? ToLower(cc->last_cmd->name) : std::string("NULL"), " user=default redir=-1 resp=", resp3 ? 3 : 2, "\n");
 }
 
 // Matching rules of CLIENT LIST ID / CLIENT KILL filters.
