@@ -312,3 +312,25 @@ def test_bad_flag_exits_nonzero(spawn_darner):
     srv = spawn_darner(extra_args=["--no_such_flag_xyz=1"], wait_ready=False, port=free_port())
     rc = srv.wait(timeout=10)
     assert rc is not None and rc != 0
+
+
+@pytest.mark.darner_only
+def test_flagfile_sets_flags(spawn_darner, tmp_path):
+    """Flags can come from --flagfile (one --name=value per line)."""
+    flagfile = tmp_path / "darner.flags"
+    flagfile.write_text("--requirepass=from-file\n--dbnum=4\n")
+    srv = spawn_darner(extra_args=[f"--flagfile={flagfile}"], wait_ready=False)
+    wait_until(lambda: _answers(srv.port), timeout=10, msg="server to listen")
+    with RawClient("127.0.0.1", srv.port, timeout=5) as c:
+        assert c.cmd_raw("GET", "k") == b"-NOAUTH Authentication required.\r\n"
+        assert c.cmd_raw("AUTH", "from-file") == b"+OK\r\n"
+        assert c.cmd_raw("SELECT", "3") == b"+OK\r\n"
+        assert c.cmd_raw("SELECT", "4") == b"-ERR DB index is out of range\r\n"
+
+
+def _answers(port):
+    try:
+        with RawClient("127.0.0.1", port, timeout=1) as c:
+            return c.cmd_raw("PING") in (b"+PONG\r\n", b"-NOAUTH Authentication required.\r\n")
+    except OSError:
+        return False
