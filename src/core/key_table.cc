@@ -132,6 +132,9 @@ void KeyTable::StartResize(size_t capacity) {
   }
   tables_[1] = fresh;
   rehash_index_ = 0;
+  if (capacity <= kIncrementalRehashAbove && Capacity(tables_[0]) <= kIncrementalRehashAbove) {
+    while (rehashing()) RehashStep();
+  }
 }
 
 void KeyTable::MaybeResize() {

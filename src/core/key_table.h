@@ -41,7 +41,9 @@ struct KeyEntry {
   }
 };
 
-class KeyTable {
+// Aligned to a cache line: DbSlice keeps its tables in an array, and a lookup then touches one
+// line for the table header.
+class alignas(64) KeyTable {
  public:
   KeyTable() = default;
   ~KeyTable();
@@ -84,6 +86,9 @@ class KeyTable {
   bool rehashing() const { return rehash_index_ >= 0; }
   void RehashStep();
   void StartResize(size_t capacity);
+  // Tables up to this many buckets are resized in one step: moving a few thousand entries takes
+  // microseconds, and lookups then never probe two arrays. Larger ones rehash incrementally.
+  static constexpr size_t kIncrementalRehashAbove = 4096;
   void MaybeResize();
   KeyEntry** FindLink(std::string_view key, uint64_t hash);
 

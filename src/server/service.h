@@ -29,7 +29,7 @@ inline constexpr std::string_view kDarnerVersion = "0.1.0";
 // Per-thread counters, summed across threads by INFO.
 struct ThreadStats {
   struct Cmd {
-    uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
+    uint64_t calls = 0, cycles = 0, rejected = 0, failed = 0;  // cycles: CycleClock
   };
   std::vector<Cmd> commands;
   absl::flat_hash_map<std::string, uint64_t> errors;  // by error code

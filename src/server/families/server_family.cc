@@ -16,6 +16,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "base/cycle_clock.h"
 #include "facade/arg_parser.h"
 #include "server/families/families.h"
 #include "server/service.h"
@@ -88,7 +89,7 @@ void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
   if (st.commands.size() < ts.commands.size()) st.commands.resize(ts.commands.size());
   for (size_t i = 0; i < ts.commands.size(); ++i) {
     st.commands[i].calls += ts.commands[i].calls;
-    st.commands[i].usec += ts.commands[i].usec;
+    st.commands[i].cycles += ts.commands[i].cycles;
     st.commands[i].rejected += ts.commands[i].rejected;
     st.commands[i].failed += ts.commands[i].failed;
   }
@@ -190,9 +191,10 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
       if (cid.index >= snap.stats.commands.size()) return;
       const auto& c = snap.stats.commands[cid.index];
       if (c.calls == 0 && c.rejected == 0 && c.failed == 0) return;
+      uint64_t usec = CycleClock::ToMicros(c.cycles);
       StrAppend(out, "cmdstat_", ToLower(cid.name), ":calls=", c.calls,
-                      ",usec=", c.usec, ",usec_per_call=",
-                      absl::StrFormat("%.2f", c.calls ? double(c.usec) / c.calls : 0.0),
+                      ",usec=", usec, ",usec_per_call=",
+                      absl::StrFormat("%.2f", c.calls ? double(usec) / c.calls : 0.0),
                       ",rejected_calls=", c.rejected, ",failed_calls=", c.failed, "\r\n");
     });
     StrAppend(out, "\r\n");
