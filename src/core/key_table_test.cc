@@ -81,6 +81,42 @@ TEST(KeyTableTest, ScanDuringRehashVisitsStableKeys) {
   }
 }
 
+// Large tables rehash incrementally (small ones resize in one step): the scan guarantee must
+// hold while two bucket arrays are live.
+TEST(KeyTableTest, ScanDuringIncrementalRehashVisitsStableKeys) {
+  std::mt19937_64 rng(42);
+  KeyTable t;
+  std::set<std::string> stable;
+  for (int i = 0; i < 6000; ++i) {
+    std::string k = "stable" + std::to_string(i);
+    stable.insert(k);
+    t.Insert(Make(k));
+  }
+  std::set<std::string> seen;
+  std::vector<std::string> churn;
+  uint64_t cursor = 0;
+  int steps = 0;
+  do {
+    cursor = t.Scan(cursor, [&](KeyEntry* e) { seen.insert(std::string(e->key())); });
+    // Grow past 8192 and 16384 buckets, then shrink back, while the scan runs.
+    int phase = (steps / 400) % 2;
+    for (int j = 0; j < 40; ++j) {
+      if (phase == 0) {
+        std::string k = "churn" + std::to_string(rng());
+        t.Insert(Make(k));
+        churn.push_back(k);
+      } else if (!churn.empty()) {
+        KeyEntry::Destroy(t.Unlink(churn.back()));
+        churn.pop_back();
+      }
+    }
+    ++steps;
+  } while (cursor != 0 && steps < 1000000);
+  ASSERT_EQ(cursor, 0u);
+  for (const auto& k : stable) ASSERT_TRUE(seen.count(k)) << "missed " << k;
+  EXPECT_GT(t.size(), 6000u);
+}
+
 TEST(KeyTableTest, RandomReturnsMembers) {
   KeyTable t;
   EXPECT_EQ(t.Random(1), nullptr);
