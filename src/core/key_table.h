@@ -72,6 +72,14 @@ class alignas(64) KeyTable {
   template <typename F>
   void Clear(F&& fn);
 
+  // For prefetching ahead of a batch of lookups: the hash the table uses, and the address of
+  // the bucket slot a hash maps to (nullptr when the table is empty).
+  static uint64_t Hash(std::string_view key);
+  KeyEntry* const* BucketFor(uint64_t hash) const {
+    const Table& t = tables_[0];
+    return t.buckets ? &t.buckets[hash & t.mask] : nullptr;
+  }
+
   // Bytes used by the bucket arrays.
   size_t BucketBytes() const { return (Capacity(tables_[0]) + Capacity(tables_[1])) * sizeof(void*); }
 
@@ -82,7 +90,6 @@ class alignas(64) KeyTable {
     size_t used = 0;
   };
   static size_t Capacity(const Table& t) { return t.buckets ? t.mask + 1 : 0; }
-  static uint64_t Hash(std::string_view key);
   bool rehashing() const { return rehash_index_ >= 0; }
   void RehashStep();
   void StartResize(size_t capacity);

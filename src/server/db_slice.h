@@ -63,6 +63,21 @@ class DbSlice {
 
   KeyEntry* RandomEntry(uint64_t seed);
 
+  // Prefetching for a batch of lookups, in three rounds over the batch so that the cache misses
+  // of different keys overlap: the table header, then the bucket, then the first entry.
+  void PrefetchTable(std::string_view key) const {
+    __builtin_prefetch(&tables_[KeySlot(key) / num_shards_]);
+  }
+  void PrefetchBucket(std::string_view key) const {
+    if (auto* b = tables_[KeySlot(key) / num_shards_].BucketFor(KeyTable::Hash(key))) {
+      __builtin_prefetch(b);
+    }
+  }
+  void PrefetchEntry(std::string_view key) const {
+    auto* b = tables_[KeySlot(key) / num_shards_].BucketFor(KeyTable::Hash(key));
+    if (b && *b) __builtin_prefetch(*b);
+  }
+
   // Deletes every key.
   void Flush();
   // Deletes up to `limit` keys whose deadline has passed; returns how many were deleted.

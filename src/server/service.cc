@@ -256,6 +256,30 @@ asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContex
   tx.Unlock();
 }
 
+size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, ConnectionContext* cc,
+                             EngineShard* local) {
+  // Pipelined lookups are memory-bound: touch the lines the next commands will need in rounds,
+  // so their misses overlap instead of running one after another. The first argument is taken
+  // as the key without looking the command up: a wrong guess only warms an unused line.
+  constexpr size_t kWindow = 16;
+  size_t end = std::min(cmds.size(), from + kWindow);
+  if (cc->db >= local->num_dbs() || !local->HasDb(cc->db)) return end;
+  const DbSlice& db = local->db(cc->db);
+  auto local_key = [&](size_t i) {
+    return cmds[i].size() >= 2 && ShardOf(cmds[i][1]) == local->id();
+  };
+  for (size_t i = from; i < end; ++i) {
+    if (local_key(i)) db.PrefetchTable(cmds[i][1]);
+  }
+  for (size_t i = from; i < end; ++i) {
+    if (local_key(i)) db.PrefetchBucket(cmds[i][1]);
+  }
+  for (size_t i = from; i < end; ++i) {
+    if (local_key(i)) db.PrefetchEntry(cmds[i][1]);
+  }
+  return end;
+}
+
 asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const CmdArgList> cmds) {
   ConnectionContext* cc = Ctx(conn);
   EngineShard* local = EngineShard::tlocal();
@@ -264,9 +288,11 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   std::vector<Prepared> run;  // consecutive commands for one remote shard
 
   size_t i = 0;
+  size_t prefetched = 0;
   cc->last_active_ms = NowMs();
   // Nothing pipelined after QUIT (or a fatal error) runs.
   while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {
+    if (i >= prefetched && cmds.size() - i >= 4) prefetched = PrefetchKeys(cmds, i, cc, local);
     std::string_view error = Prepare(cmds[i], cc, &p, &error_storage);
     if (!error.empty()) {
       RejectCommand(p, cc, error);

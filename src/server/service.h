@@ -96,6 +96,10 @@ class Service : public ServiceInterface {
   void Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard);
   asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);
   asio::awaitable<void> ExecuteLocked(const Prepared& p, ConnectionContext* cc);
+  // Warms the cache for the keys of cmds[from, from + window) on the local shard; returns the
+  // end of the window.
+  size_t PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, ConnectionContext* cc,
+                      EngineShard* local);
 
   ProactorPool* pool_;
   CommandRegistry registry_;
