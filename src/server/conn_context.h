@@ -24,6 +24,10 @@ struct ConnectionContext {
   int64_t created_ms = 0;
   int64_t last_active_ms = 0;
   const CommandId* last_cmd = nullptr;  // for CLIENT LIST (formatted only there)
+  // The last command name looked up, as the client spelled it, and what it resolved to:
+  // pipelines usually repeat one command.
+  std::string lookup_name;
+  const CommandId* lookup_cid = nullptr;
 };
 
 struct CommandContext {

@@ -65,17 +65,22 @@ class DbSlice {
 
   // Prefetching for a batch of lookups, in three rounds over the batch so that the cache misses
   // of different keys overlap: the table header, then the bucket, then the first entry.
-  void PrefetchTable(std::string_view key) const {
-    __builtin_prefetch(&tables_[KeySlot(key) / num_shards_]);
+  struct PrefetchSlot {
+    const KeyTable* table;
+    uint64_t hash;
+    KeyEntry* const* bucket;
+  };
+  PrefetchSlot PrefetchTable(std::string_view key, SlotId slot) const {
+    const KeyTable* t = &tables_[slot / num_shards_];
+    __builtin_prefetch(t);
+    return {t, KeyTable::Hash(key), nullptr};
   }
-  void PrefetchBucket(std::string_view key) const {
-    if (auto* b = tables_[KeySlot(key) / num_shards_].BucketFor(KeyTable::Hash(key))) {
-      __builtin_prefetch(b);
-    }
+  void PrefetchBucket(PrefetchSlot* p) const {
+    p->bucket = p->table->BucketFor(p->hash);
+    if (p->bucket) __builtin_prefetch(p->bucket);
   }
-  void PrefetchEntry(std::string_view key) const {
-    auto* b = tables_[KeySlot(key) / num_shards_].BucketFor(KeyTable::Hash(key));
-    if (b && *b) __builtin_prefetch(*b);
+  void PrefetchEntry(const PrefetchSlot& p) const {
+    if (p.bucket && *p.bucket) __builtin_prefetch(*p.bucket);
   }
 
   // Deletes every key.

@@ -142,7 +142,15 @@ void Service::OnConnectionClose(Connection* conn) {
 std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepared* p,
                                   std::string* error_storage) {
   p->args = args;
-  p->cid = registry_.Find(args[0]);
+  if (args[0] == cc->lookup_name && cc->lookup_cid) {
+    p->cid = cc->lookup_cid;
+  } else {
+    p->cid = registry_.Find(args[0]);
+    if (p->cid && args[0].size() <= 32) {
+      cc->lookup_name.assign(args[0]);
+      cc->lookup_cid = p->cid;
+    }
+  }
   p->keys.clear();
   if (p->cid == nullptr) {
     std::string text = StrCat("unknown command '", args[0].substr(0, 128),
@@ -220,7 +228,9 @@ void Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard* sha
     ++st.total_errors;
     ++st.errors[std::string(cx.rb->last_error_code())];
   }
-  if (shard && p.cid->IsWrite()) shard->PublishMemory();
+  // With a memory limit, writers keep the published figure current for the OOM check; without
+  // one, the shard's periodic tick is enough.
+  if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory) > 0) shard->PublishMemory();
 }
 
 asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext* cc) {
@@ -265,18 +275,17 @@ size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, Conn
   size_t end = std::min(cmds.size(), from + kWindow);
   if (cc->db >= local->num_dbs() || !local->HasDb(cc->db)) return end;
   const DbSlice& db = local->db(cc->db);
-  auto local_key = [&](size_t i) {
-    return cmds[i].size() >= 2 && ShardOf(cmds[i][1]) == local->id();
-  };
+  DbSlice::PrefetchSlot slots[kWindow];
+  size_t n = 0;
   for (size_t i = from; i < end; ++i) {
-    if (local_key(i)) db.PrefetchTable(cmds[i][1]);
+    if (cmds[i].size() < 2) continue;
+    std::string_view key = cmds[i][1];
+    SlotId slot = KeySlot(key);
+    if (slot % num_shards() != local->id()) continue;
+    slots[n++] = db.PrefetchTable(key, slot);
   }
-  for (size_t i = from; i < end; ++i) {
-    if (local_key(i)) db.PrefetchBucket(cmds[i][1]);
-  }
-  for (size_t i = from; i < end; ++i) {
-    if (local_key(i)) db.PrefetchEntry(cmds[i][1]);
-  }
+  for (size_t i = 0; i < n; ++i) db.PrefetchBucket(&slots[i]);
+  for (size_t i = 0; i < n; ++i) db.PrefetchEntry(slots[i]);
   return end;
 }
 

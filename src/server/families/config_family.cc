@@ -169,6 +169,8 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
         co_return;
       }
     }
+    // A new memory limit applies to the next write: bring every shard's figure up to date.
+    co_await cx.tx->RunOnAll([](EngineShard& s) { s.PublishMemory(); });
     rb->SendOk();
   } else if (sub == "RESETSTAT" && args.size() == 1) {
     Service* svc = cx.service;
