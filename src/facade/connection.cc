@@ -4,7 +4,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <cstring>
-#include <tuple>
 #include <vector>
 
 #include "base/logging.h"
@@ -13,16 +12,6 @@ namespace darner {
 namespace {
 
 constexpr size_t kInitialBuffer = 16 * 1024;
-// With epoll, a connection that sends one request per reply waits for readiness and then reads
-// (one syscall per request, like Redis) instead of trying a read that would fail first. Asio's
-// io_uring backend degrades with non-blocking sockets, so there every read goes to the ring.
-#if defined(ASIO_HAS_IO_URING) && defined(ASIO_DISABLE_EPOLL)
-constexpr bool kReadyThenRead = false;
-#else
-constexpr bool kReadyThenRead = true;
-#endif
-// A read larger than this probably carried several requests.
-constexpr size_t kSingleRequestBytes = 256;
 // Execute at most this many pipelined requests before writing their replies.
 constexpr size_t kMaxBatch = 1024;
 
@@ -120,11 +109,6 @@ asio::awaitable<void> Connection::Run() {
   std::vector<std::pair<size_t, size_t>> arg_ranges;
   size_t wanted = 0;
   bool protocol_error = false;
-  bool expect_more = true;
-  if (kReadyThenRead) {
-    asio::error_code ec;
-    socket_.non_blocking(true, ec);
-  }
 
   while (!closing_ && !protocol_error && !close_after_reply_) {
     if (!EnsureReadSpace(wanted)) {
@@ -132,22 +116,9 @@ asio::awaitable<void> Connection::Run() {
       co_await FlushReplies();
       break;
     }
-    auto buffer = asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_);
-    asio::error_code ec;
-    size_t n = 0;
-    if (kReadyThenRead && !expect_more) {
-      // One request at a time: the next one has not arrived yet, so skip Asio's speculative
-      // recv (it would fail with EAGAIN) and wait for readiness, then read once.
-      auto [wait_ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
-      if (wait_ec) break;
-      n = socket_.read_some(buffer, ec);
-      if (ec == asio::error::would_block) continue;
-    } else {
-      std::tie(ec, n) = co_await socket_.async_read_some(buffer, kAsTuple);
-    }
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
     if (ec || n == 0) break;
-    // Pipelining clients usually have more bytes in flight; others send one request per reply.
-    expect_more = n == asio::buffer_size(buffer) || n > kSingleRequestBytes;
     buf_end_ += n;
     tl_stats.net_input_bytes += n;
     if (buf_end_ - buf_start_ < wanted) continue;
