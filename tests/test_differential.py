@@ -252,12 +252,16 @@ def fmt(cmd):
 
 @pytest.mark.needs_redis
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("protocol", [2, 3])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_random_string_commands_match_redis(server, redis_server, seed):
+def test_random_string_commands_match_redis(server, redis_server, seed, protocol):
     cmds = [c for c in Gen(seed).commands(N_COMMANDS) if c[0].upper() not in EXCLUDE]
     ours = server.client(timeout=20)
     ref = redis_server.client(timeout=20)
     try:
+        if protocol == 3:  # every reply below is then compared in its RESP3 form
+            for c in (ours, ref):
+                assert c.cmd("HELLO", "3")
         batch = 100
         for start in range(0, len(cmds), batch):
             chunk = cmds[start:start + batch]
