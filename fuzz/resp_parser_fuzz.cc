@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (consumed == 0 || consumed > buf.size()) __builtin_trap();
       for (std::string_view arg : parser.Args()) {
-        bool in_buffer = arg.data() >= buf.data() && arg.data() + arg.size() <= buf.data() + buf.size();
+        bool in_buffer =
+            arg.data() >= buf.data() && arg.data() + arg.size() <= buf.data() + buf.size();
         if (!in_buffer && arg.size() > limits.max_inline_len) __builtin_trap();
       }
       parser.ReleaseInlineArgs();

@@ -80,8 +80,7 @@ int Run() {
       absl::SetFlag(&FLAGS_port, main_listener->port());
       LOG(INFO) << "Picked free port " << main_listener->port();
     }
-    LOG(INFO) << "Listening on port " << main_listener->port() << " with " << threads
-              << " threads";
+    LOG(INFO) << "Listening on port " << main_listener->port() << " with " << threads << " threads";
     listeners.push_back(std::move(main_listener));
   }
   if (uint32_t admin = absl::GetFlag(FLAGS_admin_port); admin != 0) {
@@ -132,7 +131,8 @@ int Run() {
 }  // namespace darner
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Darner: a multi-threaded in-memory store speaking the Redis protocol");
+  absl::SetProgramUsageMessage(
+      "Darner: a multi-threaded in-memory store speaking the Redis protocol");
   absl::ParseCommandLine(argc, argv);
   return darner::Run();
 }

@@ -15,8 +15,6 @@ uint16_t Crc16(std::string_view data);
 // text is non-empty, otherwise the whole key (Redis Cluster's hash tag rule).
 std::string_view HashTag(std::string_view key);
 
-inline SlotId KeySlot(std::string_view key) {
-  return Crc16(HashTag(key)) & (kNumSlots - 1);
-}
+inline SlotId KeySlot(std::string_view key) { return Crc16(HashTag(key)) & (kNumSlots - 1); }
 
 }  // namespace darner

@@ -156,7 +156,8 @@ void KeyTable::RehashStep() {
   Table& from = tables_[0];
   Table& to = tables_[1];
   int empty_visits = kMaxEmptyVisits;
-  while (static_cast<uint64_t>(rehash_index_) <= from.mask && from.buckets[rehash_index_] == nullptr) {
+  while (static_cast<uint64_t>(rehash_index_) <= from.mask &&
+         from.buckets[rehash_index_] == nullptr) {
     ++rehash_index_;
     if (--empty_visits == 0) return;
   }

@@ -81,7 +81,9 @@ class alignas(64) KeyTable {
   }
 
   // Bytes used by the bucket arrays.
-  size_t BucketBytes() const { return (Capacity(tables_[0]) + Capacity(tables_[1])) * sizeof(void*); }
+  size_t BucketBytes() const {
+    return (Capacity(tables_[0]) + Capacity(tables_[1])) * sizeof(void*);
+  }
 
  private:
   struct Table {

@@ -1,12 +1,15 @@
 #include "facade/connection.h"
 
-#include "io/as_tuple.h"
+#include <sys/socket.h>
+
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "base/logging.h"
+#include "io/as_tuple.h"
 
 namespace darner {
 namespace {
@@ -14,7 +17,6 @@ namespace {
 constexpr size_t kInitialBuffer = 16 * 1024;
 // Execute at most this many pipelined requests before writing their replies.
 constexpr size_t kMaxBatch = 1024;
-
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -26,8 +28,8 @@ thread_local ConnectionStats tl_stats;
 
 ConnectionStats& ThreadConnectionStats() { return tl_stats; }
 
-Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service,
-                       ParserLimits limits, bool privileged, unsigned thread_index)
+Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, ParserLimits limits,
+                       bool privileged, unsigned thread_index)
     : socket_(std::move(socket)),
       service_(service),
       parser_(limits),
@@ -84,8 +86,23 @@ bool Connection::EnsureReadSpace(size_t wanted) {
 asio::awaitable<bool> Connection::FlushReplies() {
   std::string& out = reply_.buffer();
   if (out.empty()) co_return true;
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), kAsTuple);
-  tl_stats.net_output_bytes += n;
+  // Replies almost always fit in the socket buffer: send directly, and fall back to an
+  // asynchronous write only for what the kernel did not take.
+  ssize_t sent = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  asio::error_code ec;
+  size_t done = 0;
+  if (sent >= 0) {
+    done = static_cast<size_t>(sent);
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    ec = asio::error_code(errno, asio::error::get_system_category());
+  }
+  if (!ec && done < out.size()) {
+    auto [wec, n] = co_await asio::async_write(
+        socket_, asio::buffer(out.data() + done, out.size() - done), kAsTuple);
+    ec = wec;
+    done += n;
+  }
+  tl_stats.net_output_bytes += done;
   if (out.capacity() > (1u << 20)) {
     std::string().swap(out);
   } else {

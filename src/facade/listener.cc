@@ -1,13 +1,13 @@
 #include "facade/listener.h"
 
-#include "io/as_tuple.h"
+#include <unistd.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 
-#include <unistd.h>
-
 #include "base/logging.h"
 #include "facade/connection.h"
+#include "io/as_tuple.h"
 
 namespace darner {
 namespace {
@@ -41,9 +41,7 @@ bool Listener::Bind(const std::string& address, uint16_t port, std::string* erro
   return true;
 }
 
-void Listener::Start() {
-  asio::co_spawn(pool_->context(0), AcceptLoop(), asio::detached);
-}
+void Listener::Start() { asio::co_spawn(pool_->context(0), AcceptLoop(), asio::detached); }
 
 void Listener::Stop() {
   pool_->Post(0, [this] {
@@ -72,8 +70,8 @@ asio::awaitable<void> Listener::AcceptLoop() {
         ::close(fd);
         return;
       }
-      auto conn = std::make_shared<Connection>(std::move(sock), service_, limits_, privileged_,
-                                               thread);
+      auto conn =
+          std::make_shared<Connection>(std::move(sock), service_, limits_, privileged_, thread);
       asio::co_spawn(pool_->context(thread), RunConnection(std::move(conn)), asio::detached);
     });
   }

@@ -19,15 +19,18 @@ class ReplyBuilder {
   void SendError(std::string_view text);
   void SendLong(int64_t value);
   void SendBulk(std::string_view s);
-  void SendNull();        // missing value: $-1 (RESP2) or _ (RESP3)
-  void SendNullArray();   // missing aggregate: *-1 (RESP2) or _ (RESP3)
+  void SendNull();                // missing value: $-1 (RESP2) or _ (RESP3)
+  void SendNullArray();           // missing aggregate: *-1 (RESP2) or _ (RESP3)
   void SendDouble(double value);  // bulk string in RESP2, ',' in RESP3
   void SendBool(bool value);      // :0/:1 in RESP2, #f/#t in RESP3
   void SendVerbatim(std::string_view s, std::string_view format = "txt");
   void StartArray(size_t len) { AppendHeader('*', len); }
   void StartSet(size_t len) { AppendHeader(resp3_ ? '~' : '*', len); }
   void StartMap(size_t pairs) {
-    if (resp3_) AppendHeader('%', pairs); else AppendHeader('*', pairs * 2);
+    if (resp3_)
+      AppendHeader('%', pairs);
+    else
+      AppendHeader('*', pairs * 2);
   }
   void SendEmptyArray() { out_.append("*0\r\n"); }
   // Appends bytes that are already valid RESP.

@@ -37,12 +37,24 @@ bool SplitInline(std::string_view line, std::deque<std::string>* out) {
         } else if (c == '\\' && i + 1 < n) {
           char e = line[++i];
           switch (e) {
-            case 'n': current.push_back('\n'); break;
-            case 'r': current.push_back('\r'); break;
-            case 't': current.push_back('\t'); break;
-            case 'b': current.push_back('\b'); break;
-            case 'a': current.push_back('\a'); break;
-            default: current.push_back(e); break;
+            case 'n':
+              current.push_back('\n');
+              break;
+            case 'r':
+              current.push_back('\r');
+              break;
+            case 't':
+              current.push_back('\t');
+              break;
+            case 'b':
+              current.push_back('\b');
+              break;
+            case 'a':
+              current.push_back('\a');
+              break;
+            default:
+              current.push_back(e);
+              break;
           }
         } else if (c == '"') {
           if (i + 1 < n && !std::isspace(static_cast<unsigned char>(line[i + 1]))) return false;
@@ -69,12 +81,22 @@ bool SplitInline(std::string_view line, std::deque<std::string>* out) {
         }
         char c = line[i];
         switch (c) {
-          case ' ': case '\n': case '\r': case '\t': case '\0':
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+          case '\0':
             done = true;
             break;
-          case '"': in_double = true; break;
-          case '\'': in_single = true; break;
-          default: current.push_back(c); break;
+          case '"':
+            in_double = true;
+            break;
+          case '\'':
+            in_single = true;
+            break;
+          default:
+            current.push_back(c);
+            break;
         }
       }
       if (i < n) ++i;
@@ -107,7 +129,8 @@ RespParser::LineResult RespParser::ReadNumberLine(std::string_view buf, int64_t*
   size_t limit = std::min(buf.size(), start + kMaxHeaderLine);
   size_t cr = buf.find('\r', start);
   if (cr == std::string_view::npos || cr + 1 >= buf.size()) {
-    if (cr == std::string_view::npos && limit - start >= kMaxHeaderLine) return LineResult::kTooLong;
+    if (cr == std::string_view::npos && limit - start >= kMaxHeaderLine)
+      return LineResult::kTooLong;
     return LineResult::kIncomplete;
   }
   if (cr - start > kMaxHeaderLine) return LineResult::kTooLong;

@@ -67,8 +67,8 @@ TEST(RespParserTest, EverySplitPointOfAPipeline) {
   const std::string input =
       "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n0123456789\r\nPING\r\n*0\r\n"
       "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\nECHO \"a b\" 'c'\r\n*-1\r\n*1\r\n$4\r\nPING\r\n";
-  const Cmds expected = {{"SET", "key", "0123456789"}, {"PING"}, {"GET", "key"},
-                         {"ECHO", "a b", "c"}, {"PING"}};
+  const Cmds expected = {
+      {"SET", "key", "0123456789"}, {"PING"}, {"GET", "key"}, {"ECHO", "a b", "c"}, {"PING"}};
   for (size_t i = 0; i <= input.size(); ++i) {
     for (size_t j = i; j <= input.size(); j += 7) {
       std::string err;

@@ -29,7 +29,8 @@ TEST(ProactorPoolTest, RunOnLoopHopsAndReturns) {
   asio::co_spawn(
       pool.context(0),
       [&]() -> asio::awaitable<void> {
-        int there = co_await RunOnLoop(pool.context(1), [] { return ProactorPool::CurrentIndex(); });
+        int there =
+            co_await RunOnLoop(pool.context(1), [] { return ProactorPool::CurrentIndex(); });
         co_await RunOnLoop(pool.context(1), [] {});
         done.set_value({there, ProactorPool::CurrentIndex()});
       },

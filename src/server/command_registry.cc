@@ -1,10 +1,10 @@
-#include "base/strings.h"
 #include "server/command_registry.h"
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_split.h>
 
 #include "base/logging.h"
+#include "base/strings.h"
 #include "facade/reply_builder.h"
 
 namespace darner {
@@ -60,15 +60,24 @@ struct FlagName {
 };
 
 constexpr FlagName kFlagNames[] = {
-    {co::kWrite, "write"},           {co::kReadOnly, "readonly"},
-    {co::kDenyOom, "denyoom"},       {co::kAdmin, "admin"},
-    {co::kPubSub, "pubsub"},         {co::kNoScript, "noscript"},
-    {co::kBlocking, "blocking"},     {co::kLoading, "loading"},
-    {co::kStale, "stale"},           {co::kSkipMonitor, "skip_monitor"},
-    {co::kSkipSlowlog, "skip_slowlog"}, {co::kFast, "fast"},
-    {co::kNoAuth, "no_auth"},        {co::kMayReplicate, "may_replicate"},
-    {co::kNoMandatoryKeys, "no_mandatory_keys"}, {co::kNoMulti, "no_multi"},
-    {co::kMovableKeys, "movablekeys"}, {co::kAllowBusy, "allow_busy"},
+    {co::kWrite, "write"},
+    {co::kReadOnly, "readonly"},
+    {co::kDenyOom, "denyoom"},
+    {co::kAdmin, "admin"},
+    {co::kPubSub, "pubsub"},
+    {co::kNoScript, "noscript"},
+    {co::kBlocking, "blocking"},
+    {co::kLoading, "loading"},
+    {co::kStale, "stale"},
+    {co::kSkipMonitor, "skip_monitor"},
+    {co::kSkipSlowlog, "skip_slowlog"},
+    {co::kFast, "fast"},
+    {co::kNoAuth, "no_auth"},
+    {co::kMayReplicate, "may_replicate"},
+    {co::kNoMandatoryKeys, "no_mandatory_keys"},
+    {co::kNoMulti, "no_multi"},
+    {co::kMovableKeys, "movablekeys"},
+    {co::kAllowBusy, "allow_busy"},
     {co::kNoAsyncLoading, "no_async_loading"},
 };
 

@@ -29,7 +29,7 @@ enum Flag : uint32_t {
   kNoScript = 1 << 5,
   kLoading = 1 << 6,
   kStale = 1 << 7,
-  kNoAuth = 1 << 8,        // allowed before AUTH
+  kNoAuth = 1 << 8,  // allowed before AUTH
   kAllowBusy = 1 << 9,
   kSkipMonitor = 1 << 10,
   kSkipSlowlog = 1 << 11,

@@ -92,7 +92,9 @@ class DbSlice {
 
  private:
   KeyTable* TableFor(std::string_view key);
-  bool IsExpired(const KeyEntry* e, int64_t now) const { return e->has_expire() && e->expire_at() <= now; }
+  bool IsExpired(const KeyEntry* e, int64_t now) const {
+    return e->has_expire() && e->expire_at() <= now;
+  }
   void Unlinked(KeyEntry* e);
 
   unsigned shard_id_;

@@ -67,7 +67,8 @@ TEST_F(DbSliceTest, DeleteTreatsExpiredAsAbsent) {
 
 TEST_F(DbSliceTest, FlushFreesEverything) {
   for (int i = 0; i < 1000; ++i) {
-    db_.Add("k" + std::to_string(i), CompactValue::String(std::string(100, 'x')), i % 2 ? NowMs() + 10000 : 0);
+    db_.Add("k" + std::to_string(i), CompactValue::String(std::string(100, 'x')),
+            i % 2 ? NowMs() + 10000 : 0);
   }
   EXPECT_GT(db_.MemoryBytes(), 100000u);
   db_.Flush();

@@ -14,8 +14,7 @@ constexpr auto kTickBudget = std::chrono::microseconds(1000);
 
 }  // namespace
 
-EngineShard::EngineShard(unsigned id, unsigned num_shards, unsigned num_dbs,
-                         asio::io_context* loop)
+EngineShard::EngineShard(unsigned id, unsigned num_shards, unsigned num_dbs, asio::io_context* loop)
     : id_(id), num_shards_(num_shards), loop_(loop), expire_timer_(*loop) {
   dbs_.resize(num_dbs);
 }

@@ -1,4 +1,3 @@
-#include "base/strings.h"
 #include "server/service.h"
 
 #include <absl/flags/flag.h>
@@ -8,6 +7,7 @@
 
 #include "base/cycle_clock.h"
 #include "base/logging.h"
+#include "base/strings.h"
 #include "server/families/families.h"
 #include "server/transaction.h"
 
@@ -24,8 +24,9 @@ namespace {
 thread_local ThreadStats* tl_stats = nullptr;
 thread_local std::vector<ConnectionContext*>* tl_connections = nullptr;
 
-
-ConnectionContext* Ctx(Connection* conn) { return static_cast<ConnectionContext*>(conn->user_data()); }
+ConnectionContext* Ctx(Connection* conn) {
+  return static_cast<ConnectionContext*>(conn->user_data());
+}
 
 // Redis replaces newlines in error texts so the reply stays one line.
 std::string Sanitize(std::string s) {
@@ -93,7 +94,8 @@ size_t Service::UsedMemory() const {
 
 double ThreadStats::InstantaneousOps() const {
   // Rate over the span of the retained samples (about 1.6 s).
-  const auto& newest = ops_samples[(ops_sample_index + ops_samples.size() - 1) % ops_samples.size()];
+  const auto& newest =
+      ops_samples[(ops_sample_index + ops_samples.size() - 1) % ops_samples.size()];
   const auto& oldest = ops_samples[ops_sample_index % ops_samples.size()];
   if (ops_sample_index < 2 || newest.first <= oldest.first) return 0;
   if (ops_sample_index < ops_samples.size()) {
@@ -153,8 +155,8 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
   }
   p->keys.clear();
   if (p->cid == nullptr) {
-    std::string text = StrCat("unknown command '", args[0].substr(0, 128),
-                                    "', with args beginning with: ");
+    std::string text =
+        StrCat("unknown command '", args[0].substr(0, 128), "', with args beginning with: ");
     size_t args_len = 0;
     for (size_t i = 1; i < args.size() && args_len < 128; ++i) {
       std::string part = StrCat("'", args[i].substr(0, 128 - args_len), "' ");
@@ -168,8 +170,8 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
   if (!p->cid->subcommands.empty() && argc >= 2) {
     const CommandId* sub = registry_.FindSub(*p->cid, args[1]);
     if (!sub) {
-      *error_storage = StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ",
-                              p->cid->name, " HELP.");
+      *error_storage =
+          StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ", p->cid->name, " HELP.");
       *error_storage = Sanitize(std::move(*error_storage));
       return *error_storage;
     }
@@ -177,8 +179,7 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
   }
   const CommandId& cid = *p->cid;
   if ((cid.arity > 0 && argc != cid.arity) || (cid.arity < 0 && argc < -cid.arity)) {
-    *error_storage = StrCat("wrong number of arguments for '",
-                                  ToLower(cid.name), "' command");
+    *error_storage = StrCat("wrong number of arguments for '", ToLower(cid.name), "' command");
     return *error_storage;
   }
   if (!cc->authenticated && !(cid.flags & co::kNoAuth)) return "-NOAUTH Authentication required.";
@@ -191,7 +192,8 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
   if (cid.HasKeys() && cid.sync) {
     // Sync keyed commands have their keys on one shard (a single key, or keys sharing a tag).
     int last = cid.last_key < 0 ? argc + cid.last_key : cid.last_key;
-    for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step) p->keys.push_back(args[i]);
+    for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step)
+      p->keys.push_back(args[i]);
     // A command whose key is optional (OBJECT HELP) runs keyless when it has none.
     if (!p->keys.empty()) p->shard = ShardOf(p->keys.front());
   }

@@ -45,9 +45,9 @@ unsigned Transaction::ShardOfPosition(size_t pos) const {
 
 asio::awaitable<void> Transaction::LockShard(ShardKeys& sk) {
   EngineShard* local = EngineShard::tlocal();
-  if (local && local->id() == sk.shard && !local->locks().Conflicts(
-                                                std::vector<std::string_view>(
-                                                    sk.lock_keys.begin(), sk.lock_keys.end()))) {
+  if (local && local->id() == sk.shard &&
+      !local->locks().Conflicts(
+          std::vector<std::string_view>(sk.lock_keys.begin(), sk.lock_keys.end()))) {
     local->locks().Acquire(sk.lock_keys, nullptr);
     co_return;
   }
@@ -81,9 +81,8 @@ void Transaction::Unlock() {
       EngineShard::tlocal()->locks().Release(sk.lock_keys);
     } else {
       EngineShard* target = service_->shard(sk.shard);
-      pool_->Post(sk.shard, [target, keys = std::move(sk.lock_keys)] {
-        target->locks().Release(keys);
-      });
+      pool_->Post(sk.shard,
+                  [target, keys = std::move(sk.lock_keys)] { target->locks().Release(keys); });
     }
   }
 }

@@ -2,8 +2,8 @@
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
 #include <absl/strings/ascii.h>
-#include <absl/strings/numbers.h>
 #include <absl/strings/match.h>
+#include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
 
@@ -37,8 +37,12 @@ bool ParseMemory(std::string_view s, uint64_t* out) {
     const char* suffix;
     uint64_t mul;
   };
-  static constexpr Unit kUnits[] = {{"gb", 1ull << 30}, {"mb", 1ull << 20}, {"kb", 1ull << 10},
-                                    {"g", 1000000000ull}, {"m", 1000000ull},  {"k", 1000ull},
+  static constexpr Unit kUnits[] = {{"gb", 1ull << 30},
+                                    {"mb", 1ull << 20},
+                                    {"kb", 1ull << 10},
+                                    {"g", 1000000000ull},
+                                    {"m", 1000000ull},
+                                    {"k", 1000ull},
                                     {"b", 1}};
   std::string_view digits = lower;
   for (const Unit& u : kUnits) {
@@ -94,7 +98,8 @@ const std::vector<ConfigParam>& ConfigParams() {
       {"bind", [] { return absl::GetFlag(FLAGS_bind); }, nullptr},
       {"maxmemory-policy", [] { return std::string("noeviction"); },
        [](std::string_view v) -> std::string {
-         if (!EqualsIgnoreCase(v, "noeviction")) return "argument(s) must be one of the following: noeviction";
+         if (!EqualsIgnoreCase(v, "noeviction"))
+           return "argument(s) must be one of the following: noeviction";
          return "";
        }},
       {"save", [] { return std::string(""); }, nullptr},
@@ -150,13 +155,13 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
         if (SameName(p.name, args[i])) param = &p;
       }
       if (!param) {
-        rb->SendError(StrCat("Unknown option or number of arguments for CONFIG SET - '",
-                                   args[i], "'"));
+        rb->SendError(
+            StrCat("Unknown option or number of arguments for CONFIG SET - '", args[i], "'"));
         co_return;
       }
       if (!param->set) {
         rb->SendError(StrCat("CONFIG SET failed (possibly related to argument '", args[i],
-                                   "') - can't set immutable config"));
+                             "') - can't set immutable config"));
         co_return;
       }
       changes.emplace_back(param, args[i + 1]);
@@ -164,8 +169,8 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
     for (const auto& [param, value] : changes) {
       std::string err = param->set(value);
       if (!err.empty()) {
-        rb->SendError(StrCat("CONFIG SET failed (possibly related to argument '",
-                                   param->name, "') - ", err));
+        rb->SendError(
+            StrCat("CONFIG SET failed (possibly related to argument '", param->name, "') - ", err));
         co_return;
       }
     }
@@ -185,15 +190,19 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
   } else if (sub == "HELP" && args.size() == 1) {
     const char* lines[] = {
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-        "RESETSTAT", "    Reset statistics reported by the INFO command.", "HELP",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "HELP",
         "    Print this help."};
     rb->StartArray(std::size(lines));
     for (const char* l : lines) rb->SendSimpleString(l);
   } else {
     rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
-                               "'. Try CONFIG HELP."));
+                         "'. Try CONFIG HELP."));
   }
 }
 
@@ -285,21 +294,26 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
       for (size_t p : positions) rb->SendBulk(target[p]);
     }
   } else if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {
-        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
-        "    Return the total number of commands in this Redis server.", "LIST",
-        "    Return a list of all commands in this Redis server.",
-        "INFO [<command-name> ...]",
-        "    Return details about multiple Redis commands.",
-        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
-        "GETKEYS <full-command>", "    Return the keys from a full Redis command.", "HELP",
-        "    Print this help."};
+    const char* lines[] = {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                           "(no subcommand)",
+                           "    Return details about all Redis commands.",
+                           "COUNT",
+                           "    Return the total number of commands in this Redis server.",
+                           "LIST",
+                           "    Return a list of all commands in this Redis server.",
+                           "INFO [<command-name> ...]",
+                           "    Return details about multiple Redis commands.",
+                           "DOCS [<command-name> ...]",
+                           "    Return documentation details about multiple Redis commands.",
+                           "GETKEYS <full-command>",
+                           "    Return the keys from a full Redis command.",
+                           "HELP",
+                           "    Print this help."};
     rb->StartArray(std::size(lines));
     for (const char* l : lines) rb->SendSimpleString(l);
   } else {
     rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
-                               "'. Try COMMAND HELP."));
+                         "'. Try COMMAND HELP."));
   }
 }
 
@@ -307,24 +321,85 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
 
 void RegisterConfigFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"CONFIG", -2, 0, 0, 0, 0, "@slow", nullptr, CmdConfig,
-                  "A container for server configuration commands.", "2.0.0", "server",
+  *r << CommandId{"CONFIG",
+                  -2,
+                  0,
+                  0,
+                  0,
+                  0,
+                  "@slow",
+                  nullptr,
+                  CmdConfig,
+                  "A container for server configuration commands.",
+                  "2.0.0",
+                  "server",
                   "Depends on subcommand."};
   constexpr uint32_t kConfigFlags = kAdmin | kNoScript | kLoading | kStale;
   constexpr const char* kConfigCats = "@admin @slow @dangerous";
-  *r << CommandId{"CONFIG|GET", -3, kConfigFlags, 0, 0, 0, kConfigCats, nullptr, CmdConfig,
-                  "Returns the effective values of configuration parameters.", "2.0.0", "server",
+  *r << CommandId{"CONFIG|GET",
+                  -3,
+                  kConfigFlags,
+                  0,
+                  0,
+                  0,
+                  kConfigCats,
+                  nullptr,
+                  CmdConfig,
+                  "Returns the effective values of configuration parameters.",
+                  "2.0.0",
+                  "server",
                   "O(N) when N is the number of configuration parameters provided"}
-     << CommandId{"CONFIG|SET", -4, kConfigFlags, 0, 0, 0, kConfigCats, nullptr, CmdConfig,
-                  "Sets configuration parameters in-flight.", "2.0.0", "server",
+     << CommandId{"CONFIG|SET",
+                  -4,
+                  kConfigFlags,
+                  0,
+                  0,
+                  0,
+                  kConfigCats,
+                  nullptr,
+                  CmdConfig,
+                  "Sets configuration parameters in-flight.",
+                  "2.0.0",
+                  "server",
                   "O(N) when N is the number of configuration parameters provided"}
-     << CommandId{"CONFIG|RESETSTAT", 2, kConfigFlags, 0, 0, 0, kConfigCats, nullptr, CmdConfig,
-                  "Resets the server's statistics.", "2.0.0", "server", "O(1)"}
-     << CommandId{"CONFIG|HELP", 2, kLoading | kStale, 0, 0, 0, "@slow", nullptr, CmdConfig,
-                  "Returns helpful text about the different subcommands.", "5.0.0", "server",
+     << CommandId{"CONFIG|RESETSTAT",
+                  2,
+                  kConfigFlags,
+                  0,
+                  0,
+                  0,
+                  kConfigCats,
+                  nullptr,
+                  CmdConfig,
+                  "Resets the server's statistics.",
+                  "2.0.0",
+                  "server",
+                  "O(1)"}
+     << CommandId{"CONFIG|HELP",
+                  2,
+                  kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@slow",
+                  nullptr,
+                  CmdConfig,
+                  "Returns helpful text about the different subcommands.",
+                  "5.0.0",
+                  "server",
                   "O(1)"};
-  *r << CommandId{"COMMAND", -1, kLoading | kStale, 0, 0, 0, "@slow @connection", CmdCommand,
-                  nullptr, "Returns detailed information about all commands.", "2.8.13", "server",
+  *r << CommandId{"COMMAND",
+                  -1,
+                  kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@slow @connection",
+                  CmdCommand,
+                  nullptr,
+                  "Returns detailed information about all commands.",
+                  "2.8.13",
+                  "server",
                   "O(N) where N is the total number of Redis commands"};
   struct Sub {
     const char* name;
@@ -340,8 +415,18 @@ void RegisterConfigFamily(CommandRegistry* r) {
       {"HELP", 2, "Returns helpful text about the different subcommands."},
   };
   for (const Sub& sub : kSubs) {
-    *r << CommandId{StrCat("COMMAND|", sub.name), sub.arity, kLoading | kStale, 0, 0, 0,
-                    "@slow @connection", CmdCommand, nullptr, sub.summary, "7.0.0", "server",
+    *r << CommandId{StrCat("COMMAND|", sub.name),
+                    sub.arity,
+                    kLoading | kStale,
+                    0,
+                    0,
+                    0,
+                    "@slow @connection",
+                    CmdCommand,
+                    nullptr,
+                    sub.summary,
+                    "7.0.0",
+                    "server",
                     "O(N) where N is the number of commands to look up"};
   }
 }

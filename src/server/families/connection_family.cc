@@ -177,15 +177,15 @@ void CmdReset(CmdArgList args, CommandContext& cx) {
 std::string ClientInfoLine(ConnectionContext* cc, bool resp3) {
   int64_t now = NowMs();
   Connection* c = cc->conn;
-  return StrCat(
-      "id=", cc->id, " addr=", c->remote_addr(), " laddr=", c->local_addr(),
-      " fd=", c->native_fd(), " name=", cc->name, " age=", (now - cc->created_ms) / 1000,
-      " idle=", (now - cc->last_active_ms) / 1000, " flags=N db=", cc->db,
-      " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c->read_buffer_used(),
-      " qbuf-free=", c->read_buffer_size() - c->read_buffer_used(),
-      " argv-mem=0 multi-mem=0 rbs=", c->read_buffer_size(),
-      " rbp=0 obl=0 oll=0 omem=0 tot-mem=", c->read_buffer_size() + sizeof(Connection),
-      " events=r cmd=", cc->last_cmd ? ToLower(cc->last_cmd->name) : std::string("NULL"), " user=default redir=-1 resp=", resp3 ? 3 : 2, "\n");
+  return StrCat("id=", cc->id, " addr=", c->remote_addr(), " laddr=", c->local_addr(),
+                " fd=", c->native_fd(), " name=", cc->name, " age=", (now - cc->created_ms) / 1000,
+                " idle=", (now - cc->last_active_ms) / 1000, " flags=N db=", cc->db,
+                " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c->read_buffer_used(),
+                " qbuf-free=", c->read_buffer_size() - c->read_buffer_used(),
+                " argv-mem=0 multi-mem=0 rbs=", c->read_buffer_size(),
+                " rbp=0 obl=0 oll=0 omem=0 tot-mem=", c->read_buffer_size() + sizeof(Connection),
+                " events=r cmd=", cc->last_cmd ? ToLower(cc->last_cmd->name) : std::string("NULL"),
+                " user=default redir=-1 resp=", resp3 ? 3 : 2, "\n");
 }
 
 // Matching rules of CLIENT LIST ID / CLIENT KILL filters.
@@ -364,15 +364,22 @@ asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
   } else if (sub == "HELP" && rest.empty()) {
     const char* lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME", "    Return the name of the current connection.",
-        "ID", "    Return the ID of the current connection.",
-        "INFO", "    Return information about the current client connection.",
-        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
         "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, USER, TYPE.",
-        "LIST [options ...]", "    Return information about client connections.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "HELP", "    Print this help."};
+        "LIST [options ...]",
+        "    Return information about client connections.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help."};
     rb->StartArray(std::size(lines));
     for (const char* l : lines) rb->SendSimpleString(l);
   } else {
@@ -384,26 +391,109 @@ asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
 
 void RegisterConnectionFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"PING", -1, kFast, 0, 0, 0, "@fast @connection", CmdPing, nullptr,
-                  "Returns the server's liveliness response.", "1.0.0", "connection", "O(1)"}
-     << CommandId{"ECHO", 2, kFast | kStale | kLoading, 0, 0, 0, "@fast @connection", CmdEcho,
-                  nullptr, "Returns the given string.", "1.0.0", "connection", "O(1)"}
-     << CommandId{"AUTH", -2, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
-                  0, "@fast @connection", CmdAuth, nullptr, "Authenticates the connection.",
-                  "1.0.0", "connection", "O(N) where N is the number of passwords defined for the user"}
-     << CommandId{"HELLO", -1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
-                  0, "@fast @connection", CmdHello, nullptr, "Handshakes with the Redis server.",
-                  "6.0.0", "connection", "O(1)"}
-     << CommandId{"SELECT", 2, kLoading | kStale | kFast, 0, 0, 0, "@fast @connection", CmdSelect,
-                  nullptr, "Changes the selected database.", "2.0.0", "connection", "O(1)"}
-     << CommandId{"QUIT", -1, kAllowBusy | kNoScript | kLoading | kStale | kFast | kNoAuth, 0, 0,
-                  0, "@fast @connection", CmdQuit, nullptr, "Closes the connection.", "1.0.0",
-                  "connection", "O(1)"}
-     << CommandId{"RESET", 1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0,
-                  0, "@fast @connection", CmdReset, nullptr, "Resets the connection.", "6.2.0",
-                  "connection", "O(1)"}
-     << CommandId{"CLIENT", -2, 0, 0, 0, 0, "@slow", nullptr, CmdClient,
-                  "A container for client connection commands.", "2.4.0", "connection",
+  *r << CommandId{"PING",
+                  -1,
+                  kFast,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdPing,
+                  nullptr,
+                  "Returns the server's liveliness response.",
+                  "1.0.0",
+                  "connection",
+                  "O(1)"}
+     << CommandId{"ECHO",
+                  2,
+                  kFast | kStale | kLoading,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdEcho,
+                  nullptr,
+                  "Returns the given string.",
+                  "1.0.0",
+                  "connection",
+                  "O(1)"}
+     << CommandId{"AUTH",
+                  -2,
+                  kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdAuth,
+                  nullptr,
+                  "Authenticates the connection.",
+                  "1.0.0",
+                  "connection",
+                  "O(N) where N is the number of passwords defined for the user"}
+     << CommandId{"HELLO",
+                  -1,
+                  kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdHello,
+                  nullptr,
+                  "Handshakes with the Redis server.",
+                  "6.0.0",
+                  "connection",
+                  "O(1)"}
+     << CommandId{"SELECT",
+                  2,
+                  kLoading | kStale | kFast,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdSelect,
+                  nullptr,
+                  "Changes the selected database.",
+                  "2.0.0",
+                  "connection",
+                  "O(1)"}
+     << CommandId{"QUIT",
+                  -1,
+                  kAllowBusy | kNoScript | kLoading | kStale | kFast | kNoAuth,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdQuit,
+                  nullptr,
+                  "Closes the connection.",
+                  "1.0.0",
+                  "connection",
+                  "O(1)"}
+     << CommandId{"RESET",
+                  1,
+                  kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
+                  0,
+                  0,
+                  0,
+                  "@fast @connection",
+                  CmdReset,
+                  nullptr,
+                  "Resets the connection.",
+                  "6.2.0",
+                  "connection",
+                  "O(1)"}
+     << CommandId{"CLIENT",
+                  -2,
+                  0,
+                  0,
+                  0,
+                  0,
+                  "@slow",
+                  nullptr,
+                  CmdClient,
+                  "A container for client connection commands.",
+                  "2.4.0",
+                  "connection",
                   "Depends on subcommand."};
   struct Sub {
     const char* name;
@@ -421,14 +511,33 @@ void RegisterConnectionFamily(CommandRegistry* r) {
       {"SETINFO", 4, false, "Sets information specific to the client or connection."},
   };
   for (const Sub& sub : kSubs) {
-    *r << CommandId{StrCat("CLIENT|", sub.name), sub.arity,
-                    (sub.admin ? kAdmin : 0u) | kNoScript | kLoading | kStale, 0, 0, 0,
+    *r << CommandId{StrCat("CLIENT|", sub.name),
+                    sub.arity,
+                    (sub.admin ? kAdmin : 0u) | kNoScript | kLoading | kStale,
+                    0,
+                    0,
+                    0,
                     sub.admin ? "@admin @slow @dangerous @connection" : "@slow @connection",
-                    nullptr, CmdClient, sub.summary, "2.4.0", "connection", "O(1)"};
+                    nullptr,
+                    CmdClient,
+                    sub.summary,
+                    "2.4.0",
+                    "connection",
+                    "O(1)"};
   }
-  *r << CommandId{"CLIENT|HELP", 2, kLoading | kStale, 0, 0, 0, "@slow @connection", nullptr,
-                  CmdClient, "Returns helpful text about the different subcommands.", "5.0.0",
-                  "connection", "O(1)"};
+  *r << CommandId{"CLIENT|HELP",
+                  2,
+                  kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@slow @connection",
+                  nullptr,
+                  CmdClient,
+                  "Returns helpful text about the different subcommands.",
+                  "5.0.0",
+                  "connection",
+                  "O(1)"};
 }
 
 }  // namespace darner

@@ -1,6 +1,5 @@
 // Keyspace commands: DEL UNLINK EXISTS TYPE TOUCH RENAME RENAMENX COPY MOVE RANDOMKEY KEYS SCAN
 // EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST OBJECT.
-#include "base/strings.h"
 #include "server/families/generic_family.h"
 
 #include <absl/flags/declare.h>
@@ -11,6 +10,7 @@
 
 #include <random>
 
+#include "base/strings.h"
 #include "core/glob.h"
 #include "facade/arg_parser.h"
 #include "server/families/families.h"
@@ -87,7 +87,8 @@ asio::awaitable<void> RenameImpl(CmdArgList args, CommandContext& cx, bool nx) {
   Transaction* tx = cx.tx;
   unsigned src_shard = tx->ShardOfPosition(1), dst_shard = tx->ShardOfPosition(2);
   if (src == dst) {
-    bool exists = co_await tx->RunOn(src_shard, [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
+    bool exists = co_await tx->RunOn(src_shard,
+                                     [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
     if (!exists) {
       cx.rb->SendError(kNoSuchKeyErr);
     } else if (nx) {
@@ -98,13 +99,15 @@ asio::awaitable<void> RenameImpl(CmdArgList args, CommandContext& cx, bool nx) {
     co_return;
   }
   // Check both sides before changing anything, so a refused RENAMENX changes nothing.
-  bool src_exists = co_await tx->RunOn(src_shard, [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
+  bool src_exists =
+      co_await tx->RunOn(src_shard, [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
   if (!src_exists) {
     cx.rb->SendError(kNoSuchKeyErr);
     co_return;
   }
   if (nx) {
-    bool dst_exists = co_await tx->RunOn(dst_shard, [&](EngineShard& s) { return s.db(db).Find(dst) != nullptr; });
+    bool dst_exists = co_await tx->RunOn(
+        dst_shard, [&](EngineShard& s) { return s.db(db).Find(dst) != nullptr; });
     if (dst_exists) {
       cx.rb->SendLong(0);
       co_return;
@@ -230,7 +233,8 @@ void CmdMove(CmdArgList args, CommandContext& cx) {
 asio::awaitable<void> CmdRandomKey(CmdArgList args, CommandContext& cx) {
   DbIndex db = cx.db;
   std::vector<size_t> sizes;
-  co_await cx.tx->RunOnAll([&](EngineShard& s) { sizes.push_back(s.HasDb(db) ? s.db(db).size() : 0); });
+  co_await cx.tx->RunOnAll(
+      [&](EngineShard& s) { sizes.push_back(s.HasDb(db) ? s.db(db).size() : 0); });
   std::mt19937_64 rng(std::random_device{}());
   // Expired keys found on the way are deleted; give up (nil) after a bounded number of tries.
   for (int attempt = 0; attempt < 100; ++attempt) {
@@ -365,10 +369,14 @@ void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absol
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t i = 2; i < args.size(); ++i) {
     std::string opt = ToUpper(args[i]);
-    if (opt == "NX") nx = true;
-    else if (opt == "XX") xx = true;
-    else if (opt == "GT") gt = true;
-    else if (opt == "LT") lt = true;
+    if (opt == "NX")
+      nx = true;
+    else if (opt == "XX")
+      xx = true;
+    else if (opt == "GT")
+      gt = true;
+    else if (opt == "LT")
+      lt = true;
     else {
       cx.rb->SendError(StrCat("Unsupported option ", args[i]));
       return;
@@ -390,8 +398,7 @@ void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absol
   int64_t now = NowMs();
   int64_t deadline;
   if (!ToDeadline(value, unit_ms, absolute, now, &deadline)) {
-    cx.rb->SendError(StrCat("invalid expire time in '", ToLower(cx.cid->name),
-                                  "' command"));
+    cx.rb->SendError(StrCat("invalid expire time in '", ToLower(cx.cid->name), "' command"));
     return;
   }
   DbSlice& db = Db(cx);
@@ -402,7 +409,8 @@ void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absol
   }
   int64_t current = e->expire_at();  // 0: no TTL, treated as infinite
   if ((nx && current != 0) || (xx && current == 0) ||
-      (gt && (current == 0 || deadline <= current)) || (lt && current != 0 && deadline >= current)) {
+      (gt && (current == 0 || deadline <= current)) ||
+      (lt && current != 0 && deadline >= current)) {
     cx.rb->SendLong(0);
     return;
   }
@@ -460,22 +468,28 @@ void CmdObject(CmdArgList args, CommandContext& cx) {
   if (sub == "HELP" && args.size() == 1) {
     const char* lines[] = {
         "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ENCODING <key>", "    Return the kind of internal representation used in order to store the value",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
-        "FREQ <key>", "    Return the access frequency index of the <key>. The returned integer is",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
         "    proportional to the logarithm of the recent access frequency of the key.",
-        "IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated number of",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
         "    seconds elapsed since the last access to the key.",
-        "REFCOUNT <key>", "    Return the number of references of the value associated with the specified",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
         "    <key>.",
-        "HELP", "    Print this help."};
+        "HELP",
+        "    Print this help."};
     cx.rb->StartArray(std::size(lines));
     for (const char* l : lines) cx.rb->SendSimpleString(l);
     return;
   }
-  if (args.size() != 2 || (sub != "ENCODING" && sub != "FREQ" && sub != "IDLETIME" && sub != "REFCOUNT")) {
+  if (args.size() != 2 ||
+      (sub != "ENCODING" && sub != "FREQ" && sub != "IDLETIME" && sub != "REFCOUNT")) {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
-                                  "'. Try OBJECT HELP."));
+                            "'. Try OBJECT HELP."));
     return;
   }
   KeyEntry* e = Db(cx).Find(args[1]);
@@ -497,56 +511,324 @@ void CmdObject(CmdArgList args, CommandContext& cx) {
 
 void RegisterGenericFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"DEL", -2, kWrite, 1, -1, 1, "@keyspace @write @slow", nullptr, CmdDel,
-                  "Deletes one or more keys.", "1.0.0", "generic", "O(N) where N is the number of keys that will be removed."}
-     << CommandId{"UNLINK", -2, kWrite | kFast, 1, -1, 1, "@keyspace @write @fast", nullptr, CmdDel,
-                  "Asynchronously deletes one or more keys.", "4.0.0", "generic", "O(1) for each key removed regardless of its size."}
-     << CommandId{"EXISTS", -2, kReadOnly | kFast, 1, -1, 1, "@keyspace @read @fast", nullptr,
-                  CmdExists, "Determines whether one or more keys exist.", "1.0.0", "generic", "O(N) where N is the number of keys to check."}
-     << CommandId{"TOUCH", -2, kReadOnly | kFast, 1, -1, 1, "@keyspace @read @fast", nullptr,
-                  CmdExists, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", "generic", "O(N) where N is the number of keys that will be touched."}
-     << CommandId{"TYPE", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdType, nullptr,
-                  "Determines the type of value stored at a key.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"RENAME", 3, kWrite, 1, 2, 1, "@keyspace @write @slow", nullptr, CmdRename,
-                  "Renames a key and overwrites the destination.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"RENAMENX", 3, kWrite | kFast, 1, 2, 1, "@keyspace @write @fast", nullptr,
-                  CmdRenameNx, "Renames a key only when the target key name doesn't exist.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"COPY", -3, kWrite | kDenyOom, 1, 2, 1, "@keyspace @write @slow", nullptr, CmdCopy,
-                  "Copies the value of a key to a new key.", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."}
-     << CommandId{"MOVE", 3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdMove, nullptr,
-                  "Moves a key to another database.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"RANDOMKEY", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", nullptr, CmdRandomKey,
-                  "Returns a random key name from the database.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"KEYS", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", nullptr,
-                  CmdKeys, "Returns all key names that match a pattern.", "1.0.0", "generic", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."}
-     << CommandId{"SCAN", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", nullptr, CmdScan,
-                  "Iterates over the key names in the database.", "2.8.0", "generic", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."}
-     << CommandId{"EXPIRE", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdExpire, nullptr,
-                  "Sets the expiration time of a key in seconds.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"PEXPIRE", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpire,
-                  nullptr, "Sets the expiration time of a key in milliseconds.", "2.6.0", "generic", "O(1)"}
-     << CommandId{"EXPIREAT", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdExpireAt,
-                  nullptr, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", "generic", "O(1)"}
-     << CommandId{"PEXPIREAT", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpireAt,
-                  nullptr, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0", "generic", "O(1)"}
-     << CommandId{"TTL", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdTtl, nullptr,
-                  "Returns the expiration time in seconds of a key.", "1.0.0", "generic", "O(1)"}
-     << CommandId{"PTTL", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdPTtl, nullptr,
-                  "Returns the expiration time in milliseconds of a key.", "2.6.0", "generic", "O(1)"}
-     << CommandId{"EXPIRETIME", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast",
-                  CmdExpireTime, nullptr, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", "generic", "O(1)"}
-     << CommandId{"PEXPIRETIME", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast",
-                  CmdPExpireTime, nullptr, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "generic", "O(1)"}
-     << CommandId{"PERSIST", 2, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPersist,
-                  nullptr, "Removes the expiration time of a key.", "2.2.0", "generic", "O(1)"}
-     << CommandId{"OBJECT", -2, 0, 0, 0, 0, "@slow", CmdObject, nullptr,
-                  "A container for object introspection commands.", "2.2.3", "generic", "Depends on subcommand."}
-     << CommandId{"OBJECT|HELP", 2, kLoading | kStale, 0, 0, 0, "@keyspace @slow", CmdObject,
-                  nullptr, "Returns helpful text about the different subcommands.", "6.2.0", "generic", "O(1)"};
+  *r << CommandId{"DEL",
+                  -2,
+                  kWrite,
+                  1,
+                  -1,
+                  1,
+                  "@keyspace @write @slow",
+                  nullptr,
+                  CmdDel,
+                  "Deletes one or more keys.",
+                  "1.0.0",
+                  "generic",
+                  "O(N) where N is the number of keys that will be removed."}
+     << CommandId{"UNLINK",
+                  -2,
+                  kWrite | kFast,
+                  1,
+                  -1,
+                  1,
+                  "@keyspace @write @fast",
+                  nullptr,
+                  CmdDel,
+                  "Asynchronously deletes one or more keys.",
+                  "4.0.0",
+                  "generic",
+                  "O(1) for each key removed regardless of its size."}
+     << CommandId{"EXISTS",
+                  -2,
+                  kReadOnly | kFast,
+                  1,
+                  -1,
+                  1,
+                  "@keyspace @read @fast",
+                  nullptr,
+                  CmdExists,
+                  "Determines whether one or more keys exist.",
+                  "1.0.0",
+                  "generic",
+                  "O(N) where N is the number of keys to check."}
+     << CommandId{"TOUCH",
+                  -2,
+                  kReadOnly | kFast,
+                  1,
+                  -1,
+                  1,
+                  "@keyspace @read @fast",
+                  nullptr,
+                  CmdExists,
+                  "Returns the number of existing keys out of those specified after updating the "
+                  "time they were last accessed.",
+                  "3.2.1",
+                  "generic",
+                  "O(N) where N is the number of keys that will be touched."}
+     << CommandId{"TYPE",
+                  2,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @read @fast",
+                  CmdType,
+                  nullptr,
+                  "Determines the type of value stored at a key.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"RENAME",
+                  3,
+                  kWrite,
+                  1,
+                  2,
+                  1,
+                  "@keyspace @write @slow",
+                  nullptr,
+                  CmdRename,
+                  "Renames a key and overwrites the destination.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"RENAMENX",
+                  3,
+                  kWrite | kFast,
+                  1,
+                  2,
+                  1,
+                  "@keyspace @write @fast",
+                  nullptr,
+                  CmdRenameNx,
+                  "Renames a key only when the target key name doesn't exist.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"COPY",
+                  -3,
+                  kWrite | kDenyOom,
+                  1,
+                  2,
+                  1,
+                  "@keyspace @write @slow",
+                  nullptr,
+                  CmdCopy,
+                  "Copies the value of a key to a new key.",
+                  "6.2.0",
+                  "generic",
+                  "O(N) worst case for collections, where N is the number of nested items. O(1) "
+                  "for string values."}
+     << CommandId{"MOVE",
+                  3,
+                  kWrite | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @write @fast",
+                  CmdMove,
+                  nullptr,
+                  "Moves a key to another database.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"RANDOMKEY",
+                  1,
+                  kReadOnly,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @read @slow",
+                  nullptr,
+                  CmdRandomKey,
+                  "Returns a random key name from the database.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"KEYS",
+                  2,
+                  kReadOnly,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @read @slow @dangerous",
+                  nullptr,
+                  CmdKeys,
+                  "Returns all key names that match a pattern.",
+                  "1.0.0",
+                  "generic",
+                  "O(N) with N being the number of keys in the database, under the assumption that "
+                  "the key names in the database and the given pattern have limited length."}
+     << CommandId{"SCAN",
+                  -2,
+                  kReadOnly,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @read @slow",
+                  nullptr,
+                  CmdScan,
+                  "Iterates over the key names in the database.",
+                  "2.8.0",
+                  "generic",
+                  "O(1) for every call. O(N) for a complete iteration, including enough command "
+                  "calls for the cursor to return back to 0. N is the number of elements inside "
+                  "the collection."}
+     << CommandId{"EXPIRE",
+                  -3,
+                  kWrite | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @write @fast",
+                  CmdExpire,
+                  nullptr,
+                  "Sets the expiration time of a key in seconds.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"PEXPIRE",
+                  -3,
+                  kWrite | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @write @fast",
+                  CmdPExpire,
+                  nullptr,
+                  "Sets the expiration time of a key in milliseconds.",
+                  "2.6.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"EXPIREAT",
+                  -3,
+                  kWrite | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @write @fast",
+                  CmdExpireAt,
+                  nullptr,
+                  "Sets the expiration time of a key to a Unix timestamp.",
+                  "1.2.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"PEXPIREAT",
+                  -3,
+                  kWrite | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @write @fast",
+                  CmdPExpireAt,
+                  nullptr,
+                  "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+                  "2.6.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"TTL",
+                  2,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @read @fast",
+                  CmdTtl,
+                  nullptr,
+                  "Returns the expiration time in seconds of a key.",
+                  "1.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"PTTL",
+                  2,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @read @fast",
+                  CmdPTtl,
+                  nullptr,
+                  "Returns the expiration time in milliseconds of a key.",
+                  "2.6.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"EXPIRETIME",
+                  2,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @read @fast",
+                  CmdExpireTime,
+                  nullptr,
+                  "Returns the expiration time of a key as a Unix timestamp.",
+                  "7.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"PEXPIRETIME",
+                  2,
+                  kReadOnly | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @read @fast",
+                  CmdPExpireTime,
+                  nullptr,
+                  "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+                  "7.0.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"PERSIST",
+                  2,
+                  kWrite | kFast,
+                  1,
+                  1,
+                  1,
+                  "@keyspace @write @fast",
+                  CmdPersist,
+                  nullptr,
+                  "Removes the expiration time of a key.",
+                  "2.2.0",
+                  "generic",
+                  "O(1)"}
+     << CommandId{"OBJECT",
+                  -2,
+                  0,
+                  0,
+                  0,
+                  0,
+                  "@slow",
+                  CmdObject,
+                  nullptr,
+                  "A container for object introspection commands.",
+                  "2.2.3",
+                  "generic",
+                  "Depends on subcommand."}
+     << CommandId{"OBJECT|HELP",
+                  2,
+                  kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @slow",
+                  CmdObject,
+                  nullptr,
+                  "Returns helpful text about the different subcommands.",
+                  "6.2.0",
+                  "generic",
+                  "O(1)"};
   for (const char* sub : {"ENCODING", "FREQ", "IDLETIME", "REFCOUNT"}) {
-    *r << CommandId{StrCat("OBJECT|", sub), 3, kReadOnly, 2, 2, 1, "@keyspace @read @slow",
-                    CmdObject, nullptr, "Returns the internal details of a Redis object.",
-                    "2.2.3", "generic", "O(1)"};
+    *r << CommandId{StrCat("OBJECT|", sub),
+                    3,
+                    kReadOnly,
+                    2,
+                    2,
+                    1,
+                    "@keyspace @read @slow",
+                    CmdObject,
+                    nullptr,
+                    "Returns the internal details of a Redis object.",
+                    "2.2.3",
+                    "generic",
+                    "O(1)"};
   }
 }
 

@@ -9,15 +9,15 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "base/strings.h"
-#include "io/as_tuple.h"
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <cmath>
 #include <fstream>
 
 #include "base/cycle_clock.h"
+#include "base/strings.h"
 #include "facade/arg_parser.h"
+#include "io/as_tuple.h"
 #include "server/families/families.h"
 #include "server/service.h"
 #include "server/transaction.h"
@@ -116,19 +116,20 @@ void AppendServer(std::string* out, Service* svc) {
   int64_t uptime = (NowMs() - svc->start_time_ms()) / 1000;
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  StrAppend(out, "# Server\r\nredis_version:", kRedisVersion,
-                  "\r\ndarner_version:", kDarnerVersion,
-                  "\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
-                  "redis_mode:standalone\r\nos:", u.sysname, " ", u.release, " ", u.machine,
-                  "\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
-                  "multiplexing_api:", kMultiplexingApi, "\r\ngcc_version:", __GNUC__, ".",
-                  __GNUC_MINOR__, ".", __GNUC_PATCHLEVEL__, "\r\nprocess_id:", getpid(),
-                  "\r\nprocess_supervised:no\r\nrun_id:", RunId(),
-                  "\r\ntcp_port:", absl::GetFlag(FLAGS_port),
-                  "\r\nserver_time_usec:", int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000,
-                  "\r\nuptime_in_seconds:", uptime, "\r\nuptime_in_days:", uptime / 86400,
-                  "\r\nhz:10\r\nconfigured_hz:10\r\nthread_count:", svc->num_shards(),
-                  "\r\nexecutable:/proc/self/exe\r\nconfig_file:\r\n\r\n");
+  StrAppend(out, "# Server\r\nredis_version:", kRedisVersion, "\r\ndarner_version:", kDarnerVersion,
+            "\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
+            "redis_mode:standalone\r\nos:",
+            u.sysname, " ", u.release, " ", u.machine,
+            "\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
+            "multiplexing_api:",
+            kMultiplexingApi, "\r\ngcc_version:", __GNUC__, ".", __GNUC_MINOR__, ".",
+            __GNUC_PATCHLEVEL__, "\r\nprocess_id:", getpid(),
+            "\r\nprocess_supervised:no\r\nrun_id:", RunId(),
+            "\r\ntcp_port:", absl::GetFlag(FLAGS_port),
+            "\r\nserver_time_usec:", int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000,
+            "\r\nuptime_in_seconds:", uptime, "\r\nuptime_in_days:", uptime / 86400,
+            "\r\nhz:10\r\nconfigured_hz:10\r\nthread_count:", svc->num_shards(),
+            "\r\nexecutable:/proc/self/exe\r\nconfig_file:\r\n\r\n");
 }
 
 void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& snap,
@@ -137,41 +138,41 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
     AppendServer(out, svc);
   } else if (name == "clients") {
     StrAppend(out, "# Clients\r\nconnected_clients:", svc->connected_clients(),
-                    "\r\ncluster_connections:0\r\nmaxclients:", absl::GetFlag(FLAGS_maxclients),
-                    "\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0"
-                    "\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0"
-                    "\r\n\r\n");
+              "\r\ncluster_connections:0\r\nmaxclients:", absl::GetFlag(FLAGS_maxclients),
+              "\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0"
+              "\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0"
+              "\r\n\r\n");
   } else if (name == "memory") {
     size_t rss = ProcessRss();
     uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory);
     StrAppend(out, "# Memory\r\nused_memory:", snap.memory,
-                    "\r\nused_memory_human:", HumanBytes(snap.memory),
-                    "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
-                    "\r\nused_memory_peak:", std::max(svc->PeakMemory(), snap.memory),
-                    "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), snap.memory)),
-                    "\r\nused_memory_dataset:", snap.memory,
-                    "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
-                    "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-",
-                    mi_version() / 100, ".", (mi_version() / 10) % 10, ".", mi_version() % 10,
-                    "\r\n\r\n");
+              "\r\nused_memory_human:", HumanBytes(snap.memory), "\r\nused_memory_rss:", rss,
+              "\r\nused_memory_rss_human:", HumanBytes(rss),
+              "\r\nused_memory_peak:", std::max(svc->PeakMemory(), snap.memory),
+              "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), snap.memory)),
+              "\r\nused_memory_dataset:", snap.memory, "\r\nmaxmemory:", maxmemory,
+              "\r\nmaxmemory_human:", HumanBytes(maxmemory),
+              "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-", mi_version() / 100, ".",
+              (mi_version() / 10) % 10, ".", mi_version() % 10, "\r\n\r\n");
   } else if (name == "persistence") {
-    StrAppend(out, "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
-                         "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-                         "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+    StrAppend(out,
+              "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
+              "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+              "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
   } else if (name == "stats") {
     StrAppend(out, "# Stats\r\ntotal_connections_received:", snap.stats.connections_received,
-                    "\r\ntotal_commands_processed:", snap.stats.total_commands,
-                    "\r\ninstantaneous_ops_per_sec:", static_cast<int64_t>(snap.ops_per_sec),
-                    "\r\ntotal_net_input_bytes:", snap.net.net_input_bytes,
-                    "\r\ntotal_net_output_bytes:", snap.net.net_output_bytes,
-                    "\r\nrejected_connections:", snap.stats.rejected_connections,
-                    "\r\nexpired_keys:", snap.db_stats.expired_keys,
-                    "\r\nevicted_keys:0\r\nkeyspace_hits:", snap.db_stats.keyspace_hits,
-                    "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
-                    "\r\ntotal_error_replies:", snap.stats.total_errors, "\r\n\r\n");
+              "\r\ntotal_commands_processed:", snap.stats.total_commands,
+              "\r\ninstantaneous_ops_per_sec:", static_cast<int64_t>(snap.ops_per_sec),
+              "\r\ntotal_net_input_bytes:", snap.net.net_input_bytes,
+              "\r\ntotal_net_output_bytes:", snap.net.net_output_bytes,
+              "\r\nrejected_connections:", snap.stats.rejected_connections,
+              "\r\nexpired_keys:", snap.db_stats.expired_keys,
+              "\r\nevicted_keys:0\r\nkeyspace_hits:", snap.db_stats.keyspace_hits,
+              "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
+              "\r\ntotal_error_replies:", snap.stats.total_errors, "\r\n\r\n");
   } else if (name == "replication") {
-    StrAppend(out, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:",
-                    RunId(), "\r\nmaster_repl_offset:0\r\n\r\n");
+    StrAppend(out, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:", RunId(),
+              "\r\nmaster_repl_offset:0\r\n\r\n");
   } else if (name == "cpu") {
     rusage self, children;
     getrusage(RUSAGE_SELF, &self);
@@ -180,9 +181,9 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
       return absl::StrFormat("%.6f", tv.tv_sec + tv.tv_usec / 1e6);
     };
     StrAppend(out, "# CPU\r\nused_cpu_sys:", secs(self.ru_stime),
-                    "\r\nused_cpu_user:", secs(self.ru_utime),
-                    "\r\nused_cpu_sys_children:", secs(children.ru_stime),
-                    "\r\nused_cpu_user_children:", secs(children.ru_utime), "\r\n\r\n");
+              "\r\nused_cpu_user:", secs(self.ru_utime),
+              "\r\nused_cpu_sys_children:", secs(children.ru_stime),
+              "\r\nused_cpu_user_children:", secs(children.ru_utime), "\r\n\r\n");
   } else if (name == "modules") {
     StrAppend(out, "# Modules\r\n\r\n");
   } else if (name == "commandstats") {
@@ -192,10 +193,9 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
       const auto& c = snap.stats.commands[cid.index];
       if (c.calls == 0 && c.rejected == 0 && c.failed == 0) return;
       uint64_t usec = CycleClock::ToMicros(c.cycles);
-      StrAppend(out, "cmdstat_", ToLower(cid.name), ":calls=", c.calls,
-                      ",usec=", usec, ",usec_per_call=",
-                      absl::StrFormat("%.2f", c.calls ? double(usec) / c.calls : 0.0),
-                      ",rejected_calls=", c.rejected, ",failed_calls=", c.failed, "\r\n");
+      StrAppend(out, "cmdstat_", ToLower(cid.name), ":calls=", c.calls, ",usec=", usec,
+                ",usec_per_call=", absl::StrFormat("%.2f", c.calls ? double(usec) / c.calls : 0.0),
+                ",rejected_calls=", c.rejected, ",failed_calls=", c.failed, "\r\n");
     });
     StrAppend(out, "\r\n");
   } else if (name == "errorstats") {
@@ -212,18 +212,18 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
     for (size_t i = 0; i < snap.dbs.size(); ++i) {
       if (snap.dbs[i].keys == 0) continue;
       StrAppend(out, "db", i, ":keys=", snap.dbs[i].keys, ",expires=", snap.dbs[i].expires,
-                      ",avg_ttl=0\r\n");
+                ",avg_ttl=0\r\n");
     }
     StrAppend(out, "\r\n");
   }
 }
 
-constexpr std::string_view kDefaultSections[] = {"server", "clients", "memory", "persistence",
-                                                 "stats", "replication", "cpu", "modules",
-                                                 "errorstats", "cluster", "keyspace"};
+constexpr std::string_view kDefaultSections[] = {
+    "server", "clients", "memory",     "persistence", "stats",   "replication",
+    "cpu",    "modules", "errorstats", "cluster",     "keyspace"};
 constexpr std::string_view kAllSections[] = {
-    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-    "commandstats", "errorstats", "cluster", "keyspace"};
+    "server", "clients", "memory",       "persistence", "stats",   "replication",
+    "cpu",    "modules", "commandstats", "errorstats",  "cluster", "keyspace"};
 
 asio::awaitable<void> CmdInfo(CmdArgList args, CommandContext& cx) {
   std::vector<std::string_view> sections;
@@ -310,16 +310,15 @@ void CmdMemory(CmdArgList args, CommandContext& cx) {
     // The entry, its value's heap bytes, and its share of the bucket array.
     cx.rb->SendLong(static_cast<int64_t>(e->MallocUsed() + sizeof(void*)));
   } else if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {
-        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "USAGE <key> [SAMPLES <count>]",
-        "    Return memory in bytes used by <key> and its value.", "HELP",
-        "    Print this help."};
+    const char* lines[] = {"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                           "USAGE <key> [SAMPLES <count>]",
+                           "    Return memory in bytes used by <key> and its value.", "HELP",
+                           "    Print this help."};
     cx.rb->StartArray(std::size(lines));
     for (const char* l : lines) cx.rb->SendSimpleString(l);
   } else {
-    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '",
-                                  args[0], "'. Try MEMORY HELP."));
+    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
+                            "'. Try MEMORY HELP."));
   }
 }
 
@@ -375,13 +374,15 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
         "POPULATE <count> [<prefix>] [<size>]",
         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
         "    it is used instead of the 'key' prefix.",
-        "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "HELP",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
         "    Print this help."};
     cx.rb->StartArray(std::size(lines));
     for (const char* l : lines) cx.rb->SendSimpleString(l);
   } else {
-    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '",
-                                  args[0], "'. Try DEBUG HELP."));
+    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
+                            "'. Try DEBUG HELP."));
   }
 }
 
@@ -406,36 +407,126 @@ void CmdShutdown(CmdArgList args, CommandContext& cx) {
 
 void RegisterServerFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"INFO", -1, kLoading | kStale, 0, 0, 0, "@slow @dangerous", nullptr, CmdInfo,
-                  "Returns information and statistics about the server.", "1.0.0", "server",
+  *r << CommandId{"INFO",
+                  -1,
+                  kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@slow @dangerous",
+                  nullptr,
+                  CmdInfo,
+                  "Returns information and statistics about the server.",
+                  "1.0.0",
+                  "server",
                   "O(1)"}
-     << CommandId{"DBSIZE", 1, kReadOnly | kFast, 0, 0, 0, "@keyspace @read @fast", nullptr,
-                  CmdDbSize, "Returns the number of keys in the database.", "1.0.0", "server",
+     << CommandId{"DBSIZE",
+                  1,
+                  kReadOnly | kFast,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @read @fast",
+                  nullptr,
+                  CmdDbSize,
+                  "Returns the number of keys in the database.",
+                  "1.0.0",
+                  "server",
                   "O(1)"}
-     << CommandId{"FLUSHDB", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous", nullptr,
-                  CmdFlushDb, "Remove all keys from the current database.", "1.0.0", "server",
+     << CommandId{"FLUSHDB",
+                  -1,
+                  kWrite,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @write @slow @dangerous",
+                  nullptr,
+                  CmdFlushDb,
+                  "Remove all keys from the current database.",
+                  "1.0.0",
+                  "server",
                   "O(N) where N is the number of keys in the selected database"}
-     << CommandId{"FLUSHALL", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous", nullptr,
-                  CmdFlushAll, "Removes all keys from all databases.", "1.0.0", "server",
+     << CommandId{"FLUSHALL",
+                  -1,
+                  kWrite,
+                  0,
+                  0,
+                  0,
+                  "@keyspace @write @slow @dangerous",
+                  nullptr,
+                  CmdFlushAll,
+                  "Removes all keys from all databases.",
+                  "1.0.0",
+                  "server",
                   "O(N) where N is the total number of keys in all databases"}
-     << CommandId{"TIME", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime, nullptr,
-                  "Returns the server time.", "2.6.0", "server", "O(1)"}
-     << CommandId{"MEMORY", -2, 0, 0, 0, 0, "@slow", CmdMemory, nullptr,
-                  "A container for memory diagnostics commands.", "4.0.0", "server",
+     << CommandId{"TIME",  1,       kLoading | kStale | kFast,  0,       0,        0,     "@fast",
+                  CmdTime, nullptr, "Returns the server time.", "2.6.0", "server", "O(1)"}
+     << CommandId{"MEMORY",
+                  -2,
+                  0,
+                  0,
+                  0,
+                  0,
+                  "@slow",
+                  CmdMemory,
+                  nullptr,
+                  "A container for memory diagnostics commands.",
+                  "4.0.0",
+                  "server",
                   "Depends on subcommand."}
-     << CommandId{"MEMORY|USAGE", -3, kReadOnly, 2, 2, 1, "@read @slow", CmdMemory, nullptr,
-                  "Estimates the memory usage of a key.", "4.0.0", "server",
+     << CommandId{"MEMORY|USAGE",
+                  -3,
+                  kReadOnly,
+                  2,
+                  2,
+                  1,
+                  "@read @slow",
+                  CmdMemory,
+                  nullptr,
+                  "Estimates the memory usage of a key.",
+                  "4.0.0",
+                  "server",
                   "O(N) where N is the number of samples."}
-     << CommandId{"MEMORY|HELP", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdMemory, nullptr,
-                  "Returns helpful text about the different subcommands.", "4.0.0", "server",
+     << CommandId{"MEMORY|HELP",
+                  2,
+                  kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@slow",
+                  CmdMemory,
+                  nullptr,
+                  "Returns helpful text about the different subcommands.",
+                  "4.0.0",
+                  "server",
                   "O(1)"}
-     << CommandId{"DEBUG", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-                  "@admin @slow @dangerous", nullptr, CmdDebug, "A container for debugging commands.",
-                  "1.0.0", "server", "Depends on subcommand."}
-     << CommandId{"SHUTDOWN", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0, 0, 0,
-                  "@admin @slow @dangerous", CmdShutdown, nullptr,
+     << CommandId{"DEBUG",
+                  -2,
+                  kAdmin | kNoScript | kLoading | kStale,
+                  0,
+                  0,
+                  0,
+                  "@admin @slow @dangerous",
+                  nullptr,
+                  CmdDebug,
+                  "A container for debugging commands.",
+                  "1.0.0",
+                  "server",
+                  "Depends on subcommand."}
+     << CommandId{"SHUTDOWN",
+                  -1,
+                  kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
+                  0,
+                  0,
+                  0,
+                  "@admin @slow @dangerous",
+                  CmdShutdown,
+                  nullptr,
                   "Synchronously saves the database(s) to disk and shuts down the Redis server.",
-                  "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"};
+                  "1.0.0",
+                  "server",
+                  "O(N) when saving, where N is the total number of keys in all databases when "
+                  "saving data, otherwise O(1)"};
   RegisterConfigFamily(r);
 }
 
