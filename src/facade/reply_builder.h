@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,11 @@ class ReplyBuilder {
       AppendHeader('*', pairs * 2);
   }
   void SendEmptyArray() { out_.append("*0\r\n"); }
+  // An array of simple strings (the HELP replies).
+  void SendSimpleStrings(std::initializer_list<std::string_view> lines) {
+    StartArray(lines.size());
+    for (std::string_view l : lines) SendSimpleString(l);
+  }
   // Appends bytes that are already valid RESP.
   void SendRaw(std::string_view resp) { out_.append(resp); }
 

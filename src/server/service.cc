@@ -209,27 +209,37 @@ void Service::RejectCommand(const Prepared& p, ConnectionContext* cc, std::strin
   if (p.cid) ++st.commands[p.cid->index].rejected;
 }
 
-void Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard) {
+CommandContext Service::MakeContext(const Prepared& p, ConnectionContext* cc) {
   CommandContext cx;
   cx.service = this;
   cx.conn = cc;
   cx.rb = &cc->conn->reply();
   cx.cid = p.cid;
   cx.db = cc->db;
+  return cx;
+}
+
+void Service::RecordCall(const CommandId* cid, uint64_t start_cycles, uint64_t errors_before,
+                         const ReplyBuilder& rb) {
+  ThreadStats& st = *tl_stats;
+  auto& cs = st.commands[cid->index];
+  ++cs.calls;
+  cs.cycles += CycleClock::Now() - start_cycles;
+  ++st.total_commands;
+  if (rb.error_count() != errors_before) {
+    ++cs.failed;
+    ++st.total_errors;
+    ++st.errors[std::string(rb.last_error_code())];
+  }
+}
+
+void Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard) {
+  CommandContext cx = MakeContext(p, cc);
   cx.shard = shard;
   uint64_t errors_before = cx.rb->error_count();
   uint64_t start = CycleClock::Now();
   p.cid->sync(p.args.subspan(1), cx);
-  ThreadStats& st = *tl_stats;
-  auto& cs = st.commands[p.cid->index];
-  ++cs.calls;
-  cs.cycles += CycleClock::Now() - start;
-  ++st.total_commands;
-  if (cx.rb->error_count() != errors_before) {
-    ++cs.failed;
-    ++st.total_errors;
-    ++st.errors[std::string(cx.rb->last_error_code())];
-  }
+  RecordCall(p.cid, start, errors_before, *cx.rb);
   // With a memory limit, writers keep the published figure current for the OOM check; without
   // one, the shard's periodic tick is enough.
   if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory) > 0) shard->PublishMemory();
@@ -237,28 +247,14 @@ void Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard* sha
 
 asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext* cc) {
   Transaction tx(this, p.args, p.cid);
-  CommandContext cx;
-  cx.service = this;
-  cx.conn = cc;
-  cx.rb = &cc->conn->reply();
-  cx.cid = p.cid;
-  cx.db = cc->db;
+  CommandContext cx = MakeContext(p, cc);
   cx.tx = &tx;
   uint64_t errors_before = cx.rb->error_count();
   uint64_t start = CycleClock::Now();
   co_await tx.Lock();
   co_await p.cid->async(p.args.subspan(1), cx);
   tx.Unlock();
-  ThreadStats& st = *tl_stats;  // back on the connection's thread
-  auto& cs = st.commands[p.cid->index];
-  ++cs.calls;
-  cs.cycles += CycleClock::Now() - start;
-  ++st.total_commands;
-  if (cx.rb->error_count() != errors_before) {
-    ++cs.failed;
-    ++st.total_errors;
-    ++st.errors[std::string(cx.rb->last_error_code())];
-  }
+  RecordCall(p.cid, start, errors_before, *cx.rb);  // back on the connection's thread
 }
 
 asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContext* cc) {

@@ -92,6 +92,10 @@ class Service : public ServiceInterface {
   std::string_view Prepare(CmdArgList args, ConnectionContext* cc, Prepared* p,
                            std::string* error_storage);
   void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
+  CommandContext MakeContext(const Prepared& p, ConnectionContext* cc);
+  // Counts one call of cid in this thread's statistics (and its error, if it replied one).
+  void RecordCall(const CommandId* cid, uint64_t start_cycles, uint64_t errors_before,
+                  const ReplyBuilder& rb);
   // Runs a sync handler on the current thread and records statistics.
   void Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard);
   asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);

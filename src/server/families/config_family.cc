@@ -188,18 +188,12 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
     });
     rb->SendOk();
   } else if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {
-        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GET <pattern>",
-        "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>",
-        "    Set the configuration <directive> to <value>.",
-        "RESETSTAT",
-        "    Reset statistics reported by the INFO command.",
-        "HELP",
-        "    Print this help."};
-    rb->StartArray(std::size(lines));
-    for (const char* l : lines) rb->SendSimpleString(l);
+    rb->SendSimpleStrings(
+        {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GET <pattern>",
+         "    Return parameters matching the glob-like <pattern> and their values.",
+         "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+         "RESETSTAT", "    Reset statistics reported by the INFO command.", "HELP",
+         "    Print this help."});
   } else {
     rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                          "'. Try CONFIG HELP."));
@@ -294,23 +288,15 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
       for (size_t p : positions) rb->SendBulk(target[p]);
     }
   } else if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                           "(no subcommand)",
-                           "    Return details about all Redis commands.",
-                           "COUNT",
-                           "    Return the total number of commands in this Redis server.",
-                           "LIST",
-                           "    Return a list of all commands in this Redis server.",
-                           "INFO [<command-name> ...]",
-                           "    Return details about multiple Redis commands.",
-                           "DOCS [<command-name> ...]",
-                           "    Return documentation details about multiple Redis commands.",
-                           "GETKEYS <full-command>",
-                           "    Return the keys from a full Redis command.",
-                           "HELP",
-                           "    Print this help."};
-    rb->StartArray(std::size(lines));
-    for (const char* l : lines) rb->SendSimpleString(l);
+    rb->SendSimpleStrings(
+        {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)",
+         "    Return details about all Redis commands.", "COUNT",
+         "    Return the total number of commands in this Redis server.", "LIST",
+         "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
+         "    Return details about multiple Redis commands.", "DOCS [<command-name> ...]",
+         "    Return documentation details about multiple Redis commands.",
+         "GETKEYS <full-command>", "    Return the keys from a full Redis command.", "HELP",
+         "    Print this help."});
   } else {
     rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                          "'. Try COMMAND HELP."));

@@ -362,26 +362,16 @@ asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
   } else if (sub == "SETINFO" && rest.size() == 2) {
     rb->SendOk();  // library name/version: accepted for redis-py >= 5 and ioredis
   } else if (sub == "HELP" && rest.empty()) {
-    const char* lines[] = {
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME",
-        "    Return the name of the current connection.",
-        "ID",
-        "    Return the ID of the current connection.",
-        "INFO",
-        "    Return information about the current client connection.",
-        "KILL <ip:port>",
-        "    Kill connection made from <ip:port>.",
-        "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, USER, TYPE.",
-        "LIST [options ...]",
-        "    Return information about client connections.",
-        "SETNAME <name>",
-        "    Assign the name <name> to the current connection.",
-        "HELP",
-        "    Print this help."};
-    rb->StartArray(std::size(lines));
-    for (const char* l : lines) rb->SendSimpleString(l);
+    rb->SendSimpleStrings(
+        {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GETNAME",
+         "    Return the name of the current connection.", "ID",
+         "    Return the ID of the current connection.", "INFO",
+         "    Return information about the current client connection.", "KILL <ip:port>",
+         "    Kill connection made from <ip:port>.",
+         "KILL <option> <value> [<option> <value> [...]]",
+         "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, USER, TYPE.",
+         "LIST [options ...]", "    Return information about client connections.", "SETNAME <name>",
+         "    Assign the name <name> to the current connection.", "HELP", "    Print this help."});
   } else {
     rb->SendError(StrCat("unknown subcommand '", args[0], "'. Try CLIENT HELP."));
   }

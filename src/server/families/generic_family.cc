@@ -466,24 +466,17 @@ void CmdPersist(CmdArgList args, CommandContext& cx) {
 void CmdObject(CmdArgList args, CommandContext& cx) {
   std::string sub = ToUpper(args[0]);
   if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ENCODING <key>",
-        "    Return the kind of internal representation used in order to store the value",
-        "    associated with a <key>.",
-        "FREQ <key>",
-        "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key.",
-        "IDLETIME <key>",
-        "    Return the idle time of the <key>, that is the approximated number of",
-        "    seconds elapsed since the last access to the key.",
-        "REFCOUNT <key>",
-        "    Return the number of references of the value associated with the specified",
-        "    <key>.",
-        "HELP",
-        "    Print this help."};
-    cx.rb->StartArray(std::size(lines));
-    for (const char* l : lines) cx.rb->SendSimpleString(l);
+    cx.rb->SendSimpleStrings(
+        {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "ENCODING <key>",
+         "    Return the kind of internal representation used in order to store the value",
+         "    associated with a <key>.", "FREQ <key>",
+         "    Return the access frequency index of the <key>. The returned integer is",
+         "    proportional to the logarithm of the recent access frequency of the key.",
+         "IDLETIME <key>",
+         "    Return the idle time of the <key>, that is the approximated number of",
+         "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
+         "    Return the number of references of the value associated with the specified",
+         "    <key>.", "HELP", "    Print this help."});
     return;
   }
   if (args.size() != 2 ||

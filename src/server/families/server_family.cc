@@ -310,12 +310,10 @@ void CmdMemory(CmdArgList args, CommandContext& cx) {
     // The entry, its value's heap bytes, and its share of the bucket array.
     cx.rb->SendLong(static_cast<int64_t>(e->MallocUsed() + sizeof(void*)));
   } else if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                           "USAGE <key> [SAMPLES <count>]",
-                           "    Return memory in bytes used by <key> and its value.", "HELP",
-                           "    Print this help."};
-    cx.rb->StartArray(std::size(lines));
-    for (const char* l : lines) cx.rb->SendSimpleString(l);
+    cx.rb->SendSimpleStrings({"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                              "USAGE <key> [SAMPLES <count>]",
+                              "    Return memory in bytes used by <key> and its value.", "HELP",
+                              "    Print this help."});
   } else {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                             "'. Try MEMORY HELP."));
@@ -369,17 +367,12 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
     co_await timer.async_wait(kAsTuple);
     cx.rb->SendOk();
   } else if (sub == "HELP" && args.size() == 1) {
-    const char* lines[] = {
-        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "POPULATE <count> [<prefix>] [<size>]",
-        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-        "    it is used instead of the 'key' prefix.",
-        "SLEEP <seconds>",
-        "    Stop the server for <seconds>. Decimals allowed.",
-        "HELP",
-        "    Print this help."};
-    cx.rb->StartArray(std::size(lines));
-    for (const char* l : lines) cx.rb->SendSimpleString(l);
+    cx.rb->SendSimpleStrings(
+        {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+         "POPULATE <count> [<prefix>] [<size>]",
+         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+         "    it is used instead of the 'key' prefix.", "SLEEP <seconds>",
+         "    Stop the server for <seconds>. Decimals allowed.", "HELP", "    Print this help."});
   } else {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                             "'. Try DEBUG HELP."));
