@@ -110,6 +110,8 @@ def test_rename_errors(raw):
     assert raw.cmd_raw("RENAME", "missing", "x") == NO_KEY
     assert raw.cmd_raw("RENAME", "missing", "missing") == NO_KEY
     assert raw.cmd_raw("RENAMENX", "missing", "x") == NO_KEY
+    raw.cmd("SET", "taken", "1")  # a missing source wins over an existing destination
+    assert raw.cmd_raw("RENAMENX", "missing", "taken") == NO_KEY
     assert raw.cmd_raw("RENAME", "a") == arity("rename")
     assert raw.cmd_raw("RENAMENX", "a") == arity("renamenx")
 

@@ -94,14 +94,12 @@ size_t Service::UsedMemory() const {
 
 double ThreadStats::InstantaneousOps() const {
   // Rate over the span of the retained samples (about 1.6 s).
-  const auto& newest =
-      ops_samples[(ops_sample_index + ops_samples.size() - 1) % ops_samples.size()];
-  const auto& oldest = ops_samples[ops_sample_index % ops_samples.size()];
-  if (ops_sample_index < 2 || newest.first <= oldest.first) return 0;
-  if (ops_sample_index < ops_samples.size()) {
-    const auto& first = ops_samples[0];
-    return double(newest.second - first.second) * 1000.0 / double(newest.first - first.first);
-  }
+  const size_t n = ops_samples.size();
+  if (ops_sample_index < 2) return 0;
+  const auto& newest = ops_samples[(ops_sample_index - 1) % n];
+  // Until the ring has wrapped, the oldest sample is the first one taken.
+  const auto& oldest = ops_samples[ops_sample_index < n ? 0 : ops_sample_index % n];
+  if (newest.first <= oldest.first) return 0;
   return double(newest.second - oldest.second) * 1000.0 / double(newest.first - oldest.first);
 }
 
@@ -170,9 +168,8 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
   if (!p->cid->subcommands.empty() && argc >= 2) {
     const CommandId* sub = registry_.FindSub(*p->cid, args[1]);
     if (!sub) {
-      *error_storage =
-          StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ", p->cid->name, " HELP.");
-      *error_storage = Sanitize(std::move(*error_storage));
+      *error_storage = Sanitize(StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ",
+                                       p->cid->name, " HELP."));
       return *error_storage;
     }
     p->cid = sub;

@@ -98,31 +98,30 @@ asio::awaitable<void> RenameImpl(CmdArgList args, CommandContext& cx, bool nx) {
     }
     co_return;
   }
-  // Check both sides before changing anything, so a refused RENAMENX changes nothing.
-  bool src_exists =
-      co_await tx->RunOn(src_shard, [&](EngineShard& s) { return s.db(db).Find(src) != nullptr; });
-  if (!src_exists) {
-    cx.rb->SendError(kNoSuchKeyErr);
-    co_return;
-  }
-  if (nx) {
-    bool dst_exists = co_await tx->RunOn(
-        dst_shard, [&](EngineShard& s) { return s.db(db).Find(dst) != nullptr; });
-    if (dst_exists) {
-      cx.rb->SendLong(0);
-      co_return;
-    }
-  }
+  // RENAMENX looks at the destination first, so that a refused rename changes nothing.
+  bool dst_exists = nx && co_await tx->RunOn(dst_shard, [&](EngineShard& s) {
+    return s.db(db).Find(dst) != nullptr;
+  });
   Detached moved = co_await tx->RunOn(src_shard, [&](EngineShard& s) {
     Detached d;
     KeyEntry* e = s.db(db).Find(src);
+    if (!e) return d;
     d.found = true;
+    if (dst_exists) return d;  // reported below; the source stays
     d.expire_at = e->expire_at();
     d.value = std::move(e->value);
     s.db(db).Delete(e);
     s.PublishMemory();
     return d;
   });
+  if (!moved.found) {
+    cx.rb->SendError(kNoSuchKeyErr);
+    co_return;
+  }
+  if (dst_exists) {
+    cx.rb->SendLong(0);
+    co_return;
+  }
   co_await tx->RunOn(dst_shard, [&](EngineShard& s) {
     s.db(db).Delete(dst);
     s.db(db).Add(dst, std::move(moved.value), moved.expire_at);
