@@ -7,7 +7,7 @@ PORT ?= 6379
 PYTHON := /usr/bin/python3
 
 APT_PACKAGES := g++ cmake ninja-build libasio-dev libabsl-dev libmimalloc-dev libxxhash-dev \
-	libgtest-dev liburing-dev redis-server redis-tools python3-pytest python3-redis \
+	libgtest-dev liburing-dev nlohmann-json3-dev redis-server redis-tools python3-pytest python3-redis \
 	python3-hiredis clang libclang-rt-14-dev
 
 .PHONY: deps build run test test-release test-asan test-tsan fuzz clean
@@ -37,11 +37,14 @@ build: deps build/release/build.ninja
 run: build
 	./build/release/darner --port=$(PORT)
 
-# Unit tests (ctest) and the black-box suite against one build mode.
+# Unit tests (ctest) and the black-box suite against one build mode, the suite twice: plain and
+# with --cluster_mode=emulated.
 define run_suite
 	ninja -C build/$(1) -j$(JOBS)
 	cd build/$(1) && ctest --output-on-failure -j$(JOBS)
 	DARNER_BIN=$(CURDIR)/build/$(1)/darner $(2) $(PYTHON) -m pytest tests -q -p no:cacheprovider
+	DARNER_BIN=$(CURDIR)/build/$(1)/darner DARNER_EXTRA_FLAGS=--cluster_mode=emulated $(2) \
+		$(PYTHON) -m pytest tests -q -p no:cacheprovider
 endef
 
 test-release: deps build/release/build.ninja

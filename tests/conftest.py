@@ -42,6 +42,7 @@ from helpers import (  # noqa: E402  (tests import what they need from helpers d
     RawClient,
     ServerProcess,
     cluster_mode_enabled,
+    extra_flag_value,
     is_redis_target,
     start_darner,
     start_redis,
@@ -75,7 +76,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if is_redis_target() and item.get_closest_marker("darner_only") and not FORCE_DARNER_ONLY:
             item.add_marker(pytest.mark.skip(reason="Darner-specific test (DARNER_TEST_TARGET=redis)"))
-        if cluster_mode_enabled() and item.get_closest_marker("multidb"):
+        # Emulated cluster mode keeps SELECT; only a real (`yes`) cluster has one database.
+        if extra_flag_value("cluster_mode") == "yes" and item.get_closest_marker("multidb"):
             item.add_marker(pytest.mark.skip(reason="uses several databases; not available in cluster mode"))
         if redis_missing and item.get_closest_marker("needs_redis"):
             item.add_marker(pytest.mark.skip(reason=f"redis-server not found at {REDIS_SERVER_BIN}"))

@@ -77,6 +77,12 @@ def cluster_mode_enabled() -> bool:
     return bool(v) and v not in ("", "no", "none", "false")
 
 
+def multiple_dbs() -> bool:
+    """False when the suite is being rerun with --cluster_mode=yes (one database, no SELECT);
+    emulated cluster mode keeps SELECT."""
+    return is_redis_target() or extra_flag_value("cluster_mode") != "yes"
+
+
 # --------------------------------------------------------------------------
 # RESP encoding / parsing
 # --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from helpers import (
     RawClient,
     Verbatim,
     cluster_mode_enabled,
+    multiple_dbs,
     parse_client_line,
     wait_until,
 )
@@ -355,7 +356,7 @@ def test_quit_inline(raw):
 
 
 def test_reset(raw):
-    multidb = not cluster_mode_enabled()
+    multidb = multiple_dbs()
     raw.cmd("HELLO", "3", "SETNAME", "named")
     if multidb:
         raw.cmd("SELECT", "3")
@@ -434,7 +435,7 @@ def test_client_list(server, client):
     a, b = client(), client()
     a.cmd("CLIENT", "SETNAME", "alpha")
     b.cmd("CLIENT", "SETNAME", "beta")
-    if not cluster_mode_enabled():
+    if multiple_dbs():
         b.cmd("SELECT", "5")
     ida, idb = a.cmd("CLIENT", "ID"), b.cmd("CLIENT", "ID")
     b.cmd("PING")
@@ -444,7 +445,7 @@ def test_client_list(server, client):
     assert ida in rows and idb in rows
     assert rows[ida]["name"] == "alpha" and rows[ida]["cmd"] == "client|list"
     assert rows[idb]["name"] == "beta" and rows[idb]["cmd"] == "ping"
-    if not cluster_mode_enabled():
+    if multiple_dbs():
         assert rows[idb]["db"] == "5"
     assert rows[idb]["addr"] == "%s:%d" % b.sock.getsockname()
     for row in rows.values():

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from helpers import RE_VERSION, cluster_mode_enabled, parse_info, parse_kv_line, wait_until
+from helpers import RE_VERSION, cluster_mode_enabled, multiple_dbs, parse_info, parse_kv_line, wait_until
 
 OK = b"+OK\r\n"
 NIL = b"$-1\r\n"
@@ -168,7 +168,7 @@ def test_info_keyspace(raw):
     d = parse_kv_line(ks["db0"])
     assert list(d) == ["keys", "expires", "avg_ttl"]
     assert d["keys"] == "3" and d["expires"] == "1" and d["avg_ttl"].isdigit()
-    if not cluster_mode_enabled():
+    if multiple_dbs():
         raw.cmd("SELECT", "7")
         raw.cmd("SET", "x", "1")
         ks = info(raw, "keyspace")["keyspace"]
@@ -227,13 +227,13 @@ def test_dbsize(raw):
 @pytest.mark.parametrize("mode", [None, "SYNC", "ASYNC", "sync", "async"])
 def test_flushall(raw, mode):
     raw.cmd("MSET", *[f"k{i}" for i in range(100)])
-    if not cluster_mode_enabled():
+    if multiple_dbs():
         raw.cmd("SELECT", "2")
         raw.cmd("SET", "other", "1")
     args = ("FLUSHALL",) + ((mode,) if mode else ())
     assert raw.cmd_raw(*args) == OK
     assert raw.cmd_raw("DBSIZE") == integer(0)
-    if not cluster_mode_enabled():
+    if multiple_dbs():
         raw.cmd("SELECT", "0")
         assert raw.cmd_raw("DBSIZE") == integer(0)
     assert raw.cmd_raw("SET", "after", "1") == OK  # usable right away, even after ASYNC
@@ -243,7 +243,7 @@ def test_flushall(raw, mode):
 @pytest.mark.parametrize("mode", [None, "SYNC", "ASYNC"])
 def test_flushdb(raw, mode):
     raw.cmd("MSET", *[f"k{i}" for i in range(100)])
-    multidb = not cluster_mode_enabled()
+    multidb = multiple_dbs()
     if multidb:
         raw.cmd("SELECT", "2")
         raw.cmd("SET", "other", "1")

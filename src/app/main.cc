@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "cluster/cluster_family.h"
 #include "facade/listener.h"
 #include "io/proactor_pool.h"
 #include "server/service.h"
@@ -55,8 +56,15 @@ int Run() {
   signal(SIGPIPE, SIG_IGN);
 
   ProactorPool pool(threads);
-  pool.Start(nullptr);
   Service service(&pool);
+  ClusterFamily cluster(&service);
+  std::string cluster_error;
+  if (!cluster.Init(&cluster_error)) {
+    LOG(ERROR) << cluster_error;
+    return 1;
+  }
+  cluster.Register(service.mutable_registry());
+  pool.Start(nullptr);
   service.Init();
 
   ShutdownLatch latch;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "core/compact_value.h"
 
@@ -71,6 +72,19 @@ class alignas(64) KeyTable {
   // Unlinks every entry, calling fn(KeyEntry*) on each (fn destroys it).
   template <typename F>
   void Clear(F&& fn);
+
+  // Exchanges contents with `other` (O(1)): how a slot's keys are detached for background
+  // deletion while a fresh, empty table takes their place.
+  void Swap(KeyTable& other) noexcept {
+    std::swap(tables_, other.tables_);
+    std::swap(rehash_index_, other.rehash_index_);
+  }
+  // Unlinks up to `limit` entries, calling fn(KeyEntry*) on each (fn destroys it), and returns
+  // how many; frees the bucket arrays once the table is empty. `*position` (start at 0) keeps
+  // the place between calls. For dropping a detached table piecewise: nothing may look entries
+  // up in it meanwhile.
+  template <typename F>
+  size_t DrainSome(size_t* position, size_t limit, F&& fn);
 
   // For prefetching ahead of a batch of lookups: the hash the table uses, and the address of
   // the bucket slot a hash maps to (nullptr when the table is empty).
@@ -158,6 +172,30 @@ void KeyTable::Clear(F&& fn) {
     t = Table{};
   }
   rehash_index_ = -1;
+}
+
+template <typename F>
+size_t KeyTable::DrainSome(size_t* position, size_t limit, F&& fn) {
+  size_t n = 0;
+  // Positions run over the buckets of tables_[0], then those of tables_[1].
+  while (n < limit && size() > 0) {
+    size_t pos = *position;
+    Table& t = pos < Capacity(tables_[0]) ? tables_[0] : tables_[1];
+    size_t index = &t == &tables_[0] ? pos : pos - Capacity(tables_[0]);
+    if (index >= Capacity(t)) break;  // cannot happen while size() > 0
+    KeyEntry*& head = t.buckets[index];
+    if (head == nullptr) {
+      ++*position;
+      continue;
+    }
+    KeyEntry* e = head;
+    head = e->next;
+    --t.used;
+    fn(e);
+    ++n;
+  }
+  if (size() == 0) Clear([](KeyEntry*) {});
+  return n;
 }
 
 }  // namespace darner

@@ -27,7 +27,7 @@ CommandRegistry& CommandRegistry::operator<<(CommandId cid) {
     CHECK(it != by_name_.end()) << "subcommand " << name << " registered before its parent";
     parent = const_cast<CommandId*>(it->second);
     cid.parent = parent;
-  } else {
+  } else if (!(cid.flags & co::kHidden)) {
     ++top_level_;
   }
   commands_.push_back(std::move(cid));

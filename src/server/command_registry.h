@@ -40,6 +40,7 @@ enum Flag : uint32_t {
   kBlocking = 1 << 16,
   kNoMulti = 1 << 17,
   kNoAsyncLoading = 1 << 18,
+  kHidden = 1 << 19,  // runs, but COMMAND does not list or describe it (node-to-node commands)
 };
 }  // namespace co
 
@@ -72,6 +73,7 @@ struct CommandId {
   const CommandId* parent = nullptr;
 
   bool IsWrite() const { return flags & co::kWrite; }
+  bool IsHidden() const { return flags & co::kHidden; }
   bool HasKeys() const { return first_key > 0; }
   // Positions (into the full argument list, name at 0) of the keys of this invocation.
   void KeyPositions(size_t argc, std::vector<size_t>* out) const;

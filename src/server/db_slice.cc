@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "base/logging.h"
+#include "server/cluster_support.h"
 
 namespace darner {
 
@@ -15,6 +16,26 @@ int64_t NowMs() {
 DbSlice::DbSlice(unsigned shard_id, unsigned num_shards, DbStats* stats)
     : shard_id_(shard_id), num_shards_(num_shards), stats_(stats) {
   tables_ = std::vector<KeyTable>((kNumSlots - shard_id + num_shards - 1) / num_shards);
+  if (ClusterEnabled()) slot_counters_.resize(tables_.size());
+}
+
+void DbSlice::AccountSlot(const KeyEntry* e, int64_t delta, bool write) {
+  SlotCounters& c = slot_counters_[KeySlot(e->key()) / num_shards_];
+  c.bytes += delta;
+  c.writes += write;
+}
+
+DbSlice::SlotStats DbSlice::GetSlotStats(unsigned slot_pos) const {
+  SlotStats st;
+  st.keys = tables_[slot_pos].size();
+  if (!slot_counters_.empty()) {
+    const SlotCounters& c = slot_counters_[slot_pos];
+    st.reads = c.reads;
+    st.writes = c.writes;
+    st.memory_bytes =
+        static_cast<uint64_t>(std::max<int64_t>(c.bytes, 0)) + tables_[slot_pos].BucketBytes();
+  }
+  return st;
 }
 
 DbSlice::~DbSlice() = default;
@@ -37,6 +58,7 @@ KeyEntry* DbSlice::Find(std::string_view key) {
 
 KeyEntry* DbSlice::FindForRead(std::string_view key) {
   KeyEntry* e = Find(key);
+  if (!slot_counters_.empty()) ++slot_counters_[KeySlot(key) / num_shards_].reads;
   ++(e ? stats_->keyspace_hits : stats_->keyspace_misses);
   return e;
 }
@@ -50,7 +72,7 @@ KeyEntry* DbSlice::Add(std::string_view key, CompactValue value, int64_t expire_
   }
   t->Insert(e);
   ++key_count_;
-  obj_bytes_ += e->MallocUsed();
+  Account(e, static_cast<int64_t>(e->MallocUsed()), true);
   return e;
 }
 
@@ -68,7 +90,7 @@ KeyEntry* DbSlice::Set(std::string_view key, CompactValue value, int64_t expire_
 void DbSlice::Unlinked(KeyEntry* e) {
   if (e->has_expire()) deadlines_.erase({e->expire_at(), e});
   --key_count_;
-  obj_bytes_ -= e->MallocUsed();
+  Account(e, -static_cast<int64_t>(e->MallocUsed()), true);
   KeyEntry::Destroy(e);
 }
 
@@ -97,14 +119,14 @@ KeyEntry* DbSlice::SetExpire(KeyEntry* e, int64_t ms) {
     return e;
   }
   // The deadline field appears or disappears: move the entry to a new allocation.
-  obj_bytes_ -= e->MallocUsed();
+  Account(e, -static_cast<int64_t>(e->MallocUsed()), false);
   KeyEntry* fresh = KeyEntry::Create(e->key(), std::move(e->value), ms > 0);
   if (ms > 0) {
     fresh->set_expire_at(ms);
     deadlines_.emplace(ms, fresh);
   }
   TableFor(e->key())->Replace(e, fresh);
-  obj_bytes_ += fresh->MallocUsed();
+  Account(fresh, static_cast<int64_t>(fresh->MallocUsed()), true);
   KeyEntry::Destroy(e);
   return fresh;
 }
@@ -133,15 +155,51 @@ KeyEntry* DbSlice::RandomEntry(uint64_t seed) {
 
 void DbSlice::Flush() {
   for (KeyTable& t : tables_) t.Clear([](KeyEntry* e) { KeyEntry::Destroy(e); });
+  detached_.clear();  // each table destroys its entries
   deadlines_.clear();
   key_count_ = 0;
   obj_bytes_ = 0;
+  for (SlotCounters& c : slot_counters_) c.bytes = 0;
+}
+
+size_t DbSlice::DetachSlots(const std::bitset<kNumSlots>& slots) {
+  size_t detached = 0;
+  for (size_t pos = 0; pos < tables_.size(); ++pos) {
+    SlotId slot = static_cast<SlotId>(pos * num_shards_ + shard_id_);
+    if (!slots.test(slot) || tables_[pos].size() == 0) continue;
+    auto d = std::make_unique<Detached>();
+    d->table.Swap(tables_[pos]);
+    detached += d->table.size();
+    detached_.push_back(std::move(d));
+    if (!slot_counters_.empty()) slot_counters_[pos].bytes = 0;  // freed later, not by the slot
+  }
+  key_count_ -= detached;
+  return detached;
+}
+
+size_t DbSlice::DropDetached(size_t limit) {
+  size_t n = 0;
+  while (n < limit && !detached_.empty()) {
+    Detached& d = *detached_.back();
+    n += d.table.DrainSome(&d.position, limit - n, [this](KeyEntry* e) {
+      if (e->has_expire()) deadlines_.erase({e->expire_at(), e});
+      obj_bytes_ -= e->MallocUsed();
+      KeyEntry::Destroy(e);
+    });
+    if (d.table.size() == 0) detached_.pop_back();
+  }
+  return n;
 }
 
 size_t DbSlice::ExpireDue(int64_t now_ms, size_t limit) {
   size_t n = 0;
   while (n < limit && !deadlines_.empty() && deadlines_.begin()->first <= now_ms) {
     KeyEntry* e = deadlines_.begin()->second;
+    if (!detached_.empty() && TableFor(e->key())->Find(e->key()) != e) {
+      // A key of a detached slot: DropDetached frees it.
+      deadlines_.erase(deadlines_.begin());
+      continue;
+    }
     Delete(e);
     ++stats_->expired_keys;
     ++n;

@@ -5,6 +5,7 @@
 
 #include <absl/container/btree_set.h>
 
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -44,8 +45,8 @@ class DbSlice {
   KeyEntry* SetExpire(KeyEntry* e, int64_t ms);
 
   // Brackets an in-place change of e->value so memory accounting follows it.
-  void PreUpdate(KeyEntry* e) { obj_bytes_ -= e->value.MallocUsed(); }
-  void PostUpdate(KeyEntry* e) { obj_bytes_ += e->value.MallocUsed(); }
+  void PreUpdate(KeyEntry* e) { Account(e, -static_cast<int64_t>(e->value.MallocUsed()), false); }
+  void PostUpdate(KeyEntry* e) { Account(e, static_cast<int64_t>(e->value.MallocUsed()), true); }
 
   size_t size() const { return key_count_; }
   size_t expires_count() const { return deadlines_.size(); }
@@ -62,6 +63,13 @@ class DbSlice {
   bool SlotEmpty(unsigned slot_pos) const { return tables_[slot_pos].size() == 0; }
 
   KeyEntry* RandomEntry(uint64_t seed);
+
+  // Per-slot figures for DFLYCLUSTER GETSLOTINFO, kept in cluster mode only. Reads and writes are
+  // cumulative (they survive flushes); memory is the bytes of the slot's entries and values.
+  struct SlotStats {
+    uint64_t keys = 0, reads = 0, writes = 0, memory_bytes = 0;
+  };
+  SlotStats GetSlotStats(unsigned slot_pos) const;
 
   // Prefetching for a batch of lookups, in three rounds over the batch so that the cache misses
   // of different keys overlap: the table header, then the bucket, then the first entry.
@@ -83,8 +91,17 @@ class DbSlice {
     if (p.bucket && *p.bucket) __builtin_prefetch(*p.bucket);
   }
 
-  // Deletes every key.
+  // Deletes every key (also those of detached slots not yet dropped).
   void Flush();
+
+  // Takes every key of `slots` (those of them this shard holds) out of the keyspace at once:
+  // they are no longer found, counted or scanned, and keys written to those slots afterwards
+  // start in a fresh table. The detached keys are freed by DropDetached, in the background.
+  // Returns how many keys were detached.
+  size_t DetachSlots(const std::bitset<kNumSlots>& slots);
+  // Frees up to `limit` detached keys; returns how many.
+  size_t DropDetached(size_t limit);
+  bool HasDetached() const { return !detached_.empty(); }
   // Deletes up to `limit` keys whose deadline has passed; returns how many were deleted.
   size_t ExpireDue(int64_t now_ms, size_t limit);
   // The earliest deadline, or 0 when no key has one.
@@ -96,6 +113,13 @@ class DbSlice {
     return e->has_expire() && e->expire_at() <= now;
   }
   void Unlinked(KeyEntry* e);
+  // Adds `delta` to the bytes held by e's data (and to its slot's, in cluster mode), counting a
+  // write of the slot when `write`.
+  void Account(const KeyEntry* e, int64_t delta, bool write) {
+    obj_bytes_ += delta;
+    if (!slot_counters_.empty()) AccountSlot(e, delta, write);
+  }
+  void AccountSlot(const KeyEntry* e, int64_t delta, bool write);
 
   unsigned shard_id_;
   unsigned num_shards_;
@@ -104,8 +128,20 @@ class DbSlice {
   // dependent cache miss on every lookup.
   std::vector<KeyTable> tables_;
   absl::btree_set<std::pair<int64_t, KeyEntry*>> deadlines_;
+  // Tables of detached slots waiting to be freed, with each one's drain position. Their keys
+  // may still sit in deadlines_ until freed; ExpireDue skips such entries.
+  struct Detached {
+    KeyTable table;
+    size_t position = 0;
+  };
+  std::vector<std::unique_ptr<Detached>> detached_;
   size_t key_count_ = 0;
   size_t obj_bytes_ = 0;
+  struct SlotCounters {
+    uint64_t reads = 0, writes = 0;
+    int64_t bytes = 0;
+  };
+  std::vector<SlotCounters> slot_counters_;  // by slot position; empty outside cluster mode
 };
 
 int64_t NowMs();

@@ -1,5 +1,7 @@
 #include "server/engine_shard.h"
 
+#include <asio/post.hpp>
+
 namespace darner {
 namespace {
 
@@ -11,6 +13,9 @@ constexpr auto kIdlePeriod = std::chrono::milliseconds(100);
 constexpr auto kBusyPeriod = std::chrono::milliseconds(1);
 constexpr size_t kKeysPerStep = 200;
 constexpr auto kTickBudget = std::chrono::microseconds(1000);
+// Freeing detached slots runs in slices this long, with the loop's other work between them.
+constexpr auto kDropBudget = std::chrono::microseconds(100);
+constexpr size_t kDropKeysPerCheck = 32;
 
 }  // namespace
 
@@ -37,6 +42,42 @@ size_t EngineShard::MemoryBytes() const {
     if (d) bytes += d->MemoryBytes();
   }
   return bytes;
+}
+
+size_t EngineShard::DetachSlots(const std::bitset<kNumSlots>& slots) {
+  size_t n = 0;
+  for (auto& d : dbs_) {
+    if (d) n += d->DetachSlots(slots);
+  }
+  if (HasDetached() && !dropping_) {
+    dropping_ = true;
+    asio::post(*loop_, [this] { DropDetachedStep(); });
+  }
+  return n;
+}
+
+bool EngineShard::HasDetached() const {
+  for (const auto& d : dbs_) {
+    if (d && d->HasDetached()) return true;
+  }
+  return false;
+}
+
+void EngineShard::DropDetachedStep() {
+  dropping_ = false;
+  if (stopped_) return;
+  auto start = std::chrono::steady_clock::now();
+  for (auto& d : dbs_) {
+    if (!d) continue;
+    while (d->HasDetached() && std::chrono::steady_clock::now() - start < kDropBudget) {
+      d->DropDetached(kDropKeysPerCheck);
+    }
+  }
+  PublishMemory();
+  if (HasDetached()) {
+    dropping_ = true;
+    asio::post(*loop_, [this] { DropDetachedStep(); });
+  }
 }
 
 void EngineShard::StartPeriodic(std::function<void()> on_tick) {

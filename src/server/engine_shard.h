@@ -35,6 +35,13 @@ class EngineShard {
   void PublishMemory() { published_memory_.store(MemoryBytes(), std::memory_order_relaxed); }
   size_t published_memory() const { return published_memory_.load(std::memory_order_relaxed); }
 
+  // Takes the keys of `slots` out of every database at once (DbSlice::DetachSlots) and frees
+  // them in the background, a short slice per event-loop turn, so clients of other slots are
+  // not stalled. Returns how many keys were detached.
+  size_t DetachSlots(const std::bitset<kNumSlots>& slots);
+  // Keys detached and not yet freed.
+  bool HasDetached() const;
+
   // Starts the periodic task (active expiry, memory publishing, and `on_tick` every idle
   // period); StopPeriodic cancels it.
   void StartPeriodic(std::function<void()> on_tick);
@@ -42,6 +49,7 @@ class EngineShard {
 
  private:
   void ActiveExpireTick();
+  void DropDetachedStep();
 
   unsigned id_;
   unsigned num_shards_;
@@ -51,6 +59,7 @@ class EngineShard {
   DbStats stats_;
   asio::steady_timer expire_timer_;
   bool stopped_ = false;
+  bool dropping_ = false;  // a DropDetachedStep is queued
   std::function<void()> on_tick_;
   std::chrono::steady_clock::time_point last_tick_;
   std::atomic<size_t> published_memory_{0};

@@ -5,9 +5,13 @@
 #include <absl/strings/str_cat.h>
 #include <time.h>
 
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+
 #include "base/cycle_clock.h"
 #include "base/logging.h"
 #include "base/strings.h"
+#include "io/as_tuple.h"
 #include "server/families/families.h"
 #include "server/transaction.h"
 
@@ -23,6 +27,43 @@ namespace {
 
 thread_local ThreadStats* tl_stats = nullptr;
 thread_local std::vector<ConnectionContext*>* tl_connections = nullptr;
+
+// Cluster `yes` mode: this thread's routing snapshot, and how many commands routed under each of
+// the last two generations are still running.
+struct ThreadRouting {
+  std::shared_ptr<const SlotRouting> current = std::make_shared<SlotRouting>();
+  uint64_t generation = 0;
+  uint64_t running[2] = {0, 0};
+};
+thread_local ThreadRouting tl_routing;
+
+// Holds the count of running commands for the generation a command was routed under, from its
+// checks until it has finished. Released explicitly (never by a destructor: a coroutine frame
+// dropped at shutdown may be destroyed on another thread).
+class RoutingPin {
+ public:
+  const SlotRouting* Acquire() {
+    if (!held_) {
+      held_ = true;
+      generation_ = tl_routing.generation;
+      ++tl_routing.running[generation_ & 1];
+    }
+    return tl_routing.current.get();
+  }
+  void Release() {
+    if (held_) {
+      held_ = false;
+      --tl_routing.running[generation_ & 1];
+    }
+  }
+
+ private:
+  bool held_ = false;
+  uint64_t generation_ = 0;
+};
+
+constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
+constexpr std::string_view kNotConfiguredErr = "Cluster is not yet configured";
 
 ConnectionContext* Ctx(Connection* conn) {
   return static_cast<ConnectionContext*>(conn->user_data());
@@ -139,7 +180,8 @@ void Service::OnConnectionClose(Connection* conn) {
   connected_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepared* p,
+std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
+                                  const SlotRouting* routing, Prepared* p,
                                   std::string* error_storage) {
   p->args = args;
   if (args[0] == cc->lookup_name && cc->lookup_cid) {
@@ -180,6 +222,11 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
     return *error_storage;
   }
   if (!cc->authenticated && !(cid.flags & co::kNoAuth)) return "-NOAUTH Authentication required.";
+  if (routing && cid.HasKeys()) {
+    if (std::string_view error = CheckSlot(*p, routing, error_storage); !error.empty()) {
+      return error;
+    }
+  }
   if (cid.flags & co::kDenyOom) {
     uint64_t limit = absl::GetFlag(FLAGS_maxmemory);
     if (limit > 0 && UsedMemory() > limit) {
@@ -195,6 +242,48 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc, Prepar
     if (!p->keys.empty()) p->shard = ShardOf(p->keys.front());
   }
   return {};
+}
+
+std::string_view Service::CheckSlot(const Prepared& p, const SlotRouting* routing,
+                                    std::string* error_storage) {
+  const CommandId& cid = *p.cid;
+  int argc = static_cast<int>(p.args.size());
+  int last = cid.last_key < 0 ? argc + cid.last_key : cid.last_key;
+  int slot = -1;
+  for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step) {
+    int s = KeySlot(p.args[i]);
+    if (slot >= 0 && s != slot) return kCrossSlotErr;
+    slot = s;
+  }
+  if (slot < 0) return {};  // an optional key left out
+  if (!routing->configured) return kNotConfiguredErr;
+  if (routing->served.test(slot)) return {};
+  *error_storage =
+      StrCat("-MOVED ", slot, " ", routing->redirects[routing->redirect_of_slot[slot]]);
+  return *error_storage;
+}
+
+asio::awaitable<void> Service::PublishRouting(std::shared_ptr<const SlotRouting> routing,
+                                              Transaction* tx) {
+  co_await tx->RunOnAll([&routing](EngineShard&) {
+    tl_routing.current = routing;
+    ++tl_routing.generation;
+  });
+}
+
+asio::awaitable<bool> Service::WaitForRoutedCommands(Transaction* tx,
+                                                     std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (true) {
+    uint64_t older = 0;
+    co_await tx->RunOnAll(
+        [&older](EngineShard&) { older += tl_routing.running[(tl_routing.generation - 1) & 1]; });
+    if (older == 0) co_return true;
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    timer.expires_after(std::chrono::milliseconds(1));
+    co_await timer.async_wait(kAsTuple);
+  }
 }
 
 void Service::RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error) {
@@ -249,6 +338,7 @@ asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext
   uint64_t errors_before = cx.rb->error_count();
   uint64_t start = CycleClock::Now();
   co_await tx.Lock();
+  if (!StillRouted(p, cc)) co_return;
   co_await p.cid->async(p.args.subspan(1), cx);
   tx.Unlock();
   RecordCall(p.cid, start, errors_before, *cx.rb);  // back on the connection's thread
@@ -257,8 +347,18 @@ asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext
 asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContext* cc) {
   Transaction tx(this, p.args, p.cid);
   co_await tx.Lock();
+  if (!StillRouted(p, cc)) co_return;
   co_await tx.RunOn(p.shard, [&](EngineShard& s) { Execute(p, cc, &s); });
   tx.Unlock();
+}
+
+bool Service::StillRouted(const Prepared& p, ConnectionContext* cc) {
+  if (GetClusterMode() != ClusterMode::kYes || !p.cid->HasKeys()) return true;
+  std::string storage;
+  std::string_view error = CheckSlot(p, tl_routing.current.get(), &storage);
+  if (error.empty()) return true;
+  RejectCommand(p, cc, error);
+  return false;
 }
 
 size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, ConnectionContext* cc,
@@ -294,16 +394,23 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   size_t i = 0;
   size_t prefetched = 0;
   cc->last_active_ms = NowMs();
+  const bool routed = GetClusterMode() == ClusterMode::kYes;
+  RoutingPin pin;
   // Nothing pipelined after QUIT (or a fatal error) runs.
   while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {
+    pin.Release();
+    const SlotRouting* routing = routed ? pin.Acquire() : nullptr;
     if (i >= prefetched && cmds.size() - i >= 4) prefetched = PrefetchKeys(cmds, i, cc, local);
-    std::string_view error = Prepare(cmds[i], cc, &p, &error_storage);
+    std::string_view error = Prepare(cmds[i], cc, routing, &p, &error_storage);
     if (!error.empty()) {
       RejectCommand(p, cc, error);
       ++i;
       continue;
     }
     cc->last_cmd = p.cid;
+    // Keyless commands touch no slot's data; they run unpinned (DFLYCLUSTER CONFIG waits for
+    // pinned commands to finish).
+    if (!p.cid->HasKeys()) pin.Release();
     if (p.cid->async) {
       co_await ExecuteAsync(p, cc);
       ++i;
@@ -329,7 +436,7 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
     size_t j = i + 1;
     for (; j < cmds.size(); ++j) {
       Prepared next;
-      if (!Prepare(cmds[j], cc, &next, &error_storage).empty()) break;
+      if (!Prepare(cmds[j], cc, routing, &next, &error_storage).empty()) break;
       if (next.cid->async || next.keys.empty() || next.shard != p.shard) break;
       run.push_back(std::move(next));
     }
@@ -347,6 +454,7 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
       ++i;
     }
   }
+  pin.Release();
 }
 
 }  // namespace darner

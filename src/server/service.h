@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "facade/service_interface.h"
 #include "io/proactor_pool.h"
+#include "server/cluster_support.h"
 #include "server/command_registry.h"
 #include "server/conn_context.h"
 #include "server/engine_shard.h"
@@ -25,6 +27,10 @@ namespace darner {
 // What HELLO and INFO report as the Redis version Darner is compatible with.
 inline constexpr std::string_view kRedisVersion = "7.0.15";
 inline constexpr std::string_view kDarnerVersion = "0.1.0";
+
+// This process's random 40-hex-digit id (INFO run_id and master_replid; the default cluster
+// node id).
+const std::string& RunId();
 
 // Per-thread counters, summed across threads by INFO.
 struct ThreadStats {
@@ -43,6 +49,8 @@ struct ThreadStats {
   double InstantaneousOps() const;
 };
 
+class Transaction;
+
 class Service : public ServiceInterface {
  public:
   explicit Service(ProactorPool* pool);
@@ -60,6 +68,24 @@ class Service : public ServiceInterface {
 
   ProactorPool* pool() { return pool_; }
   const CommandRegistry& registry() const { return registry_; }
+  // For families registered from outside src/server (the cluster's); only before Init().
+  CommandRegistry* mutable_registry() { return &registry_; }
+
+  // Cluster `yes` mode. Every keyed command is checked against the routing snapshot of the
+  // thread that dispatches it (CROSSSLOT, not configured, MOVED), and stays counted as "routed
+  // under generation g" until it has finished. PublishRouting installs a new snapshot on every
+  // thread and starts a new generation; WaitForRoutedCommands then waits (up to `timeout`) until
+  // no command routed under an older generation is still running, so that work on slots this
+  // node gave up (flushing them) cannot race with writes admitted under the old routing.
+  asio::awaitable<void> PublishRouting(std::shared_ptr<const SlotRouting> routing, Transaction* tx);
+  asio::awaitable<bool> WaitForRoutedCommands(Transaction* tx, std::chrono::milliseconds timeout);
+  // Appended to INFO's Cluster section after `cluster_enabled` (set by the cluster family).
+  void SetClusterInfoHook(std::function<void(std::string*)> hook) {
+    cluster_info_hook_ = std::move(hook);
+  }
+  void AppendClusterInfo(std::string* out) const {
+    if (cluster_info_hook_) cluster_info_hook_(out);
+  }
   unsigned num_shards() const { return pool_->size(); }
   unsigned ShardOf(std::string_view key) const { return KeySlot(key) % num_shards(); }
 
@@ -89,8 +115,12 @@ class Service : public ServiceInterface {
 
   // Looks the command up and runs the checks that need no data. Returns an error text to
   // send (and the command is rejected) or an empty string.
-  std::string_view Prepare(CmdArgList args, ConnectionContext* cc, Prepared* p,
-                           std::string* error_storage);
+  std::string_view Prepare(CmdArgList args, ConnectionContext* cc, const SlotRouting* routing,
+                           Prepared* p, std::string* error_storage);
+  // The cluster `yes` mode checks of a keyed command: its keys share a slot that this node
+  // serves. Returns the error to reply or an empty string.
+  std::string_view CheckSlot(const Prepared& p, const SlotRouting* routing,
+                             std::string* error_storage);
   void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
   CommandContext MakeContext(const Prepared& p, ConnectionContext* cc);
   // Counts one call of cid in this thread's statistics (and its error, if it replied one).
@@ -100,6 +130,10 @@ class Service : public ServiceInterface {
   void Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard);
   asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);
   asio::awaitable<void> ExecuteLocked(const Prepared& p, ConnectionContext* cc);
+  // After waiting for key locks, a keyed command is checked again against the routing now in
+  // force: a config switch may have taken its slot away meanwhile. Replies MOVED and returns
+  // false if so.
+  bool StillRouted(const Prepared& p, ConnectionContext* cc);
   // Warms the cache for the keys of cmds[from, from + window) on the local shard; returns the
   // end of the window.
   size_t PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, ConnectionContext* cc,
@@ -113,6 +147,7 @@ class Service : public ServiceInterface {
   std::atomic<uint64_t> next_client_id_{1};
   int64_t start_ms_ = 0;
   std::function<void()> shutdown_hook_;
+  std::function<void(std::string*)> cluster_info_hook_;
 };
 
 }  // namespace darner

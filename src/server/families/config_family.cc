@@ -21,6 +21,8 @@ ABSL_DECLARE_FLAG(uint32_t, dbnum);
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, bind);
 ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+ABSL_DECLARE_FLAG(std::string, cluster_announce_ip);
+ABSL_DECLARE_FLAG(uint32_t, announce_port);
 
 namespace darner {
 
@@ -100,6 +102,19 @@ const std::vector<ConfigParam>& ConfigParams() {
        [](std::string_view v) -> std::string {
          if (!EqualsIgnoreCase(v, "noeviction"))
            return "argument(s) must be one of the following: noeviction";
+         return "";
+       }},
+      {"cluster-announce-ip", [] { return absl::GetFlag(FLAGS_cluster_announce_ip); },
+       [](std::string_view v) -> std::string {
+         absl::SetFlag(&FLAGS_cluster_announce_ip, std::string(v));
+         return "";
+       }},
+      {"announce-port", [] { return StrCat(absl::GetFlag(FLAGS_announce_port)); },
+       [](std::string_view v) -> std::string {
+         int64_t n;
+         if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
+         if (n < 0 || n > 65535) return "argument must be between 0 and 65535 inclusive";
+         absl::SetFlag(&FLAGS_announce_port, static_cast<uint32_t>(n));
          return "";
        }},
       {"save", [] { return std::string(""); }, nullptr},
@@ -206,7 +221,7 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
   auto send_all = [&] {
     rb->StartArray(reg.top_level_count());
     reg.ForEach([&](const CommandId& cid) {
-      if (!cid.parent) SendCommandInfo(cid, rb);
+      if (!cid.parent && !cid.IsHidden()) SendCommandInfo(cid, rb);
     });
   };
   if (args.empty()) return send_all();
@@ -218,7 +233,7 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
     rb->StartArray(args.size() - 1);
     for (size_t i = 1; i < args.size(); ++i) {
       const CommandId* cid = reg.Find(args[i]);
-      if (cid) {
+      if (cid && !cid->IsHidden()) {
         SendCommandInfo(*cid, rb);
       } else {
         rb->SendNull();
@@ -228,11 +243,12 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
     std::vector<const CommandId*> cids;
     if (args.size() == 1) {
       reg.ForEach([&](const CommandId& cid) {
-        if (!cid.parent) cids.push_back(&cid);
+        if (!cid.parent && !cid.IsHidden()) cids.push_back(&cid);
       });
     } else {
       for (size_t i = 1; i < args.size(); ++i) {
-        if (const CommandId* cid = reg.Find(args[i])) cids.push_back(cid);
+        const CommandId* cid = reg.Find(args[i]);
+        if (cid && !cid->IsHidden()) cids.push_back(cid);
       }
     }
     rb->StartMap(cids.size());
@@ -257,6 +273,7 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
     }
     std::vector<std::string> names;
     reg.ForEach([&](const CommandId& cid) {
+      if (cid.IsHidden() || (cid.parent && cid.parent->IsHidden())) return;
       std::string lower = ToLower(cid.name);
       if (!pattern.empty() && pattern[0] == '\x01') {
         std::string cat = "@" + ToLower(pattern.substr(1));

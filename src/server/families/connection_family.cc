@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "facade/arg_parser.h"
+#include "server/cluster_support.h"
 #include "server/families/families.h"
 #include "server/service.h"
 #include "server/transaction.h"
@@ -135,7 +136,7 @@ void CmdHello(CmdArgList args, CommandContext& cx) {
   cx.rb->SendBulk("id");
   cx.rb->SendLong(static_cast<int64_t>(cx.conn->id));
   cx.rb->SendBulk("mode");
-  cx.rb->SendBulk("standalone");
+  cx.rb->SendBulk(ClusterEnabled() ? "cluster" : "standalone");
   cx.rb->SendBulk("role");
   cx.rb->SendBulk("master");
   cx.rb->SendBulk("modules");
@@ -150,6 +151,10 @@ void CmdSelect(CmdArgList args, CommandContext& cx) {
   }
   if (index < INT32_MIN || index > INT32_MAX) {
     cx.rb->SendError("value is out of range, value must between -2147483648 and 2147483647");
+    return;
+  }
+  if (index != 0 && GetClusterMode() == ClusterMode::kYes) {
+    cx.rb->SendError("SELECT is not allowed in cluster mode");
     return;
   }
   if (index < 0 || index >= static_cast<int64_t>(absl::GetFlag(FLAGS_dbnum))) {

@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "core/glob.h"
 #include "facade/arg_parser.h"
+#include "server/cluster_support.h"
 #include "server/families/families.h"
 #include "server/service.h"
 #include "server/transaction.h"
@@ -200,6 +201,10 @@ asio::awaitable<void> CmdCopy(CmdArgList args, CommandContext& cx) {
 }
 
 void CmdMove(CmdArgList args, CommandContext& cx) {
+  if (GetClusterMode() == ClusterMode::kYes) {
+    cx.rb->SendError("MOVE is not allowed in cluster mode");
+    return;
+  }
   int64_t index;
   if (!ParseInt64(args[1], &index)) {
     cx.rb->SendError(kInvalidIntErr);

@@ -30,6 +30,19 @@ namespace darner {
 
 void RegisterConfigFamily(CommandRegistry* registry);
 
+const std::string& RunId() {
+  static const std::string id = [] {
+    std::string s;
+    uint64_t seed = static_cast<uint64_t>(NowMs()) ^ (static_cast<uint64_t>(getpid()) << 32);
+    for (int i = 0; i < 40; ++i) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      s.push_back("0123456789abcdef"[(seed >> 59) & 15]);
+    }
+    return s;
+  }();
+  return id;
+}
+
 namespace {
 
 std::string HumanBytes(uint64_t n) {
@@ -46,19 +59,6 @@ size_t ProcessRss() {
   size_t pages = 0, resident = 0;
   f >> pages >> resident;
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-std::string RunId() {
-  static const std::string id = [] {
-    std::string s;
-    uint64_t seed = static_cast<uint64_t>(NowMs()) ^ (static_cast<uint64_t>(getpid()) << 32);
-    for (int i = 0; i < 40; ++i) {
-      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-      s.push_back("0123456789abcdef"[(seed >> 59) & 15]);
-    }
-    return s;
-  }();
-  return id;
 }
 
 // What INFO gathers from every thread (each thread is one shard and serves connections).
@@ -118,8 +118,9 @@ void AppendServer(std::string* out, Service* svc) {
   clock_gettime(CLOCK_REALTIME, &ts);
   StrAppend(out, "# Server\r\nredis_version:", kRedisVersion, "\r\ndarner_version:", kDarnerVersion,
             "\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
-            "redis_mode:standalone\r\nos:",
-            u.sysname, " ", u.release, " ", u.machine,
+            "redis_mode:",
+            ClusterEnabled() ? "cluster" : "standalone", "\r\nos:", u.sysname, " ", u.release, " ",
+            u.machine,
             "\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
             "multiplexing_api:",
             kMultiplexingApi, "\r\ngcc_version:", __GNUC__, ".", __GNUC_MINOR__, ".",
@@ -206,7 +207,9 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
     for (const auto& [code, n] : errors) StrAppend(out, "errorstat_", code, ":count=", n, "\r\n");
     StrAppend(out, "\r\n");
   } else if (name == "cluster") {
-    StrAppend(out, "# Cluster\r\ncluster_enabled:0\r\n\r\n");
+    StrAppend(out, "# Cluster\r\ncluster_enabled:", ClusterEnabled() ? 1 : 0, "\r\n");
+    svc->AppendClusterInfo(out);
+    StrAppend(out, "\r\n");
   } else if (name == "keyspace") {
     StrAppend(out, "# Keyspace\r\n");
     for (size_t i = 0; i < snap.dbs.size(); ++i) {

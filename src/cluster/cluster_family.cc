@@ -1,0 +1,657 @@
+#include "cluster/cluster_family.h"
+
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+
+#include "base/logging.h"
+#include "base/strings.h"
+#include "core/numbers.h"
+#include "facade/errors.h"
+#include "facade/reply_builder.h"
+#include "io/as_tuple.h"
+#include "server/command_registry.h"
+#include "server/conn_context.h"
+#include "server/engine_shard.h"
+#include "server/service.h"
+#include "server/transaction.h"
+
+ABSL_FLAG(std::string, cluster_node_id, "",
+          "This node's id in cluster mode (empty: the random run id, new at every start)");
+
+ABSL_DECLARE_FLAG(int32_t, port);
+ABSL_DECLARE_FLAG(std::string, cluster_announce_ip);
+ABSL_DECLARE_FLAG(uint32_t, announce_port);
+
+namespace darner {
+namespace {
+
+ClusterFamily* g_family = nullptr;
+
+constexpr std::string_view kClusterDisabledErr =
+    "Cluster is disabled. Enabled via passing --cluster_mode=emulated|yes";
+constexpr std::string_view kDflyClusterDisabledErr =
+    "Cluster is disabled. Use --cluster_mode=yes to enable.";
+constexpr std::string_view kNotConfiguredErr = "Cluster is not yet configured";
+constexpr std::string_view kInvalidConfigErr = "Invalid cluster configuration.";
+// How long applying a config waits for commands routed under the previous one to finish.
+constexpr auto kRoutedCommandsWait = std::chrono::seconds(1);
+// Cap on the slots one GETSLOTINFO may ask for (each range expands to one reply entry per slot).
+constexpr size_t kMaxSlotInfoEntries = 1 << 20;
+
+std::string UnknownSubcommand(std::string_view sub, std::string_view command) {
+  return StrCat("Unknown subcommand or wrong number of arguments for '", sub, "'. Try ", command,
+                " HELP.");
+}
+
+std::string WrongArgs(std::string_view name) {
+  return StrCat("wrong number of arguments for '", name, "' command");
+}
+
+bool ParseSlotId(std::string_view text, int64_t* slot) {
+  return ParseInt64(text, slot) && *slot >= 0 && *slot < int64_t{kNumSlots};
+}
+
+// The shards CLUSTER SHARDS/SLOTS/NODES describe: the installed config in `yes` mode, or the
+// synthetic single shard of emulated mode (spec §2.2.8).
+struct Topology {
+  std::shared_ptr<const ClusterConfig> config;  // yes mode
+  std::vector<ClusterShard> emulated;
+  const std::vector<ClusterShard>& shards() const { return config ? config->shards() : emulated; }
+};
+
+// False (and the reply sent) in `yes` mode before the first config.
+bool GetTopology(CommandContext& cx, Topology* out) {
+  if (GetClusterMode() == ClusterMode::kYes) {
+    out->config = g_family->config();
+    if (!out->config) {
+      cx.rb->SendError(kNotConfiguredErr);
+      return false;
+    }
+    return true;
+  }
+  ClusterShard shard;
+  shard.slot_ranges = {{0, kNumSlots - 1}};
+  shard.master.id = g_family->my_id();
+  shard.master.ip = absl::GetFlag(FLAGS_cluster_announce_ip);
+  if (shard.master.ip.empty()) {
+    const std::string& local = cx.conn->conn->local_addr();
+    shard.master.ip = local.substr(0, local.rfind(':'));
+  }
+  uint32_t port = absl::GetFlag(FLAGS_announce_port);
+  shard.master.port = static_cast<uint16_t>(port ? port : absl::GetFlag(FLAGS_port));
+  out->emulated.push_back(std::move(shard));
+  return true;
+}
+
+void SendNode(const ClusterNode& node, bool master, ReplyBuilder* rb) {
+  rb->StartArray(14);
+  rb->SendBulk("id");
+  rb->SendBulk(node.id);
+  rb->SendBulk("endpoint");
+  rb->SendBulk(node.ip);
+  rb->SendBulk("ip");
+  rb->SendBulk(node.ip);
+  rb->SendBulk("port");
+  rb->SendLong(node.port);
+  rb->SendBulk("role");
+  rb->SendBulk(master ? "master" : "replica");
+  rb->SendBulk("replication-offset");
+  rb->SendLong(0);
+  rb->SendBulk("health");
+  rb->SendBulk(HealthName(node.health));
+}
+
+void ClusterShards(CommandContext& cx) {
+  Topology topo;
+  if (!GetTopology(cx, &topo)) return;
+  ReplyBuilder* rb = cx.rb;
+  rb->StartArray(topo.shards().size());
+  for (const ClusterShard& shard : topo.shards()) {
+    rb->StartArray(4);
+    rb->SendBulk("slots");
+    rb->StartArray(shard.slot_ranges.size() * 2);
+    for (const SlotRange& r : shard.slot_ranges) {
+      rb->SendLong(r.start);
+      rb->SendLong(r.end);
+    }
+    rb->SendBulk("nodes");
+    size_t visible = 1;
+    for (const ClusterNode& r : shard.replicas) visible += r.health != NodeHealth::kHidden;
+    rb->StartArray(visible);
+    SendNode(shard.master, true, rb);
+    for (const ClusterNode& r : shard.replicas) {
+      if (r.health != NodeHealth::kHidden) SendNode(r, false, rb);
+    }
+  }
+}
+
+void ClusterSlots(CommandContext& cx) {
+  Topology topo;
+  if (!GetTopology(cx, &topo)) return;
+  ReplyBuilder* rb = cx.rb;
+  size_t entries = 0;
+  for (const ClusterShard& shard : topo.shards()) entries += shard.slot_ranges.size();
+  rb->StartArray(entries);
+  auto send_node = [rb](const ClusterNode& node) {
+    rb->StartArray(3);
+    rb->SendBulk(node.ip);
+    rb->SendLong(node.port);
+    rb->SendBulk(node.id);
+  };
+  for (const ClusterShard& shard : topo.shards()) {
+    size_t online = 0;
+    for (const ClusterNode& r : shard.replicas) online += r.health == NodeHealth::kOnline;
+    for (const SlotRange& range : shard.slot_ranges) {
+      rb->StartArray(3 + online);
+      rb->SendLong(range.start);
+      rb->SendLong(range.end);
+      send_node(shard.master);
+      for (const ClusterNode& r : shard.replicas) {
+        if (r.health == NodeHealth::kOnline) send_node(r);
+      }
+    }
+  }
+}
+
+void ClusterNodes(CommandContext& cx) {
+  Topology topo;
+  if (!GetTopology(cx, &topo)) return;
+  const std::string& me = g_family->my_id();
+  std::string out;
+  auto append_node = [&](const ClusterNode& node, const ClusterShard& shard, bool master) {
+    StrAppend(&out, node.id, " ", node.ip, ":", node.port, "@", node.port, " ",
+              node.id == me ? "myself," : "", master ? "master " : "slave ",
+              master ? std::string_view("-") : std::string_view(shard.master.id), " 0 0 0 ",
+              node.health == NodeHealth::kFail ? "disconnected" : "connected");
+    if (master) {
+      for (const SlotRange& r : shard.slot_ranges) {
+        if (r.start == r.end) {
+          StrAppend(&out, " ", r.start);
+        } else {
+          StrAppend(&out, " ", r.start, "-", r.end);
+        }
+      }
+    }
+    out += '\n';
+  };
+  for (const ClusterShard& shard : topo.shards()) {
+    append_node(shard.master, shard, true);
+    for (const ClusterNode& r : shard.replicas) {
+      if (r.health != NodeHealth::kHidden) append_node(r, shard, false);
+    }
+  }
+  cx.rb->SendVerbatim(out);
+}
+
+void ClusterInfo(CommandContext& cx) {
+  bool ok = true;
+  size_t known_nodes = 1, size = 1;
+  if (GetClusterMode() == ClusterMode::kYes) {
+    auto config = g_family->config();
+    ok = config != nullptr;
+    known_nodes = size = 0;
+    if (config) {
+      for (const ClusterShard& shard : config->shards()) {
+        known_nodes += 1 + shard.replicas.size();
+        size += !shard.slot_ranges.empty();
+      }
+    }
+  }
+  size_t slots = ok ? kNumSlots : 0;
+  std::string out = StrCat(
+      "cluster_state:", ok ? "ok" : "fail", "\r\ncluster_slots_assigned:", slots,
+      "\r\ncluster_slots_ok:", slots,
+      "\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:", known_nodes,
+      "\r\ncluster_size:", size,
+      "\r\ncluster_current_epoch:1\r\ncluster_my_epoch:1\r\n"
+      "cluster_stats_messages_ping_sent:1\r\ncluster_stats_messages_pong_sent:1\r\n"
+      "cluster_stats_messages_sent:1\r\ncluster_stats_messages_ping_received:1\r\n"
+      "cluster_stats_messages_pong_received:1\r\n"
+      "cluster_stats_messages_meet_received:0\r\n"
+      "cluster_stats_messages_received:1\r\n");
+  cx.rb->SendVerbatim(out);
+}
+
+void ClusterHelp(ReplyBuilder* rb) {
+  rb->SendSimpleStrings({
+      "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "SLOTS",
+      "   Return information about slots range mappings. Each range is made of:",
+      "   start, end, master and replicas IP addresses, ports and ids",
+      "NODES",
+      "   Return cluster configuration seen by node. Output format:",
+      "   <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+      "INFO",
+      "  Return information about the cluster",
+      "HELP",
+      "    Prints this help.",
+  });
+}
+
+// Keys of `slot` in the connection's database: how many (limit = 0), or up to `limit` names.
+asio::awaitable<void> KeysInSlot(CommandContext& cx, SlotId slot, int64_t limit, bool names) {
+  unsigned shard = slot % cx.service->num_shards();
+  DbIndex db = cx.db;
+  std::vector<std::string> keys;
+  size_t count = co_await cx.tx->RunOn(shard, [&](EngineShard& s) -> size_t {
+    if (!s.HasDb(db)) return 0;
+    const DbSlice& slice = s.db(db);
+    unsigned pos = slot / cx.service->num_shards();
+    if (!names) {
+      size_t n = 0;
+      uint64_t cursor = 0;
+      do {
+        cursor = slice.ScanSlot(pos, cursor, [&n](KeyEntry*) { ++n; });
+      } while (cursor != 0);
+      return n;
+    }
+    uint64_t cursor = 0;
+    do {
+      cursor = slice.ScanSlot(pos, cursor, [&](KeyEntry* e) {
+        if (static_cast<int64_t>(keys.size()) < limit) keys.emplace_back(e->key());
+      });
+    } while (cursor != 0 && static_cast<int64_t>(keys.size()) < limit);
+    return keys.size();
+  });
+  if (!names) {
+    cx.rb->SendLong(static_cast<int64_t>(count));
+    co_return;
+  }
+  cx.rb->StartArray(keys.size());
+  for (const std::string& k : keys) cx.rb->SendBulk(k);
+}
+
+// Runs when commands admitted under an older routing were still running as a config switch
+// ended its wait: once they have finished, detaches again whatever they may have written to the
+// lost slots, unless a later config gave those slots back.
+asio::awaitable<void> DetachAgainWhenDrained(Service* service, SlotSet lost) {
+  static const std::string_view kArgs[] = {"DFLYCLUSTER"};
+  Transaction tx(service, CmdArgList(kArgs), service->registry().Find("DFLYCLUSTER"));
+  if (!co_await service->WaitForRoutedCommands(&tx, std::chrono::seconds(60))) {
+    LOG(ERROR) << "Commands admitted before a cluster config change still run after 60 s";
+  }
+  std::shared_ptr<const ClusterConfig> now = g_family->config();
+  SlotSet still_lost = now ? lost.Minus(now->owned_slots()) : lost;
+  size_t detached = 0;
+  co_await tx.RunOnAll([&](EngineShard& s) { detached += s.DetachSlots(still_lost.bits()); });
+  LOG(INFO) << "Late writes to newly unowned slots dropped: " << detached << " keys";
+}
+
+}  // namespace
+
+// The command handlers, with access to the family's state.
+struct ClusterCommands {
+  static asio::awaitable<void> Cluster(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> DflyCluster(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> Config(std::string_view json, CommandContext& cx);
+  static asio::awaitable<void> GetSlotInfo(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> FlushSlots(CmdArgList args, CommandContext& cx);
+  static void ReadOnly(CmdArgList args, CommandContext& cx) { cx.rb->SendOk(); }
+  static void ReadWrite(CmdArgList args, CommandContext& cx) {
+    if (GetClusterMode() == ClusterMode::kEmulated) {
+      cx.rb->SendOk();
+    } else {
+      cx.rb->SendError(kClusterDisabledErr);
+    }
+  }
+};
+
+asio::awaitable<void> ClusterCommands::Cluster(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  if (!ClusterEnabled()) {
+    rb->SendError(kClusterDisabledErr);
+    co_return;
+  }
+  std::string sub = ToUpper(args[0]);
+  if (sub == "KEYSLOT") {
+    if (args.size() != 2) {
+      rb->SendError(WrongArgs("cluster keyslot"));
+    } else {
+      rb->SendLong(KeySlot(args[1]));
+    }
+    co_return;
+  }
+  // Redis semantics (Dragonfly has neither).
+  if (sub == "COUNTKEYSINSLOT" || sub == "GETKEYSINSLOT") {
+    bool names = sub == "GETKEYSINSLOT";
+    if (args.size() != (names ? 3u : 2u)) {
+      rb->SendError(WrongArgs(StrCat("cluster|", ToLower(sub))));
+      co_return;
+    }
+    int64_t slot, limit = 0;
+    if (!ParseInt64(args[1], &slot) || (names && !ParseInt64(args[2], &limit))) {
+      rb->SendError(kInvalidIntErr);
+      co_return;
+    }
+    if (slot < 0 || slot >= int64_t{kNumSlots} || limit < 0) {
+      rb->SendError(names ? "Invalid slot or number of keys" : "Invalid slot");
+      co_return;
+    }
+    co_await KeysInSlot(cx, static_cast<SlotId>(slot), limit, names);
+    co_return;
+  }
+  // Like Dragonfly: any other subcommand takes no arguments.
+  if (args.size() > 1) {
+    rb->SendError(WrongArgs(StrCat("cluster ", ToLower(sub))));
+  } else if (sub == "MYID") {
+    rb->SendSimpleString(g_family->my_id());
+  } else if (sub == "SHARDS") {
+    ClusterShards(cx);
+  } else if (sub == "SLOTS") {
+    ClusterSlots(cx);
+  } else if (sub == "NODES") {
+    ClusterNodes(cx);
+  } else if (sub == "INFO") {
+    ClusterInfo(cx);
+  } else if (sub == "HELP") {
+    ClusterHelp(rb);
+  } else {
+    rb->SendError(UnknownSubcommand(sub, "CLUSTER"));
+  }
+}
+
+asio::awaitable<void> ClusterCommands::DflyCluster(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  if (GetClusterMode() != ClusterMode::kYes) {
+    rb->SendError(kDflyClusterDisabledErr);
+    co_return;
+  }
+  std::string sub = ToUpper(args[0]);
+  if (sub == "CONFIG") {
+    if (args.size() != 2) {
+      rb->SendError(WrongArgs("dflycluster config"));
+    } else {
+      co_await Config(args[1], cx);
+    }
+  } else if (sub == "GETSLOTINFO") {
+    co_await GetSlotInfo(args.subspan(1), cx);
+  } else if (sub == "FLUSHSLOTS") {
+    co_await FlushSlots(args.subspan(1), cx);
+  } else if (sub == "SLOT-MIGRATION-STATUS" && args.size() <= 2) {
+    rb->SendEmptyArray();  // no migrations exist yet
+  } else {
+    rb->SendError(UnknownSubcommand(sub, "DFLYCLUSTER"));
+  }
+}
+
+asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandContext& cx) {
+  ClusterFamily* f = g_family;
+  // Applies run one at a time; a second one waits its turn.
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (f->applying_.exchange(true, std::memory_order_acquire)) {
+    timer.expires_after(std::chrono::milliseconds(1));
+    co_await timer.async_wait(kAsTuple);
+  }
+  std::string why;
+  std::shared_ptr<const ClusterConfig> config = ClusterConfig::Create(json, f->my_id_, &why);
+  if (!config) {
+    f->applying_.store(false, std::memory_order_release);
+    LOG(WARNING) << "Rejected cluster config: " << why;
+    cx.rb->SendError(kInvalidConfigErr);
+    co_return;
+  }
+  std::shared_ptr<const ClusterConfig> old = f->config();
+  if (old && old->Equals(*config)) {
+    f->applying_.store(false, std::memory_order_release);
+    cx.rb->SendOk();
+    co_return;
+  }
+  // Before the first config the node counts as owning everything, so keys it held before it
+  // joined (in slots it was not given) go too.
+  SlotSet before = old ? old->owned_slots() : SlotSet::All();
+  SlotSet lost = before.Minus(config->owned_slots());
+  {
+    std::lock_guard lk(f->config_mu_);
+    f->config_ = config;
+  }
+  co_await cx.service->PublishRouting(ClusterFamily::BuildRouting(*config), cx.tx);
+  // Writes admitted under the old routing may still be running; the slots they hit are only
+  // detached once they are done, or they could land after the detach and survive it.
+  bool drained = co_await cx.service->WaitForRoutedCommands(cx.tx, kRoutedCommandsWait);
+  if (!drained) LOG(WARNING) << "Cluster config change timed for: " << f->my_id_;
+  if (!lost.Empty()) {
+    LOG(INFO) << "Flushing newly unowned slots: " << SlotRangesToString(lost.ToRanges());
+    co_await cx.tx->RunOnAll([&lost](EngineShard& s) { s.DetachSlots(lost.bits()); });
+    if (!drained) {
+      asio::co_spawn(co_await asio::this_coro::executor, DetachAgainWhenDrained(cx.service, lost),
+                     asio::detached);
+    }
+  }
+  f->applying_.store(false, std::memory_order_release);
+  cx.rb->SendOk();
+}
+
+asio::awaitable<void> ClusterCommands::GetSlotInfo(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  if (args.size() < 2 || !EqualsIgnoreCase(args[0], "SLOTS")) {
+    rb->SendError(kSyntaxErr);
+    co_return;
+  }
+  std::vector<SlotId> slots;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string_view spec = args[i];
+    size_t dash = spec.find('-');
+    if (dash != std::string_view::npos && dash > 0) {
+      uint64_t a, b;
+      if (!ParseUint64(spec.substr(0, dash), &a) || !ParseUint64(spec.substr(dash + 1), &b)) {
+        rb->SendError("Invalid slot range format");
+        co_return;
+      }
+      if (a >= kNumSlots || b >= kNumSlots) {
+        rb->SendError("Invalid slot id");
+        co_return;
+      }
+      if (a > b) std::swap(a, b);
+      if (slots.size() + (b - a + 1) > kMaxSlotInfoEntries) {
+        rb->SendError("too many slots requested");
+        co_return;
+      }
+      for (uint64_t s = a; s <= b; ++s) slots.push_back(static_cast<SlotId>(s));
+    } else {
+      uint64_t s;  // unsigned, like Dragonfly: "-1" is not a number here
+      if (!ParseUint64(spec, &s)) {
+        rb->SendError(kInvalidIntErr);
+        co_return;
+      }
+      if (s >= kNumSlots) {
+        rb->SendError("Invalid slot id");
+        co_return;
+      }
+      if (slots.size() >= kMaxSlotInfoEntries) {
+        rb->SendError("too many slots requested");
+        co_return;
+      }
+      slots.push_back(static_cast<SlotId>(s));
+    }
+  }
+  // Each shard reports on its own slots; results are indexed by slot.
+  struct Info {
+    uint64_t keys = 0, reads = 0, writes = 0, memory = 0;
+  };
+  std::vector<Info> info(kNumSlots);
+  std::vector<bool> wanted(kNumSlots);
+  for (SlotId s : slots) wanted[s] = true;
+  unsigned n = cx.service->num_shards();
+  co_await cx.tx->RunOnAll([&](EngineShard& shard) {
+    if (!shard.HasDb(0)) return;
+    const DbSlice& db = shard.db(0);
+    for (unsigned pos = 0; pos < db.slot_positions(); ++pos) {
+      SlotId slot = static_cast<SlotId>(pos * n + shard.id());
+      if (!wanted[slot]) continue;
+      Info& i = info[slot];
+      DbSlice::SlotStats st = db.GetSlotStats(pos);
+      i.keys = st.keys;
+      i.reads = st.reads;
+      i.writes = st.writes;
+      i.memory = st.memory_bytes;
+    }
+  });
+  rb->StartArray(slots.size());
+  for (SlotId s : slots) {
+    const Info& i = info[s];
+    rb->StartArray(9);
+    rb->SendLong(s);
+    rb->SendBulk("key_count");
+    rb->SendLong(static_cast<int64_t>(i.keys));
+    rb->SendBulk("total_reads");
+    rb->SendLong(static_cast<int64_t>(i.reads));
+    rb->SendBulk("total_writes");
+    rb->SendLong(static_cast<int64_t>(i.writes));
+    rb->SendBulk("memory_bytes");
+    rb->SendLong(static_cast<int64_t>(i.memory));
+  }
+}
+
+asio::awaitable<void> ClusterCommands::FlushSlots(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  SlotRanges ranges;
+  for (size_t i = 0; i < args.size(); i += 2) {
+    int64_t start, end;
+    if (!ParseSlotId(args[i], &start)) {
+      rb->SendError(kInvalidIntErr);
+      co_return;
+    }
+    if (i + 1 >= args.size()) {
+      rb->SendError(kSyntaxErr);
+      co_return;
+    }
+    if (!ParseSlotId(args[i + 1], &end)) {
+      rb->SendError(kInvalidIntErr);
+      co_return;
+    }
+    if (start > end) {
+      rb->SendError("Invalid slot range");
+      co_return;
+    }
+    ranges.push_back({static_cast<SlotId>(start), static_cast<SlotId>(end)});
+  }
+  if (ranges.empty()) {
+    rb->SendError(kSyntaxErr);
+    co_return;
+  }
+  SlotSet slots(ranges);
+  LOG(INFO) << "Flushing slots: " << SlotRangesToString(slots.ToRanges());
+  co_await cx.tx->RunOnAll([&slots](EngineShard& s) { s.DetachSlots(slots.bits()); });
+  rb->SendOk();
+}
+
+ClusterFamily::ClusterFamily(Service* service) : service_(service) {
+  CHECK(g_family == nullptr) << "one ClusterFamily per process";
+  g_family = this;
+}
+
+ClusterFamily::~ClusterFamily() { g_family = nullptr; }
+
+bool ClusterFamily::Init(std::string* error) {
+  if (!InitClusterMode(error)) return false;
+  my_id_ = absl::GetFlag(FLAGS_cluster_node_id);
+  if (!my_id_.empty() && GetClusterMode() == ClusterMode::kEmulated) {
+    *error = "Setting --cluster_node_id in emulated mode is unsupported";
+    return false;
+  }
+  if (my_id_.empty()) my_id_ = RunId();
+  if (ClusterEnabled()) {
+    service_->SetClusterInfoHook([](std::string* out) {
+      // Migrations arrive with live slot migration; until then there are none to count.
+      StrAppend(out, "migration_errors_total:0\r\ntotal_migrated_keys:0\r\n");
+    });
+  }
+  return true;
+}
+
+std::shared_ptr<const ClusterConfig> ClusterFamily::config() const {
+  std::lock_guard lk(config_mu_);
+  return config_;
+}
+
+std::shared_ptr<const SlotRouting> ClusterFamily::BuildRouting(const ClusterConfig& config) {
+  auto routing = std::make_shared<SlotRouting>();
+  routing->configured = true;
+  routing->served = config.owned_slots().bits();
+  const auto& shards = config.shards();
+  for (const ClusterShard& shard : shards) {
+    routing->redirects.push_back(StrCat(shard.master.ip, ":", shard.master.port));
+  }
+  routing->redirect_of_slot.resize(kNumSlots);
+  for (uint32_t slot = 0; slot < kNumSlots; ++slot) {
+    size_t index = config.ShardIndexOfSlot(static_cast<SlotId>(slot));
+    // A slot of my own shard that I do not serve has finished migrating out: send clients to
+    // the migration's target (spec §3.5).
+    if (shards[index].master.id == config.my_id() && !routing->served.test(slot)) {
+      for (const MigrationInfo& m : config.outgoing_migrations()) {
+        bool covers = false;
+        for (const SlotRange& r : m.slot_ranges) covers |= r.start <= slot && slot <= r.end;
+        int target = config.ShardIndexOfMaster(m.node_id);
+        if (covers && target >= 0) index = static_cast<size_t>(target);
+      }
+    }
+    routing->redirect_of_slot[slot] = static_cast<uint16_t>(index);
+  }
+  return routing;
+}
+
+void ClusterFamily::Register(CommandRegistry* registry) {
+  using namespace co;
+  *registry << CommandId{"CLUSTER",
+                         -2,
+                         0,
+                         0,
+                         0,
+                         0,
+                         "@slow",
+                         nullptr,
+                         ClusterCommands::Cluster,
+                         "A container for Redis Cluster commands.",
+                         "3.0.0",
+                         "cluster",
+                         "Depends on subcommand."}
+            << CommandId{"DFLYCLUSTER",
+                         -2,
+                         kAdmin | kHidden,
+                         0,
+                         0,
+                         0,
+                         "@admin @slow @dangerous",
+                         nullptr,
+                         ClusterCommands::DflyCluster,
+                         "Dragonfly cluster control: CONFIG, GETSLOTINFO, FLUSHSLOTS, "
+                         "SLOT-MIGRATION-STATUS.",
+                         "7.0.0",
+                         "cluster",
+                         "Depends on subcommand."}
+            << CommandId{"READONLY",
+                         1,
+                         kLoading | kStale | kFast,
+                         0,
+                         0,
+                         0,
+                         "@fast @connection",
+                         ClusterCommands::ReadOnly,
+                         nullptr,
+                         "Enables read-only queries for a connection to a Redis Cluster replica "
+                         "node.",
+                         "3.0.0",
+                         "cluster",
+                         "O(1)"}
+            << CommandId{"READWRITE",
+                         1,
+                         kLoading | kStale | kFast,
+                         0,
+                         0,
+                         0,
+                         "@fast @connection",
+                         ClusterCommands::ReadWrite,
+                         nullptr,
+                         "Enables read-write queries for a connection to a Redis Cluster replica "
+                         "node.",
+                         "3.0.0",
+                         "cluster",
+                         "O(1)"};
+}
+
+}  // namespace darner

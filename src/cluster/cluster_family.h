@@ -1,0 +1,50 @@
+// Cluster mode's commands (CLUSTER, DFLYCLUSTER, READONLY, READWRITE) and the node's cluster
+// state: its id and, in `yes` mode, the topology last pushed with DFLYCLUSTER CONFIG. Applying a
+// topology publishes a new routing snapshot to the data plane (Service::PublishRouting) and
+// detaches the keys of slots the node gave up. Control plane only: nothing here runs per data
+// command.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cluster/cluster_config.h"
+#include "server/cluster_support.h"
+
+namespace darner {
+
+class CommandRegistry;
+class Service;
+
+class ClusterFamily {
+ public:
+  explicit ClusterFamily(Service* service);
+  ~ClusterFamily();
+
+  // Checks the cluster flags and fixes the node id. False, with the message to exit with, on a
+  // bad combination.
+  bool Init(std::string* error);
+  // Adds the commands to the service's table (before Service::Init).
+  void Register(CommandRegistry* registry);
+
+  const std::string& my_id() const { return my_id_; }
+  // The installed topology (`yes` mode), or nullptr before the first DFLYCLUSTER CONFIG.
+  std::shared_ptr<const ClusterConfig> config() const;
+
+  // Builds the data plane's routing snapshot for `config` (spec §3.5 for redirects).
+  static std::shared_ptr<const SlotRouting> BuildRouting(const ClusterConfig& config);
+
+ private:
+  Service* service_;
+  std::string my_id_;
+  mutable std::mutex config_mu_;  // guards config_ (the pointer, not the immutable config)
+  std::shared_ptr<const ClusterConfig> config_;
+  // Set while a DFLYCLUSTER CONFIG is being applied; applies run one at a time.
+  std::atomic<bool> applying_{false};
+
+  friend struct ClusterCommands;
+};
+
+}  // namespace darner

@@ -1,0 +1,44 @@
+#include "server/cluster_support.h"
+
+#include <absl/flags/flag.h>
+
+#include <atomic>
+
+ABSL_FLAG(std::string, cluster_mode, "",
+          "Cluster mode: empty (off), 'emulated' (one node owning every slot) or 'yes' (a cluster "
+          "driven by DFLYCLUSTER CONFIG)");
+
+ABSL_FLAG(std::string, cluster_announce_ip, "",
+          "Emulated cluster mode: the IP CLUSTER SLOTS/SHARDS/NODES show for this node (empty: "
+          "the address the asking client connected to)");
+ABSL_FLAG(uint32_t, announce_port, 0,
+          "Emulated cluster mode: the port CLUSTER SLOTS/SHARDS/NODES show for this node (0: "
+          "--port)");
+
+namespace darner {
+namespace {
+
+std::atomic<ClusterMode> cluster_mode{ClusterMode::kOff};
+
+}  // namespace
+
+bool InitClusterMode(std::string* error) {
+  std::string text = absl::GetFlag(FLAGS_cluster_mode);
+  ClusterMode mode;
+  if (text.empty()) {
+    mode = ClusterMode::kOff;
+  } else if (text == "emulated") {
+    mode = ClusterMode::kEmulated;
+  } else if (text == "yes") {
+    mode = ClusterMode::kYes;
+  } else {
+    *error = "Invalid value for flag --cluster_mode. Exiting...";
+    return false;
+  }
+  cluster_mode.store(mode, std::memory_order_relaxed);
+  return true;
+}
+
+ClusterMode GetClusterMode() { return cluster_mode.load(std::memory_order_relaxed); }
+
+}  // namespace darner

@@ -1,0 +1,39 @@
+// What the data plane needs from cluster mode, and nothing more: the mode the node runs in and,
+// in `yes` mode, an immutable routing snapshot (which slots this node serves, where the others
+// went). The cluster library builds snapshots from the pushed topology and publishes them with
+// Service::PublishRouting; the server only reads them. Keeps src/server free of the cluster's
+// internals (DESIGN.md §2).
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/crc16.h"
+
+namespace darner {
+
+enum class ClusterMode : uint8_t {
+  kOff,       // a plain server
+  kEmulated,  // one node that owns every slot; CLUSTER commands describe it
+  kYes,       // a real cluster driven by DFLYCLUSTER CONFIG
+};
+
+// Reads --cluster_mode (fixed from startup on). False, with the message to exit with, when the
+// flag holds anything but "", "emulated" or "yes".
+bool InitClusterMode(std::string* error);
+ClusterMode GetClusterMode();
+inline bool ClusterEnabled() { return GetClusterMode() != ClusterMode::kOff; }
+
+// Routing of keyed commands in `yes` mode. A command whose keys hash to slot s runs here when
+// `served` has s, and is answered `-MOVED s <redirect>` otherwise.
+struct SlotRouting {
+  bool configured = false;  // false until the first DFLYCLUSTER CONFIG
+  std::bitset<kNumSlots> served;
+  std::vector<std::string> redirects;      // "ip:port"
+  std::vector<uint16_t> redirect_of_slot;  // index into redirects, kNumSlots entries
+};
+
+}  // namespace darner
