@@ -23,6 +23,14 @@
 ABSL_FLAG(std::string, cluster_node_id, "",
           "This node's id in cluster mode (empty: the random run id, new at every start)");
 
+// Accepted for Dragonfly command lines. Darner always picks a key's thread by its slot, and has no
+// replicas to hide yet (replication is not built).
+ABSL_FLAG(bool, experimental_cluster_shard_by_slot, true,
+          "Accepted for Dragonfly compatibility: Darner always maps slots to threads");
+ABSL_FLAG(bool, managed_service_info, false,
+          "Emulated cluster mode: hide replicas from non-admin connections (Darner has no "
+          "replicas yet, so this changes nothing)");
+
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, cluster_announce_ip);
 ABSL_DECLARE_FLAG(uint32_t, announce_port);

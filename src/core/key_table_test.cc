@@ -90,6 +90,33 @@ TEST(KeyTableTest, ScanDuringResizeVisitsStableKeys) {
 // (6,000 keys grow past 8,192 and 16,384 buckets and shrink back during the scan).
 TEST(KeyTableTest, ScanDuringIncrementalRehashVisitsStableKeys) { ScanUnderChurn(42, 6000, 400); }
 
+TEST(KeyTableTest, SwapThenDrainInSlices) {
+  KeyTable live;
+  // Large enough to be mid-way through an incremental rehash, so both bucket arrays hold keys.
+  for (int i = 0; i < 20000; ++i) live.Insert(Make("k" + std::to_string(i)));
+  KeyTable detached;
+  live.Swap(detached);
+  EXPECT_EQ(live.size(), 0u);
+  EXPECT_EQ(live.Find("k1"), nullptr);
+  live.Insert(Make("k1"));  // the fresh table is usable at once
+  EXPECT_EQ(detached.size(), 20000u);
+  std::set<std::string> drained;
+  size_t position = 0;
+  size_t calls = 0;
+  while (detached.size() > 0) {
+    size_t n = detached.DrainSome(&position, 333, [&](KeyEntry* e) {
+      EXPECT_TRUE(drained.insert(std::string(e->key())).second);
+      KeyEntry::Destroy(e);
+    });
+    EXPECT_LE(n, 333u);
+    ASSERT_LT(++calls, 1000u);
+  }
+  EXPECT_EQ(drained.size(), 20000u);
+  EXPECT_EQ(detached.BucketBytes(), 0u);  // arrays freed once empty
+  EXPECT_EQ(detached.DrainSome(&position, 10, [](KeyEntry*) { FAIL(); }), 0u);
+  EXPECT_NE(live.Find("k1"), nullptr);
+}
+
 TEST(KeyTableTest, RandomReturnsMembers) {
   KeyTable t;
   EXPECT_EQ(t.Random(1), nullptr);

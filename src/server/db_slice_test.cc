@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bitset>
 #include <string>
+#include <vector>
 
 namespace darner {
 namespace {
@@ -75,6 +77,51 @@ TEST_F(DbSliceTest, FlushFreesEverything) {
   EXPECT_EQ(db_.size(), 0u);
   EXPECT_EQ(db_.expires_count(), 0u);
   EXPECT_EQ(db_.Find("k1"), nullptr);
+}
+
+TEST(DbSliceDetachTest, DetachedSlotsVanishAtOnceAndAreFreedLater) {
+  DbStats stats;
+  DbSlice db(1, 2, &stats);  // shard 1 of 2: the odd slots
+  std::bitset<kNumSlots> lost;
+  std::vector<std::string> kept, gone;
+  size_t kept_with_ttl = 0;
+  int64_t soon = NowMs() + 50;
+  for (int i = 0; i < 4000; ++i) {
+    std::string key = "key:" + std::to_string(i);
+    SlotId slot = KeySlot(key);
+    if (slot % 2 != 1) continue;
+    bool lose = slot < 8000;
+    if (lose) lost.set(slot);
+    (lose ? gone : kept).push_back(key);
+    kept_with_ttl += !lose && i % 2;
+    db.Add(key, CompactValue::String(std::string(40, 'x')), i % 2 ? soon : 0);
+  }
+  ASSERT_FALSE(gone.empty());
+  ASSERT_FALSE(kept.empty());
+  size_t memory_before = db.MemoryBytes();
+  EXPECT_EQ(db.DetachSlots(lost), gone.size());
+  EXPECT_EQ(db.size(), kept.size());
+  EXPECT_TRUE(db.HasDetached());
+  for (const auto& k : gone) EXPECT_EQ(db.Find(k), nullptr) << k;
+  for (const auto& k : kept) EXPECT_NE(db.Find(k), nullptr) << k;
+  // A key written to a detached slot afterwards lives in the fresh table and survives the drop.
+  db.Add(gone[0], CompactValue::String("new"));
+  // Expiry runs while detached keys with deadlines are still held: it must skip them, not
+  // delete the new key of the same name nor touch the detached table.
+  ASSERT_GT(kept_with_ttl, 0u);
+  EXPECT_EQ(db.ExpireDue(soon + 1000, 100000), kept_with_ttl);
+  size_t dropped = 0;
+  while (db.HasDetached()) dropped += db.DropDetached(100);
+  EXPECT_EQ(dropped, gone.size());
+  EXPECT_EQ(db.size(), kept.size() - kept_with_ttl + 1);
+  ASSERT_NE(db.Find(gone[0]), nullptr);
+  EXPECT_EQ(db.Find(gone[0])->value.ToString(), "new");
+  EXPECT_EQ(db.expires_count(), 0u);
+  EXPECT_LT(db.MemoryBytes(), memory_before);
+  EXPECT_EQ(db.DetachSlots(lost), 1u);
+  db.Flush();  // frees detached tables too
+  EXPECT_FALSE(db.HasDetached());
+  EXPECT_EQ(db.size(), 0u);
 }
 
 }  // namespace

@@ -194,6 +194,7 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
     }
   }
   p->keys.clear();
+  p->slot = -1;
   if (p->cid == nullptr) {
     std::string text =
         StrCat("unknown command '", args[0].substr(0, 128), "', with args beginning with: ");
@@ -223,7 +224,7 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
   }
   if (!cc->authenticated && !(cid.flags & co::kNoAuth)) return "-NOAUTH Authentication required.";
   if (routing && cid.HasKeys()) {
-    if (std::string_view error = CheckSlot(*p, routing, error_storage); !error.empty()) {
+    if (std::string_view error = CheckSlot(p, routing, error_storage); !error.empty()) {
       return error;
     }
   }
@@ -239,23 +240,26 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
     for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step)
       p->keys.push_back(args[i]);
     // A command whose key is optional (OBJECT HELP) runs keyless when it has none.
-    if (!p->keys.empty()) p->shard = ShardOf(p->keys.front());
+    if (!p->keys.empty()) {
+      p->shard = (p->slot >= 0 ? p->slot : KeySlot(p->keys.front())) % num_shards();
+    }
   }
   return {};
 }
 
-std::string_view Service::CheckSlot(const Prepared& p, const SlotRouting* routing,
+std::string_view Service::CheckSlot(Prepared* p, const SlotRouting* routing,
                                     std::string* error_storage) {
-  const CommandId& cid = *p.cid;
-  int argc = static_cast<int>(p.args.size());
+  const CommandId& cid = *p->cid;
+  int argc = static_cast<int>(p->args.size());
   int last = cid.last_key < 0 ? argc + cid.last_key : cid.last_key;
   int slot = -1;
   for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step) {
-    int s = KeySlot(p.args[i]);
+    int s = KeySlot(p->args[i]);
     if (slot >= 0 && s != slot) return kCrossSlotErr;
     slot = s;
   }
   if (slot < 0) return {};  // an optional key left out
+  p->slot = slot;
   if (!routing->configured) return kNotConfiguredErr;
   if (routing->served.test(slot)) return {};
   *error_storage =
@@ -355,7 +359,8 @@ asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContex
 bool Service::StillRouted(const Prepared& p, ConnectionContext* cc) {
   if (GetClusterMode() != ClusterMode::kYes || !p.cid->HasKeys()) return true;
   std::string storage;
-  std::string_view error = CheckSlot(p, tl_routing.current.get(), &storage);
+  Prepared checked = p;
+  std::string_view error = CheckSlot(&checked, tl_routing.current.get(), &storage);
   if (error.empty()) return true;
   RejectCommand(p, cc, error);
   return false;

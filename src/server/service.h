@@ -110,6 +110,7 @@ class Service : public ServiceInterface {
     CmdArgList args;
     const CommandId* cid = nullptr;
     unsigned shard = 0;
+    int slot = -1;  // the keys' slot, when cluster routing computed it
     absl::InlinedVector<std::string_view, 2> keys;
   };
 
@@ -118,8 +119,8 @@ class Service : public ServiceInterface {
   std::string_view Prepare(CmdArgList args, ConnectionContext* cc, const SlotRouting* routing,
                            Prepared* p, std::string* error_storage);
   // The cluster `yes` mode checks of a keyed command: its keys share a slot that this node
-  // serves. Returns the error to reply or an empty string.
-  std::string_view CheckSlot(const Prepared& p, const SlotRouting* routing,
+  // serves. Returns the error to reply or an empty string; sets p->slot.
+  std::string_view CheckSlot(Prepared* p, const SlotRouting* routing,
                              std::string* error_storage);
   void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
   CommandContext MakeContext(const Prepared& p, ConnectionContext* cc);
