@@ -102,6 +102,9 @@ void Service::Init() {
     tl_stats = new ThreadStats();
     tl_stats->commands.resize(num_commands);
     tl_connections = new std::vector<ConnectionContext*>();
+  });
+  // Only once every shard exists: the periodic task reads all of them (UsedMemory).
+  pool_->RunOnAllBlocking([this](unsigned i) {
     shards_[i]->StartPeriodic([this] {
       ThreadStats& ts = *tl_stats;
       ts.ops_samples[ts.ops_sample_index++ % ts.ops_samples.size()] = {NowMs(), ts.total_commands};
