@@ -20,6 +20,12 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@# The ioredis cluster test runs on Node.js; use the machine's if it has one.
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		echo "Installing nodejs and npm"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
 
 # build/<mode>/ for mode in release, asan, tsan.
 build/release/build.ninja:
