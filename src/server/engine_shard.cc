@@ -14,8 +14,8 @@ constexpr auto kBusyPeriod = std::chrono::milliseconds(1);
 constexpr size_t kKeysPerStep = 200;
 constexpr auto kTickBudget = std::chrono::microseconds(1000);
 // Freeing detached slots runs in slices this long, with the loop's other work between them.
-constexpr auto kDropBudget = std::chrono::microseconds(100);
-constexpr size_t kDropKeysPerCheck = 32;
+constexpr auto kDropBudget = std::chrono::microseconds(20);
+constexpr size_t kDropKeysPerCheck = 8;
 
 }  // namespace
 
