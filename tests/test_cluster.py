@@ -537,6 +537,9 @@ def test_moved_and_crossslot(spawn_darner):
         # Keyless commands are never redirected.
         assert cb.cmd_raw("PING") == b"+PONG\r\n"
         assert ca.cmd("DBSIZE") == 3
+        # READWRITE: OK in a real cluster too (Dragonfly says "Cluster is disabled" here).
+        assert ca.cmd_raw("READWRITE") == OK
+        assert ca.cmd_raw("READONLY") == OK
         # Restrictions of a real cluster.
         assert ca.cmd_raw("SELECT", "1") == b"-ERR SELECT is not allowed in cluster mode\r\n"
         assert ca.cmd_raw("SELECT", "0") == OK
@@ -662,6 +665,25 @@ def test_config_switch_under_write_load_leaves_no_stray_keys(spawn_darner):
         counts = [c.read() for _ in range(16384)]
         assert total > 0 and sum(counts[:8192]) == total
         assert sum(counts[8192:]) == 0
+
+
+def test_debug_populate_fills_only_served_slots(spawn_darner):
+    a = start_yes(spawn_darner, "a")
+    with a.client() as c:
+        assert push(c, [shard([(0, 8191)], node("a", a.port)), shard([(8192, 16383)], node("b", 1))]) == OK
+        assert c.cmd_raw("DEBUG", "POPULATE", "1000") == OK
+        served = [i for i in range(1000) if slot(f"key:{i}") <= 8191]
+        assert c.cmd("DBSIZE") == len(served)
+        assert c.cmd("GET", f"key:{served[0]}") == f"value:{served[0]}".encode()
+        # SLOTS narrows further; keys that exist are left alone.
+        assert c.cmd_raw("DEBUG", "POPULATE", "1000", "p", "8", "SLOTS", "0", "99") == OK
+        in_range = [i for i in range(1000) if slot(f"p:{i}") <= 99]
+        assert c.cmd("DBSIZE") == len(served) + len(in_range)
+        assert c.cmd("STRLEN", f"p:{in_range[0]}") == 8
+        assert c.cmd_raw("DEBUG", "POPULATE", "10", "p", "8", "SLOTS", "5", "4") == \
+            b"-ERR Invalid slot range\r\n"
+        assert c.cmd_raw("DEBUG", "POPULATE", "10", "p", "8", "SLOTS", "5") == b"-ERR syntax error\r\n"
+        assert c.cmd_raw("DEBUG", "POPULATE", "10", "p", "8", "9") == b"-ERR syntax error\r\n"
 
 
 def test_admin_port_accepts_dflycluster(spawn_darner):

@@ -300,8 +300,10 @@ struct ClusterCommands {
   static asio::awaitable<void> GetSlotInfo(CmdArgList args, CommandContext& cx);
   static asio::awaitable<void> FlushSlots(CmdArgList args, CommandContext& cx);
   static void ReadOnly(CmdArgList args, CommandContext& cx) { cx.rb->SendOk(); }
+  // Dragonfly answers "Cluster is disabled" in `yes` mode too (spec §7.6); Darner says OK in
+  // both cluster modes, as a cluster client expects.
   static void ReadWrite(CmdArgList args, CommandContext& cx) {
-    if (GetClusterMode() == ClusterMode::kEmulated) {
+    if (ClusterEnabled()) {
       cx.rb->SendOk();
     } else {
       cx.rb->SendError(kClusterDisabledErr);

@@ -278,6 +278,11 @@ asio::awaitable<void> Service::PublishRouting(std::shared_ptr<const SlotRouting>
   });
 }
 
+bool Service::ThreadServesSlot(SlotId slot) {
+  const SlotRouting& r = *tl_routing.current;
+  return r.configured && r.served.test(slot);
+}
+
 asio::awaitable<bool> Service::WaitForRoutedCommands(Transaction* tx,
                                                      std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

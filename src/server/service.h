@@ -79,6 +79,8 @@ class Service : public ServiceInterface {
   // node gave up (flushing them) cannot race with writes admitted under the old routing.
   asio::awaitable<void> PublishRouting(std::shared_ptr<const SlotRouting> routing, Transaction* tx);
   asio::awaitable<bool> WaitForRoutedCommands(Transaction* tx, std::chrono::milliseconds timeout);
+  // Whether the calling thread's routing snapshot has `slot` (cluster `yes` mode).
+  static bool ThreadServesSlot(SlotId slot);
   // Appended to INFO's Cluster section after `cluster_enabled` (set by the cluster family).
   void SetClusterInfoHook(std::function<void(std::string*)> hook) {
     cluster_info_hook_ = std::move(hook);
@@ -120,8 +122,7 @@ class Service : public ServiceInterface {
                            Prepared* p, std::string* error_storage);
   // The cluster `yes` mode checks of a keyed command: its keys share a slot that this node
   // serves. Returns the error to reply or an empty string; sets p->slot.
-  std::string_view CheckSlot(Prepared* p, const SlotRouting* routing,
-                             std::string* error_storage);
+  std::string_view CheckSlot(Prepared* p, const SlotRouting* routing, std::string* error_storage);
   void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
   CommandContext MakeContext(const Prepared& p, ConnectionContext* cc);
   // Counts one call of cid in this thread's statistics (and its error, if it replied one).

@@ -323,19 +323,48 @@ void CmdMemory(CmdArgList args, CommandContext& cx) {
   }
 }
 
+// DEBUG POPULATE <count> [<prefix>] [<size>] [SLOTS <start> <end>]: keys <prefix>:0 .. :count-1
+// that do not exist yet; with SLOTS only those whose slot is in [start, end]. In cluster `yes`
+// mode, keys of slots the node does not serve are skipped too.
 asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
   int64_t count = -1, size = 0;
   if (!ParseInt64(args[0], &count) || count < 0) {
     cx.rb->SendError("value is out of range, must be positive");
     co_return;
   }
-  std::string prefix = args.size() > 1 ? std::string(args[1]) : "key";
-  if (args.size() > 2 && (!ParseInt64(args[2], &size) || size < 0)) {
+  size_t slots_at = args.size();
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "SLOTS")) {
+      slots_at = i;
+      break;
+    }
+  }
+  CmdArgList positional = args.subspan(0, slots_at);
+  if (positional.size() > 3) {
+    cx.rb->SendError(kSyntaxErr);
+    co_return;
+  }
+  std::string prefix = positional.size() > 1 ? std::string(positional[1]) : "key";
+  if (positional.size() > 2 && (!ParseInt64(positional[2], &size) || size < 0)) {
     cx.rb->SendError("value is out of range, must be positive");
     co_return;
   }
+  int64_t first_slot = 0, last_slot = kNumSlots - 1;
+  if (slots_at < args.size()) {
+    if (args.size() != slots_at + 3) {
+      cx.rb->SendError(kSyntaxErr);
+      co_return;
+    }
+    if (!ParseInt64(args[slots_at + 1], &first_slot) ||
+        !ParseInt64(args[slots_at + 2], &last_slot) || first_slot < 0 || last_slot >= kNumSlots ||
+        first_slot > last_slot) {
+      cx.rb->SendError("Invalid slot range");
+      co_return;
+    }
+  }
   DbIndex db = cx.db;
   unsigned shards = cx.service->num_shards();
+  bool routed = GetClusterMode() == ClusterMode::kYes;
   co_await cx.tx->RunOnAll([&](EngineShard& s) {
     DbSlice& slice = s.db(db);
     std::string key = prefix + ":";
@@ -344,7 +373,9 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
     for (int64_t i = 0; i < count; ++i) {
       key.resize(base);
       StrAppend(&key, i);
-      if (KeySlot(key) % shards != s.id()) continue;
+      SlotId slot = KeySlot(key);
+      if (slot % shards != s.id() || slot < first_slot || slot > last_slot) continue;
+      if (routed && !Service::ThreadServesSlot(slot)) continue;
       if (slice.Find(key)) continue;
       value = StrCat("value:", i);
       if (size > 0) value.resize(static_cast<size_t>(size), '\0');
@@ -357,7 +388,7 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
 
 asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
   std::string sub = ToUpper(args[0]);
-  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 4) {
+  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 7) {
     co_await DebugPopulate(args.subspan(1), cx);
   } else if (sub == "SLEEP" && args.size() == 2) {
     long double secs;
@@ -372,10 +403,11 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
   } else if (sub == "HELP" && args.size() == 1) {
     cx.rb->SendSimpleStrings(
         {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-         "POPULATE <count> [<prefix>] [<size>]",
+         "POPULATE <count> [<prefix>] [<size>] [SLOTS <start> <end>]",
          "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-         "    it is used instead of the 'key' prefix.", "SLEEP <seconds>",
-         "    Stop the server for <seconds>. Decimals allowed.", "HELP", "    Print this help."});
+         "    it is used instead of the 'key' prefix. SLOTS keeps only keys of those slots.",
+         "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "HELP",
+         "    Print this help."});
   } else {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                             "'. Try DEBUG HELP."));
