@@ -20,7 +20,7 @@ constexpr size_t kDropKeysPerCheck = 8;
 }  // namespace
 
 EngineShard::EngineShard(unsigned id, unsigned num_shards, unsigned num_dbs, asio::io_context* loop)
-    : id_(id), num_shards_(num_shards), loop_(loop), expire_timer_(*loop) {
+    : id_(id), num_shards_(num_shards), loop_(loop), expire_timer_(*loop), drop_timer_(*loop) {
   dbs_.resize(num_dbs);
 }
 
@@ -75,8 +75,13 @@ void EngineShard::DropDetachedStep() {
   }
   PublishMemory();
   if (HasDetached()) {
+    // Rest as long as the slice ran: at most half of the thread goes to freeing, and on a busy
+    // machine the other half is left to clients (and to other processes on the core).
     dropping_ = true;
-    asio::post(*loop_, [this] { DropDetachedStep(); });
+    drop_timer_.expires_after(kDropBudget);
+    drop_timer_.async_wait([this](const asio::error_code& ec) {
+      if (!ec) DropDetachedStep();
+    });
   }
 }
 
@@ -92,6 +97,7 @@ void EngineShard::StartPeriodic(std::function<void()> on_tick) {
 void EngineShard::StopPeriodic() {
   stopped_ = true;
   expire_timer_.cancel();
+  drop_timer_.cancel();
 }
 
 void EngineShard::ActiveExpireTick() {

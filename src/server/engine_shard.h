@@ -58,6 +58,7 @@ class EngineShard {
   KeyLocks locks_;
   DbStats stats_;
   asio::steady_timer expire_timer_;
+  asio::steady_timer drop_timer_;
   bool stopped_ = false;
   bool dropping_ = false;  // a DropDetachedStep is queued
   std::function<void()> on_tick_;
