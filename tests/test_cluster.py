@@ -3,6 +3,7 @@ their exact replies, config validation, MOVED / CROSSSLOT routing, and applying 
 (slots a node loses are deleted, the others kept)."""
 import copy
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -696,3 +697,19 @@ def test_admin_port_accepts_dflycluster(spawn_darner):
         assert adm.cmd("CLUSTER", "MYID") == "a"
         assert push(c, [shard([(0, 16383)], node("b", 5)), shard([], node("a", srv.port))]) == OK
         assert adm.cmd_raw("GET", "k") == b"-MOVED %d 127.0.0.1:5\r\n" % slot("k")
+
+
+@pytest.mark.timeout(60)
+def test_sigterm_while_lost_slots_are_being_freed(spawn_darner):
+    """Shutdown is not held up by the background freeing of a large detached slot set."""
+    a = start_yes(spawn_darner, "a", threads=2)
+    with a.client(timeout=30) as c:
+        assert push(c, [shard([(0, 16383)], node("a", a.port))]) == OK
+        assert c.cmd_raw("DEBUG", "POPULATE", "400000") == OK
+        assert c.cmd("DBSIZE") == 400000
+        assert push(c, [shard([(0, 16383)], node("b", 1)), shard([], node("a", a.port))]) == OK
+        assert c.cmd("DBSIZE") == 0
+        t0 = time.monotonic()
+        a.signal(signal.SIGTERM)
+        rc = a.wait(timeout=1.0)
+        assert rc == 0, f"exit code {rc} {time.monotonic() - t0:.3f}s after SIGTERM"
