@@ -2,12 +2,43 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace darner {
 namespace {
 
 TEST(Crc16Test, KnownVector) {
   // The check value of CRC16/XMODEM.
   EXPECT_EQ(Crc16("123456789"), 0x31C3);
+}
+
+// Bit-at-a-time CRC16/XMODEM, the definition the sliced implementation must agree with.
+uint16_t ReferenceCrc16(std::string_view data) {
+  uint16_t crc = 0;
+  for (unsigned char c : data) {
+    crc ^= static_cast<uint16_t>(c << 8);
+    for (int i = 0; i < 8; ++i) {
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                           : static_cast<uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+TEST(Crc16Test, MatchesBitwiseDefinitionAtEveryLength) {
+  uint64_t x = 88172645463325252ULL;
+  for (size_t len = 0; len < 70; ++len) {
+    for (int round = 0; round < 20; ++round) {
+      std::string s(len, '\0');
+      for (char& c : s) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c = static_cast<char>(x);
+      }
+      ASSERT_EQ(Crc16(s), ReferenceCrc16(s)) << "length " << len;
+    }
+  }
 }
 
 TEST(Crc16Test, KeySlotMatchesRedisCluster) {
