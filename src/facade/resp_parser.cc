@@ -124,8 +124,26 @@ RespParser::Status RespParser::Fail(std::string text) {
 }
 
 RespParser::LineResult RespParser::ReadNumberLine(std::string_view buf, int64_t* value) {
-  // buf[pos_] is the type byte; the number runs to the next "\r\n".
+  // buf[pos_] is the type byte; the number runs to the next "\r\n". Lengths are short, so the
+  // common case is parsed in one pass over the digits; anything unusual takes the general path.
   size_t start = pos_ + 1;
+  const char* p = buf.data() + start;
+  const char* end = buf.data() + buf.size();
+  if (start < buf.size()) {
+    bool negative = *p == '-';
+    const char* d = p + negative;
+    uint64_t n = 0;
+    const char* q = d;
+    while (q < end && q - d < 18 && static_cast<unsigned char>(*q - '0') < 10) {
+      n = n * 10 + static_cast<unsigned>(*q - '0');
+      ++q;
+    }
+    if (q > d && q + 1 < end && *q == '\r') {
+      *value = negative ? -static_cast<int64_t>(n) : static_cast<int64_t>(n);
+      pos_ = static_cast<size_t>(q - buf.data()) + 2;  // Redis does not check the byte after '\r'
+      return LineResult::kOk;
+    }
+  }
   size_t limit = std::min(buf.size(), start + kMaxHeaderLine);
   size_t cr = buf.find('\r', start);
   if (cr == std::string_view::npos || cr + 1 >= buf.size()) {
