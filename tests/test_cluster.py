@@ -89,6 +89,13 @@ def test_node_id_with_emulated_exits_1():
     assert b"Setting --cluster_node_id in emulated mode is unsupported" in p.stdout + p.stderr
 
 
+def test_bad_announce_port_exits_1():
+    for value in ("70000", "abc", "-1"):
+        p = run_and_wait(["--cluster_mode=emulated", f"--announce_port={value}"])
+        assert p.returncode == 1, value
+        assert b"announce_port" in p.stdout + p.stderr
+
+
 def test_commands_when_cluster_disabled(spawn_darner):
     srv = spawn_darner({"cluster_mode": ""})
     with srv.client() as c:

@@ -565,6 +565,10 @@ bool ClusterFamily::Init(std::string* error) {
     return false;
   }
   if (my_id_.empty()) my_id_ = RunId();
+  if (absl::GetFlag(FLAGS_announce_port) > 65535) {
+    *error = "Invalid value for flag --announce_port: must be at most 65535";
+    return false;
+  }
   if (ClusterEnabled()) {
     service_->SetClusterInfoHook([](std::string* out) {
       // Migrations arrive with live slot migration; until then there are none to count.
