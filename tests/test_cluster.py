@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from cluster_util import node, push, shard, slot, start_yes
 from helpers import DARNER_BIN, RawClient, RespError, Verbatim, parse_info, wait_until
 
 pytestmark = pytest.mark.darner_only
@@ -20,47 +21,6 @@ NOT_CONFIGURED = b"-ERR Cluster is not yet configured\r\n"
 CROSSSLOT = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
 CLUSTER_DISABLED = b"-ERR Cluster is disabled. Enabled via passing --cluster_mode=emulated|yes\r\n"
 DFLYCLUSTER_DISABLED = b"-ERR Cluster is disabled. Use --cluster_mode=yes to enable.\r\n"
-
-
-def node(id_, port, ip="127.0.0.1", health=None):
-    n = {"id": id_, "ip": ip, "port": port}
-    if health is not None:
-        n["health"] = health
-    return n
-
-
-def shard(ranges, master, replicas=(), migrations=None):
-    s = {"slot_ranges": [{"start": a, "end": b} for a, b in ranges], "master": master,
-         "replicas": list(replicas)}
-    if migrations is not None:
-        s["migrations"] = migrations
-    return s
-
-
-def push(c: RawClient, config) -> bytes:
-    text = config if isinstance(config, str) else json.dumps(config)
-    return c.cmd_raw("DFLYCLUSTER", "CONFIG", text)
-
-
-def start_yes(spawn_darner, node_id, threads=2, **flags):
-    return spawn_darner({"cluster_mode": "yes", "cluster_node_id": node_id, **flags}, threads=threads)
-
-
-def slot(key: str) -> int:
-    # CRC16-XMODEM of the hash tag, as Redis Cluster computes it.
-    k = key.encode()
-    s = k.find(b"{")
-    if s != -1:
-        e = k.find(b"}", s + 1)
-        if e != -1 and e != s + 1:
-            k = k[s + 1:e]
-    crc = 0
-    for byte in k:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc & 0x3FFF
 
 
 def two_node_config(port_a, port_b, split=8191, ip_b="127.0.0.1"):

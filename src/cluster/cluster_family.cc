@@ -3,6 +3,7 @@
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
@@ -10,6 +11,7 @@
 
 #include "base/logging.h"
 #include "base/strings.h"
+#include "cluster/flow_consumer.h"
 #include "core/numbers.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
@@ -31,6 +33,10 @@ ABSL_FLAG(bool, managed_service_info, false,
           "Emulated cluster mode: hide replicas from non-admin connections (Darner has no "
           "replicas yet, so this changes nothing)");
 
+ABSL_FLAG(uint32_t, migration_finalization_timeout_ms, 30000,
+          "Target: how long ACK waits for every flow to reach the finalize marker, and how long "
+          "stopping an incoming migration waits for its flows to end");
+
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, cluster_announce_ip);
 ABSL_DECLARE_FLAG(uint32_t, announce_port);
@@ -48,8 +54,14 @@ constexpr std::string_view kNotConfiguredErr = "Cluster is not yet configured";
 constexpr std::string_view kInvalidConfigErr = "Invalid cluster configuration.";
 // How long applying a config waits for commands routed under the previous one to finish.
 constexpr auto kRoutedCommandsWait = std::chrono::seconds(1);
+// Cap on the flows one INIT may announce (one per source shard).
+constexpr uint64_t kMaxFlows = 1024;
 // Cap on the slots one GETSLOTINFO may ask for (each range expands to one reply entry per slot).
 constexpr size_t kMaxSlotInfoEntries = 1 << 20;
+
+std::chrono::milliseconds FinalizationTimeout() {
+  return std::chrono::milliseconds(absl::GetFlag(FLAGS_migration_finalization_timeout_ms));
+}
 
 std::string UnknownSubcommand(std::string_view sub, std::string_view command) {
   return StrCat("Unknown subcommand or wrong number of arguments for '", sub, "'. Try ", command,
@@ -299,6 +311,11 @@ struct ClusterCommands {
   static asio::awaitable<void> Config(std::string_view json, CommandContext& cx);
   static asio::awaitable<void> GetSlotInfo(CmdArgList args, CommandContext& cx);
   static asio::awaitable<void> FlushSlots(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> MigrationStatus(std::string_view node_id, CommandContext& cx);
+  static asio::awaitable<void> DflyMigrate(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> MigrateInit(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> MigrateFlow(CmdArgList args, CommandContext& cx);
+  static asio::awaitable<void> MigrateAck(CmdArgList args, CommandContext& cx);
   static void ReadOnly(CmdArgList args, CommandContext& cx) { cx.rb->SendOk(); }
   // Dragonfly answers "Cluster is disabled" in `yes` mode too (spec §7.6); Darner says OK in
   // both cluster modes, as a cluster client expects.
@@ -383,7 +400,7 @@ asio::awaitable<void> ClusterCommands::DflyCluster(CmdArgList args, CommandConte
   } else if (sub == "FLUSHSLOTS") {
     co_await FlushSlots(args.subspan(1), cx);
   } else if (sub == "SLOT-MIGRATION-STATUS" && args.size() <= 2) {
-    rb->SendEmptyArray();  // no migrations exist yet
+    co_await MigrationStatus(args.size() == 2 ? args[1] : std::string_view(), cx);
   } else {
     rb->SendError(UnknownSubcommand(sub, "DFLYCLUSTER"));
   }
@@ -391,48 +408,89 @@ asio::awaitable<void> ClusterCommands::DflyCluster(CmdArgList args, CommandConte
 
 asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandContext& cx) {
   ClusterFamily* f = g_family;
-  // Applies run one at a time; a second one waits its turn.
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (f->applying_.exchange(true, std::memory_order_acquire)) {
-    timer.expires_after(std::chrono::milliseconds(1));
-    co_await timer.async_wait(kAsTuple);
-  }
+  co_await f->LockApply();
   std::string why;
   std::shared_ptr<const ClusterConfig> config = ClusterConfig::Create(json, f->my_id_, &why);
   if (!config) {
-    f->applying_.store(false, std::memory_order_release);
+    f->UnlockApply();
     LOG(WARNING) << "Rejected cluster config: " << why;
     cx.rb->SendError(kInvalidConfigErr);
     co_return;
   }
   std::shared_ptr<const ClusterConfig> old = f->config();
   if (old && old->Equals(*config)) {
-    f->applying_.store(false, std::memory_order_release);
+    f->UnlockApply();
     cx.rb->SendOk();
     co_return;
   }
-  // Before the first config the node counts as owning everything, so keys it held before it
+  // Before the first config the node counts as serving everything, so keys it held before it
   // joined (in slots it was not given) go too.
-  SlotSet before = old ? old->owned_slots() : SlotSet::All();
-  SlotSet lost = before.Minus(config->owned_slots());
+  SlotSet before = old ? f->ServedSlots(*old) : SlotSet::All();
+
+  // Incoming migrations the new config no longer has are stopped and dropped; whatever they
+  // streamed in is flushed below unless the node serves those slots under the new config.
+  std::vector<std::shared_ptr<IncomingMigration>> dropped;
+  {
+    std::lock_guard lk(f->migrations_mu_);
+    auto& list = f->incoming_;
+    for (auto it = list.begin(); it != list.end();) {
+      bool kept = false;
+      for (const IncomingMigrationInfo& m : config->incoming_migrations()) {
+        kept |= m.source_id == (*it)->source_id() && m.info.slot_ranges == (*it)->ranges();
+      }
+      if (kept) {
+        ++it;
+      } else {
+        dropped.push_back(*it);
+        it = list.erase(it);
+      }
+    }
+  }
+  SlotSet partial;
+  for (const auto& m : dropped) {
+    std::chrono::microseconds took;
+    co_await m->Stop(FinalizationTimeout(), &took);
+    LOG(INFO) << "Incoming migration from " << m->source_id() << " cancelled; stopped in "
+              << took.count() << " us";
+    partial |= m->slots();
+  }
+
+  SlotSet served = f->ServedSlots(*config);
+  SlotSet flush = before.Minus(served);
+  flush |= partial.Minus(served);
   {
     std::lock_guard lk(f->config_mu_);
     f->config_ = config;
   }
-  co_await cx.service->PublishRouting(ClusterFamily::BuildRouting(*config), cx.tx);
+  co_await cx.service->PublishRouting(ClusterFamily::BuildRouting(*config, served), cx.tx);
   // Writes admitted under the old routing may still be running; the slots they hit are only
   // detached once they are done, or they could land after the detach and survive it.
   bool drained = co_await cx.service->WaitForRoutedCommands(cx.tx, kRoutedCommandsWait);
   if (!drained) LOG(WARNING) << "Cluster config change timed for: " << f->my_id_;
-  if (!lost.Empty()) {
-    LOG(INFO) << "Flushing newly unowned slots: " << SlotRangesToString(lost.ToRanges());
-    co_await cx.tx->RunOnAll([&lost](EngineShard& s) { s.DetachSlots(lost.bits()); });
+  if (!flush.Empty()) {
+    LOG(INFO) << "Flushing newly unowned slots: " << SlotRangesToString(flush.ToRanges());
+    co_await cx.tx->RunOnAll([&flush](EngineShard& s) { s.DetachSlots(flush.bits()); });
     if (!drained) {
-      asio::co_spawn(co_await asio::this_coro::executor, DetachAgainWhenDrained(cx.service, lost),
+      asio::co_spawn(co_await asio::this_coro::executor, DetachAgainWhenDrained(cx.service, flush),
                      asio::detached);
     }
   }
-  f->applying_.store(false, std::memory_order_release);
+  // New incoming migrations wait in CONNECTING for the source's INIT; created after the flush
+  // so that nothing they receive is wiped.
+  {
+    std::lock_guard lk(f->migrations_mu_);
+    for (const IncomingMigrationInfo& m : config->incoming_migrations()) {
+      bool exists = false;
+      for (const auto& in : f->incoming_) {
+        exists |= in->source_id() == m.source_id && in->ranges() == m.info.slot_ranges;
+      }
+      if (!exists) {
+        f->incoming_.push_back(std::make_shared<IncomingMigration>(m.source_id, m.info.slot_ranges,
+                                                                   cx.service->pool()));
+      }
+    }
+  }
+  f->UnlockApply();
   cx.rb->SendOk();
 }
 
@@ -550,12 +608,245 @@ asio::awaitable<void> ClusterCommands::FlushSlots(CmdArgList args, CommandContex
   rb->SendOk();
 }
 
+// Keys this node holds in `slots` (database 0, the only one in cluster mode).
+asio::awaitable<uint64_t> CountKeys(CommandContext& cx, const SlotSet& slots) {
+  uint64_t total = 0;
+  unsigned n = cx.service->num_shards();
+  co_await cx.tx->RunOnAll([&](EngineShard& shard) {
+    if (!shard.HasDb(0)) return;
+    const DbSlice& db = shard.db(0);
+    for (unsigned pos = 0; pos < db.slot_positions(); ++pos) {
+      if (slots.Contains(static_cast<SlotId>(pos * n + shard.id()))) {
+        total += db.GetSlotStats(pos).keys;
+      }
+    }
+  });
+  co_return total;
+}
+
+asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
+                                                       CommandContext& cx) {
+  struct Row {
+    std::string_view direction;
+    std::string peer;
+    MigrationState state;
+    uint64_t keys;
+    std::string error;
+    std::string ranges;
+  };
+  std::vector<Row> rows;
+  for (const auto& m : g_family->incoming()) {
+    if (!node_id.empty() && m->source_id() != node_id) continue;
+    MigrationState state = m->state();
+    uint64_t keys = state == MigrationState::kFinished ? m->keys_at_finish()
+                                                       : co_await CountKeys(cx, m->slots());
+    std::string error = m->error();
+    rows.push_back({"in", m->source_id(), state, keys, error.empty() ? "0" : error,
+                    SlotRangesToString(m->ranges())});
+  }
+  ReplyBuilder* rb = cx.rb;
+  rb->StartArray(rows.size());
+  for (const Row& r : rows) {
+    rb->StartArray(6);
+    rb->SendBulk(r.direction);
+    rb->SendBulk(r.peer);
+    rb->SendBulk(MigrationStateName(r.state));
+    rb->SendLong(static_cast<int64_t>(r.keys));
+    rb->SendBulk(r.error);
+    rb->SendBulk(r.ranges);
+  }
+}
+
+asio::awaitable<void> ClusterCommands::DflyMigrate(CmdArgList args, CommandContext& cx) {
+  std::string sub = ToUpper(args[0]);
+  if (sub == "INIT" && args.size() >= 5) {
+    co_await MigrateInit(args.subspan(1), cx);
+  } else if (sub == "FLOW" && args.size() == 3) {
+    co_await MigrateFlow(args.subspan(1), cx);
+  } else if (sub == "ACK" && args.size() == 3) {
+    co_await MigrateAck(args.subspan(1), cx);
+  } else {
+    cx.rb->SendError(UnknownSubcommand(sub, "DFLYMIGRATE"));
+  }
+}
+
+// INIT <source_id> <num_flows> <start> <end> [<start> <end> ...]
+asio::awaitable<void> ClusterCommands::MigrateInit(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  uint64_t num_flows;
+  if (!ParseUint64(args[1], &num_flows)) {
+    rb->SendError(kInvalidIntErr);
+    co_return;
+  }
+  if ((args.size() - 2) % 2 != 0) {
+    rb->SendError(kSyntaxErr);
+    co_return;
+  }
+  if (num_flows == 0 || num_flows > kMaxFlows) {
+    rb->SendError("invalid number of flows");
+    co_return;
+  }
+  SlotRanges ranges;
+  for (size_t i = 2; i < args.size(); i += 2) {
+    int64_t start, end;
+    if (!ParseSlotId(args[i], &start) || !ParseSlotId(args[i + 1], &end)) {
+      rb->SendError(kInvalidIntErr);
+      co_return;
+    }
+    ranges.push_back({static_cast<SlotId>(start), static_cast<SlotId>(end)});
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::shared_ptr<IncomingMigration> m;
+  for (const auto& in : g_family->incoming()) {
+    if (in->source_id() == args[0] && in->ranges() == ranges) m = in;
+  }
+  if (!m) {
+    rb->SendSimpleString("UNKNOWN_MIGRATION");
+    co_return;
+  }
+  if (m->state() != MigrationState::kConnecting) {
+    // A re-INIT after a failed attempt: stop the old flows and start over from empty slots.
+    std::chrono::microseconds took;
+    co_await m->Stop(FinalizationTimeout(), &took);
+    LOG(INFO) << "Incoming migration from " << m->source_id() << " restarted; stopped in "
+              << took.count() << " us";
+    const SlotSet& slots = m->slots();
+    co_await cx.tx->RunOnAll([&slots](EngineShard& s) { s.DetachSlots(slots.bits()); });
+    if (m->state() == MigrationState::kFatal) {
+      rb->SendError("-INCOMING_MIGRATION_OOM");
+      co_return;
+    }
+  }
+  m->Init(static_cast<uint32_t>(num_flows));
+  LOG(INFO) << "Incoming migration from " << m->source_id() << " of " << SlotRangesToString(ranges)
+            << " with " << num_flows << " flows";
+  rb->SendOk();
+}
+
+// FLOW <source_id> <shard_id>: after +OK the connection carries only the flow's records.
+asio::awaitable<void> ClusterCommands::MigrateFlow(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  std::shared_ptr<IncomingMigration> m = g_family->FindIncoming(args[0]);
+  if (!m) {
+    rb->SendError("syncid not found");
+    co_return;
+  }
+  uint64_t flow;
+  if (!ParseUint64(args[1], &flow) || flow > kMaxFlows) {
+    rb->SendError(kInvalidIntErr);
+    co_return;
+  }
+  Connection* conn = cx.conn->conn;
+  std::string error;
+  if (!m->AttachFlow(static_cast<uint32_t>(flow), conn, &error)) {
+    rb->SendError(error);
+    co_return;
+  }
+  cx.conn->name = StrCat("migration_flow_", m->source_id());
+  cx.conn->replicated = true;
+  conn->SetTakeover(
+      std::make_unique<FlowConsumer>(m, static_cast<uint32_t>(flow), cx.service, conn));
+  rb->SendOk();
+}
+
+// ACK <source_id> <attempt>
+asio::awaitable<void> ClusterCommands::MigrateAck(CmdArgList args, CommandContext& cx) {
+  ReplyBuilder* rb = cx.rb;
+  uint64_t attempt;
+  if (!ParseUint64(args[1], &attempt)) {
+    rb->SendError(kInvalidIntErr);
+    co_return;
+  }
+  std::shared_ptr<const ClusterConfig> config = g_family->config();
+  bool configured = false;
+  if (config) {
+    for (const IncomingMigrationInfo& m : config->incoming_migrations()) {
+      configured |= m.source_id == args[0];
+    }
+  }
+  if (!configured) {
+    rb->SendSimpleString("UNKNOWN_MIGRATION");
+    co_return;
+  }
+  std::shared_ptr<IncomingMigration> m = g_family->FindIncoming(args[0]);
+  if (!m) {
+    rb->SendError("syncid not found");
+    co_return;
+  }
+  // Join: every flow must have parked at this attempt's marker.
+  auto deadline = std::chrono::steady_clock::now() + FinalizationTimeout();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  bool joined = false, data_after_marker = false;
+  while (true) {
+    if (m->state() == MigrationState::kFatal) {
+      rb->SendError("-INCOMING_MIGRATION_OOM");
+      co_return;
+    }
+    joined = m->Joined(attempt, &data_after_marker);
+    if (joined || data_after_marker || std::chrono::steady_clock::now() >= deadline) break;
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(kAsTuple);
+  }
+  if (!joined) {
+    LOG(WARNING) << (data_after_marker ? "Can't join migration because of data after LSN for "
+                                       : "Can't join migration in time for ")
+                 << m->source_id();
+    m->RecordError("Can't join migration in time", false);
+    rb->SendError("Join timeout happened");
+    co_return;
+  }
+  if (m->state() != MigrationState::kFinished) {
+    // The slots are served from now on, before the closing config arrives.
+    ClusterFamily* f = g_family;
+    co_await f->LockApply();
+    m->Finish(co_await CountKeys(cx, m->slots()));
+    std::shared_ptr<const ClusterConfig> now = f->config();
+    if (now) {
+      co_await cx.service->PublishRouting(ClusterFamily::BuildRouting(*now, f->ServedSlots(*now)),
+                                          cx.tx);
+    }
+    f->UnlockApply();
+    LOG(INFO) << "Incoming migration from " << m->source_id() << " finished at attempt " << attempt;
+  }
+  rb->SendLong(static_cast<int64_t>(attempt));
+}
+
 ClusterFamily::ClusterFamily(Service* service) : service_(service) {
   CHECK(g_family == nullptr) << "one ClusterFamily per process";
   g_family = this;
 }
 
 ClusterFamily::~ClusterFamily() { g_family = nullptr; }
+
+asio::awaitable<void> ClusterFamily::LockApply() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (applying_.exchange(true, std::memory_order_acquire)) {
+    timer.expires_after(std::chrono::milliseconds(1));
+    co_await timer.async_wait(kAsTuple);
+  }
+}
+
+std::vector<std::shared_ptr<IncomingMigration>> ClusterFamily::incoming() const {
+  std::lock_guard lk(migrations_mu_);
+  return incoming_;
+}
+
+std::shared_ptr<IncomingMigration> ClusterFamily::FindIncoming(std::string_view source_id) const {
+  std::lock_guard lk(migrations_mu_);
+  for (const auto& m : incoming_) {
+    if (m->source_id() == source_id) return m;
+  }
+  return nullptr;
+}
+
+SlotSet ClusterFamily::ServedSlots(const ClusterConfig& config) const {
+  SlotSet served = config.owned_slots();
+  std::lock_guard lk(migrations_mu_);
+  for (const auto& m : incoming_) {
+    if (m->state() == MigrationState::kFinished) served |= m->slots();
+  }
+  return served;
+}
 
 bool ClusterFamily::Init(std::string* error) {
   if (!InitClusterMode(error)) return false;
@@ -570,9 +861,10 @@ bool ClusterFamily::Init(std::string* error) {
     return false;
   }
   if (ClusterEnabled()) {
-    service_->SetClusterInfoHook([](std::string* out) {
-      // Migrations arrive with live slot migration; until then there are none to count.
-      StrAppend(out, "migration_errors_total:0\r\ntotal_migrated_keys:0\r\n");
+    service_->SetClusterInfoHook([this](std::string* out) {
+      uint64_t errors = 0;
+      for (const auto& m : incoming()) errors += m->error_count();
+      StrAppend(out, "migration_errors_total:", errors, "\r\ntotal_migrated_keys:0\r\n");
     });
   }
   return true;
@@ -583,10 +875,11 @@ std::shared_ptr<const ClusterConfig> ClusterFamily::config() const {
   return config_;
 }
 
-std::shared_ptr<const SlotRouting> ClusterFamily::BuildRouting(const ClusterConfig& config) {
+std::shared_ptr<const SlotRouting> ClusterFamily::BuildRouting(const ClusterConfig& config,
+                                                               const SlotSet& served) {
   auto routing = std::make_shared<SlotRouting>();
   routing->configured = true;
-  routing->served = config.owned_slots().bits();
+  routing->served = served.bits();
   const auto& shards = config.shards();
   for (const ClusterShard& shard : shards) {
     routing->redirects.push_back(StrCat(shard.master.ip, ":", shard.master.port));
@@ -635,6 +928,19 @@ void ClusterFamily::Register(CommandRegistry* registry) {
                          ClusterCommands::DflyCluster,
                          "Dragonfly cluster control: CONFIG, GETSLOTINFO, FLUSHSLOTS, "
                          "SLOT-MIGRATION-STATUS.",
+                         "7.0.0",
+                         "cluster",
+                         "Depends on subcommand."}
+            << CommandId{"DFLYMIGRATE",
+                         -2,
+                         kAdmin | kHidden,
+                         0,
+                         0,
+                         0,
+                         "@admin @slow @dangerous",
+                         nullptr,
+                         ClusterCommands::DflyMigrate,
+                         "Slot migration between cluster nodes: INIT, FLOW, ACK.",
                          "7.0.0",
                          "cluster",
                          "Depends on subcommand."}

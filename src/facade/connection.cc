@@ -111,6 +111,31 @@ asio::awaitable<bool> Connection::FlushReplies() {
   co_return !ec;
 }
 
+asio::awaitable<void> Connection::RunTakeover() {
+  // Bytes that arrived behind the request that started the takeover are its first input.
+  size_t wanted = 0;
+  while (!closing_) {
+    if (buf_end_ - buf_start_ >= std::max<size_t>(wanted, 1)) {
+      std::string_view data(buf_.get() + buf_start_, buf_end_ - buf_start_);
+      int64_t consumed = co_await takeover_->Consume(data);
+      if (consumed < 0) break;
+      buf_start_ += static_cast<size_t>(consumed);
+      if (buf_start_ == buf_end_) buf_start_ = buf_end_ = 0;
+      wanted = takeover_->MinBytesWanted();
+      if (consumed > 0 && buf_end_ - buf_start_ >= std::max<size_t>(wanted, 1)) continue;
+    }
+    if (!EnsureReadSpace(wanted)) {
+      LOG(WARNING) << "Takeover of " << remote_addr_ << " needs more than the buffer limit";
+      break;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
+    if (ec || n == 0) break;
+    buf_end_ += n;
+    tl_stats.net_input_bytes += n;
+  }
+}
+
 asio::awaitable<void> Connection::Run() {
   if (!service_->OnConnectionOpen(this)) {
     co_await FlushReplies();
@@ -181,10 +206,12 @@ asio::awaitable<void> Connection::Run() {
         closing_ = true;
         break;
       }
-      if (batch.size() < kMaxBatch) break;  // buffer drained down to a partial request
+      if (batch.size() < kMaxBatch || takeover_) break;  // drained down to a partial request
     }
-    if (closing_) break;
+    if (closing_ || takeover_) break;
   }
+  if (takeover_ && !closing_) co_await RunTakeover();
+  if (takeover_) takeover_->OnClose();
   asio::error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);

@@ -21,6 +21,21 @@ struct ConnectionStats {
 };
 ConnectionStats& ThreadConnectionStats();
 
+// A protocol that takes a connection over after the RESP command loop (a slot-migration flow:
+// after `DFLYMIGRATE FLOW` the peer only streams binary records). The connection keeps reading
+// and hands every byte to the takeover, on its own thread.
+class ConnectionTakeover {
+ public:
+  virtual ~ConnectionTakeover() = default;
+  // `data` holds every byte received and not yet consumed. Returns how many bytes it consumed
+  // (it may consume none and wait for more), or -1 to close the connection.
+  virtual asio::awaitable<int64_t> Consume(std::string_view data) = 0;
+  // Bytes the takeover needs buffered at least before Consume can make progress (0: any).
+  virtual size_t MinBytesWanted() const { return 0; }
+  // Called once when the connection ends, for whatever reason.
+  virtual void OnClose() {}
+};
+
 class Connection {
  public:
   Connection(asio::ip::tcp::socket socket, ServiceInterface* service, ParserLimits limits,
@@ -40,6 +55,11 @@ class Connection {
   // Unauthenticated connections get Redis's tighter request limits.
   void SetAuthenticated(bool on) { parser_.SetAuthenticated(on); }
 
+  // Hands the connection to `takeover` once the replies of the current batch are sent.
+  void SetTakeover(std::unique_ptr<ConnectionTakeover> takeover) {
+    takeover_ = std::move(takeover);
+  }
+
   ReplyBuilder& reply() { return reply_; }
   bool privileged() const { return privileged_; }
   unsigned thread_index() const { return thread_index_; }
@@ -55,6 +75,8 @@ class Connection {
 
  private:
   asio::awaitable<bool> FlushReplies();
+  // The read loop after a takeover.
+  asio::awaitable<void> RunTakeover();
   bool EnsureReadSpace(size_t wanted);
 
   asio::ip::tcp::socket socket_;
@@ -66,6 +88,7 @@ class Connection {
   int fd_;
   bool closing_ = false;
   bool close_after_reply_ = false;
+  std::unique_ptr<ConnectionTakeover> takeover_;
   std::string remote_addr_, local_addr_;
 
   std::unique_ptr<char[]> buf_;

@@ -19,6 +19,7 @@ namespace darner {
 namespace {
 
 std::atomic<ClusterMode> cluster_mode{ClusterMode::kOff};
+std::atomic<bool> migration_flows_paused{false};
 
 }  // namespace
 
@@ -40,5 +41,11 @@ bool InitClusterMode(std::string* error) {
 }
 
 ClusterMode GetClusterMode() { return cluster_mode.load(std::memory_order_relaxed); }
+
+void SetMigrationFlowsPaused(bool paused) {
+  migration_flows_paused.store(paused, std::memory_order_relaxed);
+}
+
+bool MigrationFlowsPaused() { return migration_flows_paused.load(std::memory_order_relaxed); }
 
 }  // namespace darner

@@ -27,6 +27,11 @@ bool InitClusterMode(std::string* error);
 ClusterMode GetClusterMode();
 inline bool ClusterEnabled() { return GetClusterMode() != ClusterMode::kOff; }
 
+// DEBUG MIGRATION PAUSE|RESUME: incoming migration flows stop reading while paused (to provoke
+// back-pressure on the source in tests).
+void SetMigrationFlowsPaused(bool paused);
+bool MigrationFlowsPaused();
+
 // Routing of keyed commands in `yes` mode. A command whose keys hash to slot s runs here when
 // `served` has s, and is answered `-MOVED s <redirect>` otherwise.
 struct SlotRouting {

@@ -24,6 +24,9 @@ struct ConnectionContext {
   int64_t created_ms = 0;
   int64_t last_active_ms = 0;
   const CommandId* last_cmd = nullptr;  // for CLIENT LIST (formatted only there)
+  // Commands arriving on a replication or migration stream: applied whatever the slot
+  // ownership (cluster routing is skipped).
+  bool replicated = false;
   // The last command name looked up, as the client spelled it, and what it resolved to:
   // pipelines usually repeat one command.
   std::string lookup_name;

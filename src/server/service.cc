@@ -365,7 +365,7 @@ asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContex
 }
 
 bool Service::StillRouted(const Prepared& p, ConnectionContext* cc) {
-  if (GetClusterMode() != ClusterMode::kYes || !p.cid->HasKeys()) return true;
+  if (GetClusterMode() != ClusterMode::kYes || cc->replicated || !p.cid->HasKeys()) return true;
   std::string storage;
   Prepared checked = p;
   std::string_view error = CheckSlot(&checked, tl_routing.current.get(), &storage);
@@ -407,7 +407,7 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   size_t i = 0;
   size_t prefetched = 0;
   cc->last_active_ms = NowMs();
-  const bool routed = GetClusterMode() == ClusterMode::kYes;
+  const bool routed = GetClusterMode() == ClusterMode::kYes && !cc->replicated;
   RoutingPin pin;
   // Nothing pipelined after QUIT (or a fatal error) runs.
   while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {

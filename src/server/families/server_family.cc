@@ -390,6 +390,10 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
   std::string sub = ToUpper(args[0]);
   if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 7) {
     co_await DebugPopulate(args.subspan(1), cx);
+  } else if (sub == "MIGRATION" && args.size() == 2 &&
+             (EqualsIgnoreCase(args[1], "PAUSE") || EqualsIgnoreCase(args[1], "RESUME"))) {
+    SetMigrationFlowsPaused(EqualsIgnoreCase(args[1], "PAUSE"));
+    cx.rb->SendOk();
   } else if (sub == "SLEEP" && args.size() == 2) {
     long double secs;
     if (!ParseDouble(args[1], &secs) || secs < 0) {
@@ -406,6 +410,7 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
          "POPULATE <count> [<prefix>] [<size>] [SLOTS <start> <end>]",
          "    Create <count> string keys named key:<num>. If <prefix> is specified then",
          "    it is used instead of the 'key' prefix. SLOTS keeps only keys of those slots.",
+         "MIGRATION PAUSE|RESUME", "    Stop or resume reading incoming slot-migration flows.",
          "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "HELP",
          "    Print this help."});
   } else {

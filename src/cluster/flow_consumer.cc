@@ -1,0 +1,126 @@
+#include "cluster/flow_consumer.h"
+
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+
+#include "base/logging.h"
+#include "base/strings.h"
+#include "io/as_tuple.h"
+#include "server/cluster_support.h"
+#include "server/conn_context.h"
+#include "server/service.h"
+
+ABSL_DECLARE_FLAG(uint32_t, dbnum);
+
+namespace darner {
+namespace {
+
+// Commands applied per DispatchBatch call: bounds how long one call holds the thread.
+constexpr size_t kMaxBatch = 256;
+
+// Never sent by a source; refused because they would wipe data outside the migration.
+bool Forbidden(const std::vector<std::string_view>& args) {
+  return EqualsIgnoreCase(args[0], "FLUSHALL") || EqualsIgnoreCase(args[0], "FLUSHDB") ||
+         (EqualsIgnoreCase(args[0], "DFLYCLUSTER") && args.size() > 1 &&
+          EqualsIgnoreCase(args[1], "FLUSHSLOTS"));
+}
+
+}  // namespace
+
+FlowConsumer::FlowConsumer(std::shared_ptr<IncomingMigration> migration, uint32_t flow,
+                           Service* service, Connection* conn)
+    : migration_(std::move(migration)),
+      flow_(flow),
+      service_(service),
+      conn_(conn),
+      cc_(static_cast<ConnectionContext*>(conn->user_data())) {}
+
+void FlowConsumer::OnClose() { migration_->FlowExited(flow_, conn_); }
+
+void FlowConsumer::Fail(std::string error, bool fatal) {
+  LOG(WARNING) << "Incoming migration from " << migration_->source_id() << ", flow " << flow_
+               << ": " << error;
+  migration_->RecordError(std::move(error), fatal);
+  migration_->Cancel();
+}
+
+asio::awaitable<bool> FlowConsumer::ApplyBatch() {
+  if (batch_.empty()) co_return true;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    batch_[i] = CmdArgList(arg_storage_.data() + arg_ranges_[i].first, arg_ranges_[i].second);
+  }
+  ReplyBuilder& rb = conn_->reply();
+  uint64_t errors_before = rb.error_count();
+  co_await service_->DispatchBatch(conn_, batch_);
+  bool oom = rb.error_count() != errors_before && rb.last_error_code() == "OOM";
+  rb.buffer().clear();  // nobody reads replies on a flow
+  batch_.clear();
+  arg_storage_.clear();
+  arg_ranges_.clear();
+  if (oom) {
+    Fail("INCOMING_MIGRATION_OOM", true);
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<int64_t> FlowConsumer::Consume(std::string_view data) {
+  // DEBUG MIGRATION PAUSE: stop reading, so the source sees its flow stall.
+  if (MigrationFlowsPaused()) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (MigrationFlowsPaused() && !conn_->closing()) {
+      timer.expires_after(std::chrono::milliseconds(100));
+      co_await timer.async_wait(kAsTuple);
+    }
+  }
+  size_t pos = 0;
+  while (pos < data.size() && !conn_->closing()) {
+    size_t used = 0;
+    flow::Status st = reader_.Next(data.substr(pos), &used, &record_);
+    if (st == flow::Status::kIncomplete) break;
+    if (st == flow::Status::kCorrupt) {
+      Fail(reader_.Error(), false);
+      co_return -1;
+    }
+    switch (record_.opcode) {
+      case flow::Opcode::kSelect:
+        if (record_.db != cc_->db) {
+          if (!co_await ApplyBatch()) co_return -1;
+          if (record_.db >= absl::GetFlag(FLAGS_dbnum)) {
+            Fail(StrCat("invalid database ", record_.db, " in flow stream"), false);
+            co_return -1;
+          }
+          cc_->db = record_.db;
+        }
+        break;
+      case flow::Opcode::kPing:
+        break;
+      case flow::Opcode::kLsn:
+        if (!co_await ApplyBatch()) co_return -1;
+        migration_->FlowMarker(flow_, record_.lsn);
+        break;
+      case flow::Opcode::kCommand:
+      case flow::Opcode::kExpired:
+        if (Forbidden(record_.args)) {
+          Fail(StrCat("We don't support command: ", ToUpper(record_.args[0]),
+                      " in cluster migration process."),
+               false);
+          co_return -1;
+        }
+        migration_->FlowData(flow_);
+        arg_ranges_.emplace_back(arg_storage_.size(), record_.args.size());
+        arg_storage_.insert(arg_storage_.end(), record_.args.begin(), record_.args.end());
+        batch_.emplace_back();
+        break;
+    }
+    pos += used;  // the views of the batch stay valid: `data` is not touched until we return
+    if (batch_.size() >= kMaxBatch && !co_await ApplyBatch()) co_return -1;
+  }
+  if (!co_await ApplyBatch()) co_return -1;
+  co_return static_cast<int64_t>(pos);
+}
+
+}  // namespace darner

@@ -1,0 +1,48 @@
+// The target's reader of one migration flow (spec dragonfly-cluster.md §4.4 "Flow consumer"):
+// takes the flow connection over after `DFLYMIGRATE FLOW`, decodes the stream (§4.5) and
+// applies every command as a replicated one — whatever the slot ownership, replies discarded.
+// Runs on the connection's thread; ends when the connection does (Cancel() closes it).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/incoming_migration.h"
+#include "cluster/stream_codec.h"
+#include "facade/connection.h"
+
+namespace darner {
+
+class Service;
+struct ConnectionContext;
+
+class FlowConsumer : public ConnectionTakeover {
+ public:
+  FlowConsumer(std::shared_ptr<IncomingMigration> migration, uint32_t flow, Service* service,
+               Connection* conn);
+
+  asio::awaitable<int64_t> Consume(std::string_view data) override;
+  size_t MinBytesWanted() const override { return reader_.MinBytesWanted(); }
+  void OnClose() override;
+
+ private:
+  // Applies the commands gathered so far; false when the migration must stop (out of memory).
+  asio::awaitable<bool> ApplyBatch();
+  // Records `error` on the migration and closes every flow of it.
+  void Fail(std::string error, bool fatal);
+
+  std::shared_ptr<IncomingMigration> migration_;
+  uint32_t flow_;
+  Service* service_;
+  Connection* conn_;
+  ConnectionContext* cc_;
+  flow::StreamReader reader_;
+  flow::Record record_;
+  // The commands of the current batch: argument views into the data being consumed.
+  std::vector<std::string_view> arg_storage_;
+  std::vector<std::pair<size_t, size_t>> arg_ranges_;
+  std::vector<CmdArgList> batch_;
+};
+
+}  // namespace darner

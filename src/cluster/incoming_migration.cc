@@ -1,0 +1,170 @@
+#include "cluster/incoming_migration.h"
+
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+
+#include "base/logging.h"
+#include "facade/connection.h"
+#include "io/as_tuple.h"
+#include "io/proactor_pool.h"
+
+namespace darner {
+
+std::string_view MigrationStateName(MigrationState state) {
+  switch (state) {
+    case MigrationState::kConnecting:
+      return "CONNECTING";
+    case MigrationState::kSync:
+      return "SYNC";
+    case MigrationState::kError:
+      return "ERROR";
+    case MigrationState::kFinished:
+      return "FINISHED";
+    case MigrationState::kFatal:
+      return "FATAL";
+  }
+  return "?";
+}
+
+IncomingMigration::IncomingMigration(std::string source_id, SlotRanges ranges, ProactorPool* pool)
+    : source_id_(std::move(source_id)), ranges_(std::move(ranges)), slots_(ranges_), pool_(pool) {}
+
+IncomingMigration::~IncomingMigration() = default;
+
+MigrationState IncomingMigration::state() const {
+  std::lock_guard lk(mu_);
+  return state_;
+}
+
+std::string IncomingMigration::error() const {
+  std::lock_guard lk(mu_);
+  return error_;
+}
+
+uint64_t IncomingMigration::error_count() const {
+  std::lock_guard lk(mu_);
+  return error_count_;
+}
+
+uint64_t IncomingMigration::keys_at_finish() const {
+  std::lock_guard lk(mu_);
+  return keys_at_finish_;
+}
+
+void IncomingMigration::Init(uint32_t num_flows) {
+  std::lock_guard lk(mu_);
+  ++generation_;
+  flows_.assign(num_flows, Flow{});
+  running_flows_ = 0;
+  state_ = MigrationState::kSync;
+}
+
+bool IncomingMigration::AttachFlow(uint32_t flow, Connection* conn, std::string* error) {
+  std::lock_guard lk(mu_);
+  if (state_ != MigrationState::kSync) {
+    *error = "migration is not in SYNC state";
+    return false;
+  }
+  if (flow >= flows_.size()) {
+    *error = "invalid flow id";
+    return false;
+  }
+  if (flows_[flow].conn != nullptr) {
+    *error = "flow already connected";
+    return false;
+  }
+  flows_[flow].conn = conn;
+  flows_[flow].thread = static_cast<unsigned>(ProactorPool::CurrentIndex());
+  ++running_flows_;
+  return true;
+}
+
+void IncomingMigration::FlowExited(uint32_t flow, Connection* conn) {
+  std::lock_guard lk(mu_);
+  // After a re-INIT the flow table is new: an old consumer's exit must not touch it.
+  if (flow < flows_.size() && flows_[flow].conn == conn) {
+    flows_[flow].conn = nullptr;
+    --running_flows_;
+  }
+}
+
+void IncomingMigration::FlowMarker(uint32_t flow, uint64_t attempt) {
+  std::lock_guard lk(mu_);
+  if (flow >= flows_.size()) return;
+  flows_[flow].attempt = attempt;
+  flows_[flow].parked = true;
+  flows_[flow].data_after_marker = false;
+}
+
+void IncomingMigration::FlowData(uint32_t flow) {
+  std::lock_guard lk(mu_);
+  if (flow >= flows_.size() || !flows_[flow].parked) return;
+  flows_[flow].parked = false;
+  flows_[flow].data_after_marker = true;
+}
+
+void IncomingMigration::RecordError(std::string error, bool fatal) {
+  std::lock_guard lk(mu_);
+  error_ = std::move(error);
+  ++error_count_;
+  if (fatal) state_ = MigrationState::kFatal;
+}
+
+bool IncomingMigration::Joined(uint64_t attempt, bool* data_after_marker) const {
+  std::lock_guard lk(mu_);
+  bool all_reported = !flows_.empty();
+  bool all_parked = !flows_.empty();
+  for (const Flow& f : flows_) {
+    all_reported &= f.attempt == attempt;
+    all_parked &= f.attempt == attempt && f.parked;
+  }
+  *data_after_marker = all_reported && !all_parked;
+  return all_parked;
+}
+
+void IncomingMigration::Finish(uint64_t keys) {
+  std::lock_guard lk(mu_);
+  state_ = MigrationState::kFinished;
+  keys_at_finish_ = keys;
+}
+
+void IncomingMigration::Cancel() {
+  std::lock_guard lk(mu_);
+  for (uint32_t i = 0; i < flows_.size(); ++i) {
+    Connection* conn = flows_[i].conn;
+    if (conn == nullptr) continue;
+    // The connection lives on its own thread: close it there, if it is still this flow's.
+    pool_->Post(flows_[i].thread, [self = shared_from_this(), i, conn, gen = generation_] {
+      bool current;
+      {
+        std::lock_guard lk(self->mu_);
+        current =
+            self->generation_ == gen && i < self->flows_.size() && self->flows_[i].conn == conn;
+      }
+      if (current) conn->Close();
+    });
+  }
+}
+
+asio::awaitable<bool> IncomingMigration::Stop(std::chrono::milliseconds timeout,
+                                              std::chrono::microseconds* took) {
+  auto start = std::chrono::steady_clock::now();
+  Cancel();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  bool stopped = false;
+  while (true) {
+    {
+      std::lock_guard lk(mu_);
+      stopped = running_flows_ == 0;
+    }
+    if (stopped || std::chrono::steady_clock::now() - start >= timeout) break;
+    timer.expires_after(std::chrono::milliseconds(1));
+    co_await timer.async_wait(kAsTuple);
+  }
+  *took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                start);
+  if (!stopped) LOG(ERROR) << "Can't stop migration in time (from " << source_id_ << ")";
+  co_return stopped;
+}
+
+}  // namespace darner

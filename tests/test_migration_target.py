@@ -1,0 +1,281 @@
+"""The target side of a slot migration (spec dragonfly-cluster.md §4.4): INIT / FLOW / ACK,
+the flow stream consumer, status, and every way an incoming migration ends — finished, joined
+too late, cancelled by config, re-initialized, out of memory, corrupt or forbidden input,
+shutdown. The source is played by the test (cluster_util.FakeSource), speaking Dragonfly's wire
+format."""
+import signal
+import time
+
+import pytest
+
+from cluster_util import (FakeSource, key_in_slots, node, push, rec_command, rec_lsn, rec_ping,
+                          rec_select, shard, slot, start_yes)
+from helpers import parse_info, wait_until
+
+pytestmark = pytest.mark.darner_only
+
+OK = b"+OK\r\n"
+RANGES = [(0, 100), (200, 300)]
+
+
+def opening_config(src_port, dst_port, ranges=RANGES):
+    mig = {"node_id": "dst", "ip": "127.0.0.1", "port": dst_port,
+           "slot_ranges": [{"start": a, "end": b} for a, b in ranges]}
+    return [shard([(0, 8191)], node("src", src_port), migrations=[mig]),
+            shard([(8192, 16383)], node("dst", dst_port))]
+
+
+def closing_config(src_port, dst_port, ranges=RANGES):
+    src_ranges, start = [], 0
+    for a, b in sorted(ranges):
+        if start < a:
+            src_ranges.append((start, a - 1))
+        start = b + 1
+    if start <= 8191:
+        src_ranges.append((start, 8191))
+    return [shard(src_ranges, node("src", src_port)),
+            shard(list(ranges) + [(8192, 16383)], node("dst", dst_port))]
+
+
+def status(c, node_id=None):
+    args = ("DFLYCLUSTER", "SLOT-MIGRATION-STATUS") + ((node_id,) if node_id else ())
+    return c.cmd(*args)
+
+
+@pytest.fixture
+def target(spawn_darner):
+    """A target node `dst` with the opening config of a migration from `src` (port 1)."""
+    def make(**flags):
+        srv = start_yes(spawn_darner, "dst", **flags)
+        with srv.client() as c:
+            assert push(c, opening_config(1, srv.port)) == OK
+        return srv
+    return make
+
+
+def keys_for(n, ranges=RANGES):
+    return [key_in_slots(a, b, prefix="m", skip=i) for i in range(n) for a, b in ranges][:n]
+
+
+def test_full_incoming_migration(target):
+    dst = target()
+    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
+    with dst.client() as c:
+        assert status(c) == [[b"in", b"src", b"CONNECTING", 0, b"0", b"[0, 100], [200, 300]"]]
+        # FLOW before INIT: the migration is not in SYNC yet.
+        assert src.open_flow(0).startswith(b"-ERR")
+        assert src.init() == OK
+        assert status(c)[0][2] == b"SYNC"
+        src.open_all_flows()
+        keys = keys_for(40)
+        for i, k in enumerate(keys):
+            src.send(i % 2, rec_select(0) + rec_command("SET", k, f"v{i}"))
+        # Data lands, but the target does not serve the slots before ACK: clients get MOVED to
+        # the source.
+        wait_until(lambda: c.cmd("DBSIZE") == 40, msg="streamed keys applied")
+        assert c.cmd_raw("GET", keys[0]) == b"-MOVED %d 127.0.0.1:1\r\n" % slot(keys[0])
+        assert status(c)[0][3] == 40
+        for f in range(2):
+            src.send(f, rec_ping() + rec_lsn(1))
+        assert src.ack(1) == b":1\r\n"
+        st = status(c)
+        assert st == [[b"in", b"src", b"FINISHED", 40, b"0", b"[0, 100], [200, 300]"]]
+        assert status(c, "src") == st and status(c, "other") == []
+        # Served from now on, before the closing config.
+        assert c.cmd("GET", keys[0]) == b"v0"
+        # A repeated ACK with a later attempt joins again once the flows report it.
+        for f in range(2):
+            src.send(f, rec_lsn(2))
+        assert src.ack(2) == b":2\r\n"
+        # The flow connections are named for CLIENT LIST.
+        assert c.cmd("CLIENT", "LIST").count(b"name=migration_flow_src") == 2
+        assert push(c, closing_config(1, dst.port)) == OK
+        assert status(c) == []
+        assert c.cmd("DBSIZE") == 40
+        assert c.cmd("GET", keys[1]) == b"v1"
+        # The closing config drops the migration, and with it the flows.
+        assert src.flow_closed_by_peer(0, timeout=1)
+    src.close()
+
+
+def test_init_and_flow_errors(target):
+    dst = target()
+    with dst.client() as c:
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", 2, 0, 100) == b"+UNKNOWN_MIGRATION\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "nobody", 2, 0, 100, 200, 300) == \
+            b"+UNKNOWN_MIGRATION\r\n"
+        # Ranges compare as sorted lists.
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", 2, 200, 300, 0, 100) == OK
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", "x", 0, 100) == \
+            b"-ERR value is not an integer or out of range\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", 2, 0) == \
+            b"-ERR Unknown subcommand or wrong number of arguments for 'INIT'. Try DFLYMIGRATE HELP.\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", 2, 0, 100, 5) == b"-ERR syntax error\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", 2, 0, 16384) == \
+            b"-ERR value is not an integer or out of range\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "INIT", "src", 0, 0, 100, 200, 300) == \
+            b"-ERR invalid number of flows\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "FLOW", "nobody", 0) == b"-ERR syncid not found\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "ACK", "nobody", 1) == b"+UNKNOWN_MIGRATION\r\n"
+        assert c.cmd_raw("DFLYMIGRATE", "BOGUS", "x") == \
+            b"-ERR Unknown subcommand or wrong number of arguments for 'BOGUS'. Try DFLYMIGRATE HELP.\r\n"
+        assert b"dflymigrate" not in c.cmd("COMMAND", "LIST")
+    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
+    assert src.open_flow(2) == b"-ERR invalid flow id\r\n"
+    assert src.open_flow(0) == OK
+    assert src.open_flow(0) == b"-ERR flow already connected\r\n"
+    src.close()
+
+
+def test_ack_join_timeout_and_data_after_marker(target):
+    dst = target(migration_finalization_timeout_ms=300)
+    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
+    assert src.init() == OK
+    src.open_all_flows()
+    k = keys_for(1)[0]
+    src.send(0, rec_command("SET", k, "1") + rec_lsn(1))  # flow 1 never reports
+    t = time.monotonic()
+    assert src.ack(1) == b"-ERR Join timeout happened\r\n"
+    assert 0.25 < time.monotonic() - t < 2
+    with dst.client() as c:
+        st = status(c)[0]
+        assert st[2] == b"SYNC" and st[4] == b"Can't join migration in time"
+        # Both flows report, then one gets data after its marker: no join, error quickly.
+        src.send(1, rec_lsn(2))
+        src.send(0, rec_lsn(2) + rec_command("SET", k, "2"))
+        wait_until(lambda: c.cmd("DBSIZE") == 1 and c.cmd("DFLYCLUSTER", "GETSLOTINFO", "SLOTS",
+                                                           slot(k))[0][2] == 1)
+        time.sleep(0.05)
+        t = time.monotonic()
+        assert src.ack(2) == b"-ERR Join timeout happened\r\n"
+        assert time.monotonic() - t < 0.25
+        info = parse_info(c.cmd("INFO", "CLUSTER"))["cluster"]
+        assert info["migration_errors_total"] == "2"
+    src.close()
+
+
+def test_reinit_flushes_partial_data_and_restarts(target):
+    dst = target()
+    src = FakeSource(dst.port, "src", RANGES, num_flows=1)
+    assert src.init() == OK
+    src.open_all_flows()
+    keys = keys_for(10)
+    for k in keys:
+        src.send(0, rec_command("SET", k, "old"))
+    with dst.client() as c:
+        wait_until(lambda: c.cmd("DBSIZE") == 10)
+        # A second INIT (the source restarted after a failure): old flows end, data is dropped.
+        t = time.monotonic()
+        assert src.init() == OK
+        assert time.monotonic() - t < 0.5
+        assert src.flow_closed_by_peer(0, timeout=1)
+        assert c.cmd("DBSIZE") == 0
+        src2 = FakeSource(dst.port, "src", RANGES, num_flows=1)
+        src2.open_all_flows()
+        src2.send(0, rec_command("SET", keys[0], "new") + rec_lsn(1))
+        assert src2.ack(1) == b":1\r\n"
+        assert c.cmd("GET", keys[0]) == b"new" and c.cmd("DBSIZE") == 1
+        src2.close()
+    src.close()
+
+
+def test_cancel_by_config_is_bounded_and_flushes_partial_data(target):
+    dst = target()
+    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
+    assert src.init() == OK
+    src.open_all_flows()
+    keys = keys_for(20)
+    for i, k in enumerate(keys):
+        src.send(i % 2, rec_command("SET", k, "x"))
+    with dst.client() as c:
+        c.cmd("SET", key_in_slots(9000, 9100), "mine")  # a slot dst owns: kept
+        wait_until(lambda: c.cmd("DBSIZE") == 21)
+        no_migration = [shard([(0, 8191)], node("src", 1)), shard([(8192, 16383)], node("dst", dst.port))]
+        t = time.monotonic()
+        assert push(c, no_migration) == OK
+        took = time.monotonic() - t
+        assert took < 0.5, took
+        assert status(c) == []
+        assert c.cmd("DBSIZE") == 1
+        for f in range(2):
+            assert src.flow_closed_by_peer(f, timeout=1)
+        # The source's late ACK is told the migration is gone.
+        assert src.ack(1) == b"+UNKNOWN_MIGRATION\r\n"
+    src.close()
+
+
+def test_oom_makes_the_migration_fatal(target):
+    dst = target(maxmemory=2 * 1024 * 1024)
+    src = FakeSource(dst.port, "src", RANGES, num_flows=1)
+    assert src.init() == OK
+    src.open_all_flows()
+    big = b"x" * 100_000
+    try:
+        for k in keys_for(60):
+            src.send(0, rec_command("SET", k, big))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the target stopped the flow at OOM
+    with dst.client() as c:
+        wait_until(lambda: status(c)[0][2] == b"FATAL", timeout=10)
+        assert status(c)[0][4] == b"INCOMING_MIGRATION_OOM"
+        assert src.flow_closed_by_peer(0, timeout=1)
+        assert src.ack(1) == b"-INCOMING_MIGRATION_OOM\r\n"
+        # The source restarts: INIT flushes the partial data and answers OOM; state stays FATAL.
+        assert src.init() == b"-INCOMING_MIGRATION_OOM\r\n"
+        assert c.cmd("DBSIZE") == 0
+        assert status(c)[0][2] == b"FATAL"
+    src.close()
+
+
+@pytest.mark.parametrize("payload,error", [
+    (rec_command("FLUSHALL"), b"We don't support command: FLUSHALL in cluster migration process."),
+    (rec_command("dflycluster", "flushslots", "0", "10"),
+     b"We don't support command: DFLYCLUSTER in cluster migration process."),
+    (b"\x07\x00", b"corrupt flow stream: "),
+], ids=["flushall", "flushslots", "corrupt"])
+def test_bad_flow_input_stops_all_flows(target, payload, error):
+    dst = target()
+    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
+    assert src.init() == OK
+    src.open_all_flows()
+    k = keys_for(1)[0]
+    src.send(1, rec_command("SET", k, "kept-until-reinit"))
+    with dst.client() as c:
+        wait_until(lambda: c.cmd("DBSIZE") == 1)
+        src.send(0, payload)
+        for f in range(2):
+            assert src.flow_closed_by_peer(f, timeout=1), f
+        st = status(c)[0]
+        assert st[2] == b"SYNC" and st[4].startswith(error)
+        # Partial data stays until a re-INIT or a config drops the migration.
+        assert c.cmd("DBSIZE") == 1
+    src.close()
+
+
+def test_debug_migration_pause_stops_reading(target):
+    dst = target()
+    src = FakeSource(dst.port, "src", RANGES, num_flows=1)
+    assert src.init() == OK
+    src.open_all_flows()
+    keys = keys_for(5)
+    with dst.client() as c:
+        assert c.cmd_raw("DEBUG", "MIGRATION", "PAUSE") == OK
+        src.send(0, rec_command("SET", keys[0], "1"))
+        time.sleep(0.3)
+        assert c.cmd("DBSIZE") == 0
+        assert c.cmd_raw("DEBUG", "MIGRATION", "RESUME") == OK
+        wait_until(lambda: c.cmd("DBSIZE") == 1, timeout=2)
+    src.close()
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_with_flows_connected_exits_quickly(target):
+    dst = target()
+    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
+    assert src.init() == OK
+    src.open_all_flows()
+    src.send(0, rec_command("SET", keys_for(1)[0], "1"))
+    t0 = time.monotonic()
+    dst.signal(signal.SIGTERM)
+    assert dst.wait(timeout=1.0) == 0, f"{time.monotonic() - t0:.3f}s"
+    src.close()
