@@ -46,8 +46,10 @@ KeyTable* DbSlice::TableFor(std::string_view key) {
   return &tables_[slot / num_shards_];
 }
 
-KeyEntry* DbSlice::Find(std::string_view key) {
-  KeyEntry* e = TableFor(key)->Find(key);
+KeyEntry* DbSlice::Find(std::string_view key) { return FindIn(TableFor(key), key); }
+
+KeyEntry* DbSlice::FindIn(KeyTable* table, std::string_view key) {
+  KeyEntry* e = table->Find(key);
   if (e && e->has_expire() && IsExpired(e, NowMs())) {
     Delete(e);
     ++stats_->expired_keys;
@@ -57,8 +59,9 @@ KeyEntry* DbSlice::Find(std::string_view key) {
 }
 
 KeyEntry* DbSlice::FindForRead(std::string_view key) {
-  KeyEntry* e = Find(key);
-  if (!slot_counters_.empty()) ++slot_counters_[KeySlot(key) / num_shards_].reads;
+  KeyTable* table = TableFor(key);
+  KeyEntry* e = FindIn(table, key);
+  if (!slot_counters_.empty()) ++slot_counters_[table - tables_.data()].reads;
   ++(e ? stats_->keyspace_hits : stats_->keyspace_misses);
   return e;
 }

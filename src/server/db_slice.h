@@ -109,6 +109,7 @@ class DbSlice {
 
  private:
   KeyTable* TableFor(std::string_view key);
+  KeyEntry* FindIn(KeyTable* table, std::string_view key);
   bool IsExpired(const KeyEntry* e, int64_t now) const {
     return e->has_expire() && e->expire_at() <= now;
   }
