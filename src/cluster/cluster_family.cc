@@ -400,7 +400,11 @@ asio::awaitable<void> ClusterCommands::DflyCluster(CmdArgList args, CommandConte
   } else if (sub == "FLUSHSLOTS") {
     co_await FlushSlots(args.subspan(1), cx);
   } else if (sub == "SLOT-MIGRATION-STATUS" && args.size() <= 2) {
-    co_await MigrationStatus(args.size() == 2 ? args[1] : std::string_view(), cx);
+    // Computed outside the co_await: GCC 12 evaluates both arms of a conditional operator in a
+    // co_await operand (ASan caught args[1] read past the end).
+    std::string_view node_id;
+    if (args.size() == 2) node_id = args[1];
+    co_await MigrationStatus(node_id, cx);
   } else {
     rb->SendError(UnknownSubcommand(sub, "DFLYCLUSTER"));
   }
@@ -638,8 +642,8 @@ asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
   for (const auto& m : g_family->incoming()) {
     if (!node_id.empty() && m->source_id() != node_id) continue;
     MigrationState state = m->state();
-    uint64_t keys = state == MigrationState::kFinished ? m->keys_at_finish()
-                                                       : co_await CountKeys(cx, m->slots());
+    uint64_t keys = m->keys_at_finish();  // (no co_await inside ?:, see DflyCluster)
+    if (state != MigrationState::kFinished) keys = co_await CountKeys(cx, m->slots());
     std::string error = m->error();
     rows.push_back({"in", m->source_id(), state, keys, error.empty() ? "0" : error,
                     SlotRangesToString(m->ranges())});
