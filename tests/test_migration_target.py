@@ -53,6 +53,14 @@ def target(spawn_darner):
     return make
 
 
+def syncing_source(dst, num_flows):
+    """A fake source that has sent INIT and opened every flow (the migration is in SYNC)."""
+    src = FakeSource(dst.port, "src", RANGES, num_flows=num_flows)
+    assert src.init() == OK
+    src.open_all_flows()
+    return src
+
+
 def keys_for(n, ranges=RANGES):
     return [key_in_slots(a, b, prefix="m", skip=i) for i in range(n) for a, b in ranges][:n]
 
@@ -129,9 +137,7 @@ def test_init_and_flow_errors(target):
 
 def test_ack_join_timeout_and_data_after_marker(target):
     dst = target(migration_finalization_timeout_ms=300)
-    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=2)
     k = keys_for(1)[0]
     src.send(0, rec_command("SET", k, "1") + rec_lsn(1))  # flow 1 never reports
     t = time.monotonic()
@@ -156,9 +162,7 @@ def test_ack_join_timeout_and_data_after_marker(target):
 
 def test_reinit_flushes_partial_data_and_restarts(target):
     dst = target()
-    src = FakeSource(dst.port, "src", RANGES, num_flows=1)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=1)
     keys = keys_for(10)
     for k in keys:
         src.send(0, rec_command("SET", k, "old"))
@@ -181,9 +185,7 @@ def test_reinit_flushes_partial_data_and_restarts(target):
 
 def test_cancel_by_config_is_bounded_and_flushes_partial_data(target):
     dst = target()
-    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=2)
     keys = keys_for(20)
     for i, k in enumerate(keys):
         src.send(i % 2, rec_command("SET", k, "x"))
@@ -206,9 +208,7 @@ def test_cancel_by_config_is_bounded_and_flushes_partial_data(target):
 
 def test_oom_makes_the_migration_fatal(target):
     dst = target(maxmemory=2 * 1024 * 1024)
-    src = FakeSource(dst.port, "src", RANGES, num_flows=1)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=1)
     big = b"x" * 100_000
     try:
         for k in keys_for(60):
@@ -235,9 +235,7 @@ def test_oom_makes_the_migration_fatal(target):
 ], ids=["flushall", "flushslots", "corrupt"])
 def test_bad_flow_input_stops_all_flows(target, payload, error):
     dst = target()
-    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=2)
     k = keys_for(1)[0]
     src.send(1, rec_command("SET", k, "kept-until-reinit"))
     with dst.client() as c:
@@ -254,9 +252,7 @@ def test_bad_flow_input_stops_all_flows(target, payload, error):
 
 def test_debug_migration_pause_stops_reading(target):
     dst = target()
-    src = FakeSource(dst.port, "src", RANGES, num_flows=1)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=1)
     keys = keys_for(5)
     with dst.client() as c:
         assert c.cmd_raw("DEBUG", "MIGRATION", "PAUSE") == OK
@@ -271,9 +267,7 @@ def test_debug_migration_pause_stops_reading(target):
 @pytest.mark.timeout(30)
 def test_sigterm_with_flows_connected_exits_quickly(target):
     dst = target()
-    src = FakeSource(dst.port, "src", RANGES, num_flows=2)
-    assert src.init() == OK
-    src.open_all_flows()
+    src = syncing_source(dst, num_flows=2)
     src.send(0, rec_command("SET", keys_for(1)[0], "1"))
     t0 = time.monotonic()
     dst.signal(signal.SIGTERM)

@@ -50,7 +50,6 @@ constexpr std::string_view kClusterDisabledErr =
     "Cluster is disabled. Enabled via passing --cluster_mode=emulated|yes";
 constexpr std::string_view kDflyClusterDisabledErr =
     "Cluster is disabled. Use --cluster_mode=yes to enable.";
-constexpr std::string_view kNotConfiguredErr = "Cluster is not yet configured";
 constexpr std::string_view kInvalidConfigErr = "Invalid cluster configuration.";
 // How long applying a config waits for commands routed under the previous one to finish.
 constexpr auto kRoutedCommandsWait = std::chrono::seconds(1);
@@ -89,7 +88,7 @@ bool GetTopology(CommandContext& cx, Topology* out) {
   if (GetClusterMode() == ClusterMode::kYes) {
     out->config = g_family->config();
     if (!out->config) {
-      cx.rb->SendError(kNotConfiguredErr);
+      cx.rb->SendError(kClusterNotConfiguredErr);
       return false;
     }
     return true;

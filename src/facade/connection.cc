@@ -111,6 +111,15 @@ asio::awaitable<bool> Connection::FlushReplies() {
   co_return !ec;
 }
 
+asio::awaitable<bool> Connection::ReadMore() {
+  auto [ec, n] = co_await socket_.async_read_some(
+      asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
+  if (ec || n == 0) co_return false;
+  buf_end_ += n;
+  tl_stats.net_input_bytes += n;
+  co_return true;
+}
+
 asio::awaitable<void> Connection::RunTakeover() {
   // Bytes that arrived behind the request that started the takeover are its first input.
   size_t wanted = 0;
@@ -128,11 +137,7 @@ asio::awaitable<void> Connection::RunTakeover() {
       LOG(WARNING) << "Takeover of " << remote_addr_ << " needs more than the buffer limit";
       break;
     }
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
-    if (ec || n == 0) break;
-    buf_end_ += n;
-    tl_stats.net_input_bytes += n;
+    if (!co_await ReadMore()) break;
   }
 }
 
@@ -158,11 +163,7 @@ asio::awaitable<void> Connection::Run() {
       co_await FlushReplies();
       break;
     }
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
-    if (ec || n == 0) break;
-    buf_end_ += n;
-    tl_stats.net_input_bytes += n;
+    if (!co_await ReadMore()) break;
     if (buf_end_ - buf_start_ < wanted) continue;
 
     // Parse and execute every complete request in the buffer, flushing between batches.

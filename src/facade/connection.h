@@ -75,6 +75,8 @@ class Connection {
 
  private:
   asio::awaitable<bool> FlushReplies();
+  // Reads what the socket has into the buffer's free space; false on EOF or error.
+  asio::awaitable<bool> ReadMore();
   // The read loop after a takeover.
   asio::awaitable<void> RunTakeover();
   bool EnsureReadSpace(size_t wanted);

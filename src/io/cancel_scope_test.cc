@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "io/test_racer.h"
+
 namespace darner {
 namespace {
 
@@ -41,41 +43,6 @@ class LoopThread {
   asio::io_context ctx_{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard_{ctx_.get_executor()};
   std::thread thread_;
-};
-
-// `n` persistent threads that race the calling thread once per round: Start() releases them
-// into `task` while the caller goes on, Join() waits until they are done. (Starting a thread
-// per round costs more than the race itself on a small machine and spreads the threads out.)
-class Racer {
- public:
-  explicit Racer(int n) : barrier_(n + 1) {
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
-        for (;;) {
-          barrier_.arrive_and_wait();
-          if (stop_) return;
-          task_();
-          barrier_.arrive_and_wait();
-        }
-      });
-    }
-  }
-  ~Racer() {
-    stop_ = true;
-    barrier_.arrive_and_wait();
-    for (auto& t : threads_) t.join();
-  }
-  void Start(std::function<void()> task) {
-    task_ = std::move(task);
-    barrier_.arrive_and_wait();
-  }
-  void Join() { barrier_.arrive_and_wait(); }
-
- private:
-  std::barrier<> barrier_;
-  std::function<void()> task_;  // written before a barrier phase, read after it
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
 };
 
 TEST(CancelScopeTest, CancelIsIdempotent) {

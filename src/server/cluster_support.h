@@ -32,6 +32,9 @@ inline bool ClusterEnabled() { return GetClusterMode() != ClusterMode::kOff; }
 void SetMigrationFlowsPaused(bool paused);
 bool MigrationFlowsPaused();
 
+// The reply to keyed commands (and to CLUSTER SHARDS/SLOTS/NODES) before the first config.
+inline constexpr std::string_view kClusterNotConfiguredErr = "Cluster is not yet configured";
+
 // Routing of keyed commands in `yes` mode. A command whose keys hash to slot s runs here when
 // `served` has s, and is answered `-MOVED s <redirect>` otherwise.
 struct SlotRouting {

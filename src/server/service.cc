@@ -63,7 +63,6 @@ class RoutingPin {
 };
 
 constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
-constexpr std::string_view kNotConfiguredErr = "Cluster is not yet configured";
 
 ConnectionContext* Ctx(Connection* conn) {
   return static_cast<ConnectionContext*>(conn->user_data());
@@ -263,7 +262,7 @@ std::string_view Service::CheckSlot(Prepared* p, const SlotRouting* routing,
   }
   if (slot < 0) return {};  // an optional key left out
   p->slot = slot;
-  if (!routing->configured) return kNotConfiguredErr;
+  if (!routing->configured) return kClusterNotConfiguredErr;
   if (routing->served.test(slot)) return {};
   *error_storage =
       StrCat("-MOVED ", slot, " ", routing->redirects[routing->redirect_of_slot[slot]]);
