@@ -500,6 +500,8 @@ def test_client_kill_skipme(raw):
 
 def test_client_kill_by_addr(client):
     a, b, c = client(), client(), client()
+    # one round trip each, so the server has accepted b and c before a names them
+    assert b.cmd_raw("PING") == c.cmd_raw("PING") == b"+PONG\r\n"
     addr_b = "%s:%d" % b.sock.getsockname()
     addr_c = "%s:%d" % c.sock.getsockname()
     assert a.cmd_raw("CLIENT", "KILL", addr_b) == b"+OK\r\n"  # old form
