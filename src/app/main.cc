@@ -116,6 +116,7 @@ int Run() {
   latch.Wait();
   auto start = std::chrono::steady_clock::now();
   for (auto& l : listeners) l->Stop();
+  cluster.Shutdown();  // migrations first: they stop within their own bounds
   // Ask every connection to finish its in-flight reply and close, then wait (bounded) for them.
   pool.RunOnAllBlocking([&service](unsigned) {
     for (ConnectionContext* cc : service.ThreadConnections()) cc->conn->Close();

@@ -285,19 +285,26 @@ asio::awaitable<void> KeysInSlot(CommandContext& cx, SlotId slot, int64_t limit,
   for (const std::string& k : keys) cx.rb->SendBulk(k);
 }
 
+// A transaction for control-plane work that runs outside any command (routing changes made by a
+// migration, late detaches): it only hops between shards, with no keys.
+std::unique_ptr<Transaction> ControlTransaction(Service* service) {
+  static const std::string_view kArgs[] = {"DFLYCLUSTER"};
+  return std::make_unique<Transaction>(service, CmdArgList(kArgs),
+                                       service->registry().Find("DFLYCLUSTER"));
+}
+
 // Runs when commands admitted under an older routing were still running as a config switch
 // ended its wait: once they have finished, detaches again whatever they may have written to the
 // lost slots, unless a later config gave those slots back.
 asio::awaitable<void> DetachAgainWhenDrained(Service* service, SlotSet lost) {
-  static const std::string_view kArgs[] = {"DFLYCLUSTER"};
-  Transaction tx(service, CmdArgList(kArgs), service->registry().Find("DFLYCLUSTER"));
-  if (!co_await service->WaitForRoutedCommands(&tx, std::chrono::seconds(60))) {
+  std::unique_ptr<Transaction> tx = ControlTransaction(service);
+  if (!co_await service->WaitForRoutedCommands(tx.get(), std::chrono::seconds(60))) {
     LOG(ERROR) << "Commands admitted before a cluster config change still run after 60 s";
   }
   std::shared_ptr<const ClusterConfig> now = g_family->config();
   SlotSet still_lost = now ? lost.Minus(now->owned_slots()) : lost;
   size_t detached = 0;
-  co_await tx.RunOnAll([&](EngineShard& s) { detached += s.DetachSlots(still_lost.bits()); });
+  co_await tx->RunOnAll([&](EngineShard& s) { detached += s.DetachSlots(still_lost.bits()); });
   LOG(INFO) << "Late writes to newly unowned slots dropped: " << detached << " keys";
 }
 
@@ -427,8 +434,39 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
     co_return;
   }
   // Before the first config the node counts as serving everything, so keys it held before it
-  // joined (in slots it was not given) go too.
+  // joined (in slots it was not given) go too. Slots that finished migrating out still hold
+  // their keys until a config takes them away.
   SlotSet before = old ? f->ServedSlots(*old) : SlotSet::All();
+  for (const auto& m : f->outgoing()) before |= m->slots();
+
+  // Outgoing migrations the new config no longer has (or has changed) are cancelled; their
+  // slots stay here if the config still gives them to this node, and are flushed below if not.
+  std::vector<std::shared_ptr<OutgoingMigration>> cancelled;
+  {
+    std::lock_guard lk(f->migrations_mu_);
+    auto& list = f->outgoing_;
+    for (auto it = list.begin(); it != list.end();) {
+      const auto& wanted = config->outgoing_migrations();
+      if (std::find(wanted.begin(), wanted.end(), (*it)->info()) != wanted.end()) {
+        ++it;
+      } else {
+        cancelled.push_back(*it);
+        it = list.erase(it);
+      }
+    }
+  }
+  for (const auto& m : cancelled) {
+    std::chrono::microseconds took;
+    co_await m->Stop(FinalizationTimeout(), &took);
+    f->RecordStop(took);
+    {
+      std::lock_guard lk(f->migrations_mu_);
+      f->paused_ = f->paused_.Minus(m->slots());
+    }
+    LOG(INFO) << "Outgoing migration cancelled: slots " << SlotRangesToString(m->info().slot_ranges)
+              << " to " << m->info().ip << ":" << m->info().port << "; stopped in " << took.count()
+              << " us";
+  }
 
   // Incoming migrations the new config no longer has are stopped and dropped; whatever they
   // streamed in is flushed below unless the node serves those slots under the new config.
@@ -453,6 +491,7 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
   for (const auto& m : dropped) {
     std::chrono::microseconds took;
     co_await m->Stop(FinalizationTimeout(), &took);
+    f->RecordStop(took);
     LOG(INFO) << "Incoming migration from " << m->source_id() << " cancelled; stopped in "
               << took.count() << " us";
     partial |= m->slots();
@@ -465,7 +504,7 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
     std::lock_guard lk(f->config_mu_);
     f->config_ = config;
   }
-  co_await cx.service->PublishRouting(ClusterFamily::BuildRouting(*config, served), cx.tx);
+  co_await cx.service->PublishRouting(f->RoutingNow(*config), cx.tx);
   // Writes admitted under the old routing may still be running; the slots they hit are only
   // detached once they are done, or they could land after the detach and survive it.
   bool drained = co_await cx.service->WaitForRoutedCommands(cx.tx, kRoutedCommandsWait);
@@ -493,6 +532,20 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
       }
     }
   }
+  // New outgoing migrations start now (the target may not know them yet: INIT retries).
+  std::vector<std::shared_ptr<OutgoingMigration>> started;
+  {
+    std::lock_guard lk(f->migrations_mu_);
+    for (const MigrationInfo& m : config->outgoing_migrations()) {
+      bool exists = false;
+      for (const auto& out : f->outgoing_) exists |= out->info() == m;
+      if (!exists) {
+        f->outgoing_.push_back(std::make_shared<OutgoingMigration>(f->my_id_, m, cx.service, f));
+        started.push_back(f->outgoing_.back());
+      }
+    }
+  }
+  for (const auto& m : started) m->Start();
   f->UnlockApply();
   cx.rb->SendOk();
 }
@@ -612,10 +665,10 @@ asio::awaitable<void> ClusterCommands::FlushSlots(CmdArgList args, CommandContex
 }
 
 // Keys this node holds in `slots` (database 0, the only one in cluster mode).
-asio::awaitable<uint64_t> CountKeys(CommandContext& cx, const SlotSet& slots) {
+asio::awaitable<uint64_t> CountKeys(Service* service, Transaction* tx, const SlotSet& slots) {
   uint64_t total = 0;
-  unsigned n = cx.service->num_shards();
-  co_await cx.tx->RunOnAll([&](EngineShard& shard) {
+  unsigned n = service->num_shards();
+  co_await tx->RunOnAll([&](EngineShard& shard) {
     if (!shard.HasDb(0)) return;
     const DbSlice& db = shard.db(0);
     for (unsigned pos = 0; pos < db.slot_positions(); ++pos) {
@@ -642,10 +695,19 @@ asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
     if (!node_id.empty() && m->source_id() != node_id) continue;
     MigrationState state = m->state();
     uint64_t keys = m->keys_at_finish();  // (no co_await inside ?:, see DflyCluster)
-    if (state != MigrationState::kFinished) keys = co_await CountKeys(cx, m->slots());
+    if (state != MigrationState::kFinished) keys = co_await CountKeys(cx.service, cx.tx, m->slots());
     std::string error = m->error();
     rows.push_back({"in", m->source_id(), state, keys, error.empty() ? "0" : error,
                     SlotRangesToString(m->ranges())});
+  }
+  for (const auto& m : g_family->outgoing()) {
+    if (!node_id.empty() && m->target_id() != node_id) continue;
+    MigrationState state = m->state();
+    uint64_t keys = m->keys_at_finish();
+    if (state != MigrationState::kFinished) keys = co_await CountKeys(cx.service, cx.tx, m->slots());
+    std::string error = m->error();
+    rows.push_back({"out", m->target_id(), state, keys, error.empty() ? "0" : error,
+                    SlotRangesToString(m->info().slot_ranges)});
   }
   ReplyBuilder* rb = cx.rb;
   rb->StartArray(rows.size());
@@ -802,11 +864,10 @@ asio::awaitable<void> ClusterCommands::MigrateAck(CmdArgList args, CommandContex
     // The slots are served from now on, before the closing config arrives.
     ClusterFamily* f = g_family;
     co_await f->LockApply();
-    m->Finish(co_await CountKeys(cx, m->slots()));
+    m->Finish(co_await CountKeys(cx.service, cx.tx, m->slots()));
     std::shared_ptr<const ClusterConfig> now = f->config();
     if (now) {
-      co_await cx.service->PublishRouting(ClusterFamily::BuildRouting(*now, f->ServedSlots(*now)),
-                                          cx.tx);
+      co_await cx.service->PublishRouting(f->RoutingNow(*now), cx.tx);
     }
     f->UnlockApply();
     LOG(INFO) << "Incoming migration from " << m->source_id() << " finished at attempt " << attempt;
@@ -842,13 +903,102 @@ std::shared_ptr<IncomingMigration> ClusterFamily::FindIncoming(std::string_view 
   return nullptr;
 }
 
+std::vector<std::shared_ptr<OutgoingMigration>> ClusterFamily::outgoing() const {
+  std::lock_guard lk(migrations_mu_);
+  return outgoing_;
+}
+
 SlotSet ClusterFamily::ServedSlots(const ClusterConfig& config) const {
   SlotSet served = config.owned_slots();
   std::lock_guard lk(migrations_mu_);
   for (const auto& m : incoming_) {
     if (m->state() == MigrationState::kFinished) served |= m->slots();
   }
+  for (const auto& m : outgoing_) {
+    if (m->state() == MigrationState::kFinished) served = served.Minus(m->slots());
+  }
   return served;
+}
+
+std::shared_ptr<const SlotRouting> ClusterFamily::RoutingNow(const ClusterConfig& config) const {
+  SlotSet served = ServedSlots(config);
+  auto routing = BuildRouting(config, served);
+  std::lock_guard lk(migrations_mu_);
+  if (!paused_.Empty()) {
+    auto copy = std::make_shared<SlotRouting>(*routing);
+    copy->paused = paused_.bits() & copy->served;
+    return copy;
+  }
+  return routing;
+}
+
+asio::awaitable<bool> ClusterFamily::LockApply(CancelScope& scope) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (applying_.exchange(true, std::memory_order_acquire)) {
+    if (co_await SleepFor(scope, std::chrono::milliseconds(1))) co_return false;
+  }
+  if (scope.cancelled()) {
+    UnlockApply();
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> ClusterFamily::SetSlotsPaused(const SlotSet& slots, bool paused,
+                                                    CancelScope& scope) {
+  if (!co_await LockApply(scope)) co_return false;
+  {
+    std::lock_guard lk(migrations_mu_);
+    if (paused) {
+      paused_ |= slots;
+    } else {
+      paused_ = paused_.Minus(slots);
+    }
+  }
+  if (std::shared_ptr<const ClusterConfig> now = config()) {
+    std::unique_ptr<Transaction> tx = ControlTransaction(service_);
+    co_await service_->PublishRouting(RoutingNow(*now), tx.get());
+  }
+  UnlockApply();
+  co_return true;
+}
+
+asio::awaitable<bool> ClusterFamily::FinishOutgoing(OutgoingMigration* m, CancelScope& scope) {
+  if (!co_await LockApply(scope)) co_return false;
+  std::unique_ptr<Transaction> tx = ControlTransaction(service_);
+  m->MarkFinished(co_await CountKeys(service_, tx.get(), m->slots()));
+  {
+    std::lock_guard lk(migrations_mu_);
+    paused_ = paused_.Minus(m->slots());
+  }
+  if (std::shared_ptr<const ClusterConfig> now = config()) {
+    co_await service_->PublishRouting(RoutingNow(*now), tx.get());
+  }
+  UnlockApply();
+  co_return true;
+}
+
+asio::awaitable<bool> ClusterFamily::WaitForRoutedCommands(std::chrono::milliseconds timeout) {
+  std::unique_ptr<Transaction> tx = ControlTransaction(service_);
+  co_return co_await service_->WaitForRoutedCommands(tx.get(), timeout);
+}
+
+void ClusterFamily::RecordStop(std::chrono::microseconds took) {
+  uint64_t us = static_cast<uint64_t>(took.count());
+  last_stop_us_.store(us, std::memory_order_relaxed);
+  uint64_t max = max_stop_us_.load(std::memory_order_relaxed);
+  while (us > max && !max_stop_us_.compare_exchange_weak(max, us)) {
+  }
+}
+
+void ClusterFamily::Shutdown() {
+  for (const auto& m : outgoing()) {
+    std::chrono::microseconds took;
+    bool stopped = m->StopBlocking(std::chrono::seconds(5), &took);
+    LOG(INFO) << "Outgoing migration to " << m->target_id() << (stopped ? " stopped" : " not stopped")
+              << " at shutdown in " << took.count() << " us";
+  }
+  for (const auto& m : incoming()) m->Cancel();
 }
 
 bool ClusterFamily::Init(std::string* error) {
@@ -867,7 +1017,21 @@ bool ClusterFamily::Init(std::string* error) {
     service_->SetClusterInfoHook([this](std::string* out) {
       uint64_t errors = 0;
       for (const auto& m : incoming()) errors += m->error_count();
-      StrAppend(out, "migration_errors_total:", errors, "\r\ntotal_migrated_keys:0\r\n");
+      uint64_t last_pause = 0, max_pause = 0, streamed_bytes = 0;
+      for (const auto& m : outgoing()) {
+        errors += m->error_count();
+        last_pause = std::max(last_pause, m->last_pause_us());
+        max_pause = std::max(max_pause, m->max_pause_us());
+        streamed_bytes += m->progress().bytes_streamed;
+      }
+      StrAppend(out, "migration_errors_total:", errors,
+                "\r\ntotal_migrated_keys:", OutgoingMigration::TotalMigratedKeys(),
+                "\r\nmigration_out_bytes:", streamed_bytes,
+                "\r\nmigration_last_pause_us:", last_pause,
+                "\r\nmigration_max_pause_us:", max_pause,
+                "\r\nmigration_last_stop_us:", last_stop_us_.load(std::memory_order_relaxed),
+                "\r\nmigration_max_stop_us:", max_stop_us_.load(std::memory_order_relaxed),
+                "\r\n");
     });
   }
   return true;

@@ -7,6 +7,7 @@
 
 #include <asio/awaitable.hpp>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,12 +15,15 @@
 
 #include "cluster/cluster_config.h"
 #include "cluster/incoming_migration.h"
+#include "cluster/outgoing_migration.h"
 #include "server/cluster_support.h"
 
 namespace darner {
 
+class CancelScope;
 class CommandRegistry;
 class Service;
+class Transaction;
 
 class ClusterFamily {
  public:
@@ -31,6 +35,8 @@ class ClusterFamily {
   bool Init(std::string* error);
   // Adds the commands to the service's table (before Service::Init).
   void Register(CommandRegistry* registry);
+  // Cancels every migration and waits (bounded) for them to stop; before the pool stops.
+  void Shutdown();
 
   const std::string& my_id() const { return my_id_; }
   // The installed topology (`yes` mode), or nullptr before the first DFLYCLUSTER CONFIG.
@@ -40,12 +46,25 @@ class ClusterFamily {
   static std::shared_ptr<const SlotRouting> BuildRouting(const ClusterConfig& config,
                                                          const SlotSet& served);
   // The slots this node serves under `config`: those it owns, plus those of incoming migrations
-  // that finished.
+  // that finished, minus those of outgoing migrations that finished.
   SlotSet ServedSlots(const ClusterConfig& config) const;
+  // The routing to publish under `config` now: served slots, and the paused ones among them.
+  std::shared_ptr<const SlotRouting> RoutingNow(const ClusterConfig& config) const;
 
   // Incoming migrations, in creation order.
   std::vector<std::shared_ptr<IncomingMigration>> incoming() const;
   std::shared_ptr<IncomingMigration> FindIncoming(std::string_view source_id) const;
+  // Outgoing migrations, in creation order.
+  std::vector<std::shared_ptr<OutgoingMigration>> outgoing() const;
+
+  // For outgoing migrations (each returns false, doing nothing, if `scope` is cancelled while
+  // it waits for its turn to change the routing):
+  // Pauses or resumes commands on `slots`.
+  asio::awaitable<bool> SetSlotsPaused(const SlotSet& slots, bool paused, CancelScope& scope);
+  // Marks `m` finished: its slots are no longer served here (MOVED to the target), and resumed.
+  asio::awaitable<bool> FinishOutgoing(OutgoingMigration* m, CancelScope& scope);
+  // Waits until commands admitted before the last routing change finished; false on timeout.
+  asio::awaitable<bool> WaitForRoutedCommands(std::chrono::milliseconds timeout);
 
  private:
   Service* service_;
@@ -55,10 +74,17 @@ class ClusterFamily {
   // Set while a config (or a migration's slot change) is being applied; one at a time.
   std::atomic<bool> applying_{false};
   asio::awaitable<void> LockApply();
+  // LockApply that gives up (false) when `scope` is cancelled.
+  asio::awaitable<bool> LockApply(CancelScope& scope);
   void UnlockApply() { applying_.store(false, std::memory_order_release); }
 
-  mutable std::mutex migrations_mu_;  // guards incoming_ (the list, not the objects)
+  mutable std::mutex migrations_mu_;  // guards the lists and paused_ (not the objects)
   std::vector<std::shared_ptr<IncomingMigration>> incoming_;
+  std::vector<std::shared_ptr<OutgoingMigration>> outgoing_;
+  SlotSet paused_;  // slots of outgoing migrations that are finalizing
+  // How long the last and the longest stop of a cancelled migration (either side) took.
+  std::atomic<uint64_t> last_stop_us_{0}, max_stop_us_{0};
+  void RecordStop(std::chrono::microseconds took);
 
   friend struct ClusterCommands;
 };

@@ -68,11 +68,12 @@ asio::awaitable<bool> FlowConsumer::ApplyBatch() {
 }
 
 asio::awaitable<int64_t> FlowConsumer::Consume(std::string_view data) {
-  // DEBUG MIGRATION PAUSE: stop reading, so the source sees its flow stall.
+  // DEBUG MIGRATION PAUSE: stop reading, so the source sees its flow stall. Short naps, so a
+  // stop of the migration (which closes the connection) is noticed at once.
   if (MigrationFlowsPaused()) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     while (MigrationFlowsPaused() && !conn_->closing()) {
-      timer.expires_after(std::chrono::milliseconds(100));
+      timer.expires_after(std::chrono::milliseconds(1));
       co_await timer.async_wait(kAsTuple);
     }
   }

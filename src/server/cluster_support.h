@@ -40,6 +40,9 @@ inline constexpr std::string_view kClusterNotConfiguredErr = "Cluster is not yet
 struct SlotRouting {
   bool configured = false;  // false until the first DFLYCLUSTER CONFIG
   std::bitset<kNumSlots> served;
+  // Served slots whose commands wait (not refused) until a later snapshot lifts the pause: the
+  // slots of an outgoing migration while it finalizes.
+  std::bitset<kNumSlots> paused;
   std::vector<std::string> redirects;      // "ip:port"
   std::vector<uint16_t> redirect_of_slot;  // index into redirects, kNumSlots entries
 };

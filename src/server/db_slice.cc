@@ -76,6 +76,7 @@ KeyEntry* DbSlice::Add(std::string_view key, CompactValue value, int64_t expire_
   t->Insert(e);
   ++key_count_;
   Account(e, static_cast<int64_t>(e->MallocUsed()), true);
+  Journaled(key, e);
   return e;
 }
 
@@ -85,8 +86,9 @@ KeyEntry* DbSlice::Set(std::string_view key, CompactValue value, int64_t expire_
   if (!e) return Add(key, std::move(value), expire_at_ms);
   PreUpdate(e);
   e->value = std::move(value);
-  PostUpdate(e);
-  if (!keep_ttl) e = SetExpire(e, expire_at_ms);
+  AccountUpdate(e);
+  if (!keep_ttl) e = ChangeExpire(e, expire_at_ms);
+  Journaled(key, e);
   return e;
 }
 
@@ -107,10 +109,17 @@ bool DbSlice::Delete(std::string_view key) {
 void DbSlice::Delete(KeyEntry* e) {
   KeyEntry* unlinked = TableFor(e->key())->Unlink(e->key());
   DCHECK(unlinked == e);
+  Journaled(e->key(), nullptr);  // while the key's bytes still exist
   Unlinked(unlinked);
 }
 
 KeyEntry* DbSlice::SetExpire(KeyEntry* e, int64_t ms) {
+  e = ChangeExpire(e, ms);
+  Journaled(e->key(), e);
+  return e;
+}
+
+KeyEntry* DbSlice::ChangeExpire(KeyEntry* e, int64_t ms) {
   if (e->has_expire()) {
     deadlines_.erase({e->expire_at(), e});
     if (ms > 0) {
@@ -163,6 +172,7 @@ void DbSlice::Flush() {
   key_count_ = 0;
   obj_bytes_ = 0;
   for (SlotCounters& c : slot_counters_) c.bytes = 0;
+  if (journal_) journal_->Flushed();
 }
 
 size_t DbSlice::DetachSlots(const std::bitset<kNumSlots>& slots) {

@@ -13,6 +13,7 @@
 
 #include "base/crc16.h"
 #include "core/key_table.h"
+#include "server/journal.h"
 
 namespace darner {
 
@@ -44,9 +45,15 @@ class DbSlice {
   // Sets (ms > 0) or removes (ms == 0) the deadline; returns the entry, which may have moved.
   KeyEntry* SetExpire(KeyEntry* e, int64_t ms);
 
-  // Brackets an in-place change of e->value so memory accounting follows it.
+  // Brackets an in-place change of e->value so memory accounting (and the journal) follow it.
   void PreUpdate(KeyEntry* e) { Account(e, -static_cast<int64_t>(e->value.MallocUsed()), false); }
-  void PostUpdate(KeyEntry* e) { Account(e, static_cast<int64_t>(e->value.MallocUsed()), true); }
+  void PostUpdate(KeyEntry* e) {
+    Account(e, static_cast<int64_t>(e->value.MallocUsed()), true);
+    Journaled(e->key(), e);
+  }
+
+  // While set, every change to a key is reported to `journal` (see server/journal.h).
+  void set_journal(Journal* journal) { journal_ = journal; }
 
   size_t size() const { return key_count_; }
   size_t expires_count() const { return deadlines_.size(); }
@@ -114,6 +121,13 @@ class DbSlice {
     return e->has_expire() && e->expire_at() <= now;
   }
   void Unlinked(KeyEntry* e);
+  // SetExpire without the journal report.
+  KeyEntry* ChangeExpire(KeyEntry* e, int64_t ms);
+  void Journaled(std::string_view key, const KeyEntry* e) {
+    if (journal_) journal_->KeyChanged(key, e);
+  }
+  // Set (the one report of a key's new state) bypasses PostUpdate's.
+  void AccountUpdate(KeyEntry* e) { Account(e, static_cast<int64_t>(e->value.MallocUsed()), true); }
   // Adds `delta` to the bytes held by e's data (and to its slot's, in cluster mode), counting a
   // write of the slot when `write`.
   void Account(const KeyEntry* e, int64_t delta, bool write) {
@@ -125,6 +139,7 @@ class DbSlice {
   unsigned shard_id_;
   unsigned num_shards_;
   DbStats* stats_;
+  Journal* journal_ = nullptr;
   // Index = slot / num_shards. Held inline (an empty table allocates nothing), which saves a
   // dependent cache miss on every lookup.
   std::vector<KeyTable> tables_;

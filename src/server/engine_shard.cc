@@ -36,6 +36,17 @@ DbSlice& EngineShard::db(DbIndex index) {
   return *d;
 }
 
+void EngineShard::AddJournalConsumer(JournalConsumer* consumer,
+                                     const std::bitset<kNumSlots>& slots) {
+  journal_.Add(consumer, slots);
+  db(0).set_journal(&journal_);
+}
+
+void EngineShard::RemoveJournalConsumer(JournalConsumer* consumer) {
+  journal_.Remove(consumer);
+  if (journal_.empty() && dbs_[0]) dbs_[0]->set_journal(nullptr);
+}
+
 size_t EngineShard::MemoryBytes() const {
   size_t bytes = 0;
   for (const auto& d : dbs_) {

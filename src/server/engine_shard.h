@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/db_slice.h"
+#include "server/journal.h"
 #include "server/key_locks.h"
 
 namespace darner {
@@ -29,6 +30,9 @@ class EngineShard {
   // Databases that were created (a db is created on first use).
   bool HasDb(DbIndex index) const { return dbs_[index] != nullptr; }
   KeyLocks& locks() { return locks_; }
+  // Consumers of database 0's changes (slot migration flows); see server/journal.h.
+  void AddJournalConsumer(JournalConsumer* consumer, const std::bitset<kNumSlots>& slots);
+  void RemoveJournalConsumer(JournalConsumer* consumer);
   DbStats& stats() { return stats_; }
   size_t MemoryBytes() const;
   // Makes MemoryBytes() readable from other threads (for maxmemory checks and INFO).
@@ -56,6 +60,7 @@ class EngineShard {
   asio::io_context* loop_;
   std::vector<std::unique_ptr<DbSlice>> dbs_;
   KeyLocks locks_;
+  Journal journal_;
   DbStats stats_;
   asio::steady_timer expire_timer_;
   asio::steady_timer drop_timer_;

@@ -62,6 +62,19 @@ class RoutingPin {
   uint64_t generation_ = 0;
 };
 
+// What CheckSlot returns for a served slot that is paused; never sent (compared by address).
+constexpr std::string_view kSlotPaused = "slot paused";
+
+// Waits until this thread's routing no longer pauses `slot`. A pause lasts as long as one
+// finalization step of a migration (bounded by its deadlines).
+asio::awaitable<void> WaitWhileSlotPaused(SlotId slot) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (tl_routing.current->paused.test(slot)) {
+    timer.expires_after(std::chrono::microseconds(200));
+    co_await timer.async_wait(kAsTuple);
+  }
+}
+
 constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
 
 ConnectionContext* Ctx(Connection* conn) {
@@ -263,7 +276,7 @@ std::string_view Service::CheckSlot(Prepared* p, const SlotRouting* routing,
   if (slot < 0) return {};  // an optional key left out
   p->slot = slot;
   if (!routing->configured) return kClusterNotConfiguredErr;
-  if (routing->served.test(slot)) return {};
+  if (routing->served.test(slot)) return routing->paused.test(slot) ? kSlotPaused : std::string_view();
   *error_storage =
       StrCat("-MOVED ", slot, " ", routing->redirects[routing->redirect_of_slot[slot]]);
   return *error_storage;
@@ -368,7 +381,9 @@ bool Service::StillRouted(const Prepared& p, ConnectionContext* cc) {
   std::string storage;
   Prepared checked = p;
   std::string_view error = CheckSlot(&checked, tl_routing.current.get(), &storage);
-  if (error.empty()) return true;
+  // A pause that began while this command waited for its locks does not hold it back: the
+  // pause waits for commands routed before it (WaitForRoutedCommands).
+  if (error.empty() || error.data() == kSlotPaused.data()) return true;
   RejectCommand(p, cc, error);
   return false;
 }
@@ -414,6 +429,11 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
     const SlotRouting* routing = routed ? pin.Acquire() : nullptr;
     if (i >= prefetched && cmds.size() - i >= 4) prefetched = PrefetchKeys(cmds, i, cc, local);
     std::string_view error = Prepare(cmds[i], cc, routing, &p, &error_storage);
+    if (error.data() == kSlotPaused.data()) {
+      pin.Release();  // a pause waits for pinned commands; this one has not started
+      co_await WaitWhileSlotPaused(static_cast<SlotId>(p.slot));
+      continue;  // checked again: the slot may have moved away meanwhile
+    }
     if (!error.empty()) {
       RejectCommand(p, cc, error);
       ++i;

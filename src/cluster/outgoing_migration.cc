@@ -1,0 +1,654 @@
+#include "cluster/outgoing_migration.h"
+
+#include <absl/flags/declare.h>
+#include <absl/flags/flag.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <thread>
+
+#include "base/logging.h"
+#include "base/strings.h"
+#include "cluster/cluster_family.h"
+#include "cluster/stream_codec.h"
+#include "io/as_tuple.h"
+#include "io/link.h"
+#include "server/engine_shard.h"
+#include "server/service.h"
+
+ABSL_FLAG(uint32_t, slot_migration_connection_timeout_ms, 2000,
+          "Connect timeout of every connection a migration source opens");
+ABSL_FLAG(uint32_t, replication_timeout, 30000,
+          "Milliseconds a migration flow may fail to write before the attempt fails");
+ABSL_FLAG(uint32_t, replication_stream_output_limit, 1u << 20,
+          "Bytes a migration flow buffers before its traversal waits for the socket");
+ABSL_FLAG(uint32_t, pause_wait_timeout, 1,
+          "Seconds finalization waits for commands in flight on the migrating slots");
+ABSL_FLAG(uint64_t, serialization_max_chunk_size, 64u << 10,
+          "Largest command a migration emits for one container (Darner has strings only, which "
+          "are sent whole)");
+ABSL_FLAG(std::string, masterauth, "", "Password migration connections AUTH with");
+ABSL_FLAG(std::string, masteruser, "", "User name migration connections AUTH with");
+ABSL_DECLARE_FLAG(uint32_t, migration_finalization_timeout_ms);
+
+namespace darner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr auto kRetryDelay = 500ms;
+// INIT answered UNKNOWN_MIGRATION (the target has not applied the config yet) is retried
+// silently this long after the migration started, then counted as an error.
+constexpr auto kUnknownMigrationGrace = 30s;
+// How long a flow may take to exit once its attempt was cancelled (its I/O is bound to the
+// scope, so this is only ever reached by a bug; it is logged).
+constexpr auto kFlowExitTimeout = 2s;
+constexpr size_t kMaxReplyLine = 64 * 1024;
+// A traversal step yields to the shard's other work after this long.
+constexpr auto kTraverseBudget = 100us;
+// Journal records are never dropped; when a flow's unsent output passes this many times the
+// stream output limit, the target is hopelessly behind and the attempt fails (it restarts).
+constexpr size_t kOverflowFactor = 64;
+
+std::atomic<uint64_t> g_total_migrated_keys{0};
+
+std::chrono::milliseconds Millis(uint32_t ms) { return std::chrono::milliseconds(ms); }
+std::chrono::milliseconds FinalizationTimeout() {
+  return Millis(absl::GetFlag(FLAGS_migration_finalization_timeout_ms));
+}
+
+std::string Resp(const std::vector<std::string>& args) {
+  std::string out = StrCat("*", args.size(), "\r\n");
+  for (const std::string& a : args) StrAppend(&out, "$", a.size(), "\r\n", a, "\r\n");
+  return out;
+}
+
+// The text of a reply line without its type byte.
+std::string_view ReplyText(std::string_view line) {
+  return line.empty() ? line : line.substr(1);
+}
+
+// Connects `link` to the target and AUTHs when --masterauth is set. Returns "" or the error.
+asio::awaitable<std::string> OpenLink(Link& link, const MigrationInfo& info) {
+  auto timeout = Millis(absl::GetFlag(FLAGS_slot_migration_connection_timeout_ms));
+  if (std::error_code ec = co_await link.Connect(info.ip, info.port, timeout); ec) {
+    co_return StrCat(ec.message(), ": Couldn't connect to source.");
+  }
+  std::string pass = absl::GetFlag(FLAGS_masterauth);
+  if (pass.empty()) co_return "";
+  std::vector<std::string> auth = {"AUTH"};
+  if (std::string user = absl::GetFlag(FLAGS_masteruser); !user.empty()) auth.push_back(user);
+  auth.push_back(pass);
+  std::string request = Resp(auth);
+  auto [wec, n] = co_await link.Write(asio::buffer(request), Deadline::After(timeout));
+  if (wec) co_return StrCat(wec.message(), ": Couldn't connect to source.");
+  auto [rec, line] = co_await link.ReadLine(kMaxReplyLine, Deadline::After(timeout));
+  if (rec) co_return StrCat(rec.message(), ": Couldn't connect to source.");
+  if (line != "+OK") co_return StrCat("AUTH failed: ", ReplyText(line));
+  co_return "";
+}
+
+}  // namespace
+
+// What one attempt shares between the driver and its flows. Flows hold it by shared_ptr, so
+// it outlives a flow that (by a bug) failed to exit in time.
+struct OutgoingMigration::Attempt {
+  explicit Attempt(CancelScope& parent) : scope(parent) {}
+
+  // Records the first flow error and cancels the attempt (every flow and the driver's waits).
+  void Fail(std::string why) {
+    {
+      std::lock_guard lk(mu);
+      if (error.empty()) error = std::move(why);
+    }
+    scope.Cancel();
+  }
+  std::string Error() const {
+    std::lock_guard lk(mu);
+    return error;
+  }
+
+  CancelScope scope;
+  std::vector<std::shared_ptr<OutgoingFlow>> flows;
+  mutable std::mutex mu;  // guards error
+  std::string error;
+};
+
+// One flow: the stream of one shard's part of the migration, on that shard's thread.
+//
+// Point-in-time traversal (DESIGN.md §6). The flow walks its slots in ascending order, each
+// with the key table's stable scan cursor, serializing every key it meets. The cursor visits
+// hashes in reverse-binary order and, across resizes, has visited exactly the keys whose
+// reversed hash is below the reversed cursor. So for every change the journal reports, the flow
+// knows whether the traversal has already sent the key: if so it forwards the key's new state;
+// if not, it drops the report, because the traversal will send the key's state when it gets
+// there. Either way the last state the target receives for a key is its current one, and no
+// per-entry version is needed.
+class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this<OutgoingFlow> {
+ public:
+  OutgoingFlow(std::shared_ptr<OutgoingMigration> migration,
+               std::shared_ptr<OutgoingMigration::Attempt> attempt, unsigned shard,
+               unsigned num_shards, asio::io_context& ctx)
+      : migration_(std::move(migration)),
+        attempt_(std::move(attempt)),
+        shard_id_(shard),
+        num_shards_(num_shards),
+        ctx_(ctx),
+        wake_(ctx) {
+    for (unsigned slot = shard; slot < kNumSlots; slot += num_shards) {
+      if (migration_->slots().Contains(static_cast<SlotId>(slot))) {
+        slots_.push_back(static_cast<SlotId>(slot));
+      }
+    }
+    output_limit_ = absl::GetFlag(FLAGS_replication_stream_output_limit);
+  }
+
+  // Connects, sends FLOW, then streams until the attempt is cancelled or fails.
+  asio::awaitable<void> Run();
+
+  // Appends the finalize marker of `attempt` (on the flow's thread).
+  void MarkFinalize(uint64_t attempt);
+
+  unsigned shard_id() const { return shard_id_; }
+  bool traversal_done() const { return traversal_done_.load(std::memory_order_acquire); }
+  uint64_t lsn_written() const { return lsn_written_.load(std::memory_order_acquire); }
+  bool exited() const { return exited_.load(std::memory_order_acquire); }
+
+  void OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) override;
+  void OnFlush() override {
+    if (failure_.empty()) failure_ = "FLUSH command during migration";
+    Wake();
+  }
+
+ private:
+  asio::awaitable<std::string> Handshake(Link& link);
+  asio::awaitable<std::string> Stream(Link& link);
+  // Serializes keys for a while; sets traversal_done_ at the end.
+  void TraverseStep();
+  // Whether the traversal has already sent (or passed) `key` of `slot`.
+  bool Passed(SlotId slot, std::string_view key) const;
+  void AppendState(std::string_view key, const KeyEntry* entry, uint64_t txid);
+  void Wake() {
+    if (waiting_) wake_.cancel();
+  }
+
+  std::shared_ptr<OutgoingMigration> migration_;
+  std::shared_ptr<OutgoingMigration::Attempt> attempt_;
+  const unsigned shard_id_;
+  const unsigned num_shards_;
+  asio::io_context& ctx_;
+  EngineShard* shard_ = nullptr;
+  size_t output_limit_;
+
+  std::vector<SlotId> slots_;  // this shard's slots of the migration, ascending
+  size_t slot_index_ = 0;      // the slot being traversed
+  uint64_t cursor_ = 0;        // its scan cursor; 0 = not started
+  std::atomic<bool> traversal_done_{false};
+
+  std::string out_;            // encoded records not yet handed to the socket
+  std::string failure_;        // set by the journal side; the stream loop ends with it
+  uint64_t pending_lsn_ = 0;   // a marker in out_
+  uint64_t txid_ = 0;
+  asio::steady_timer wake_;
+  bool waiting_ = false;
+  std::atomic<uint64_t> lsn_written_{0};
+  std::atomic<bool> exited_{false};
+
+  // For the per-attempt log line (spec §6.3).
+  uint64_t buckets_looped_ = 0, keys_written_ = 0, changes_forwarded_ = 0, changes_dropped_ = 0;
+};
+
+asio::awaitable<void> OutgoingFlow::Run() {
+  auto self = shared_from_this();
+  CancelScope& scope = attempt_->scope;
+  CancelScope::Registration wake_on_cancel = scope.OnCancel(ctx_.get_executor(), [this] {
+    wake_.cancel();
+  });
+  std::string error;
+  {
+    Link link(ctx_, scope);
+    error = co_await Handshake(link);
+    if (error.empty() && !scope.cancelled()) {
+      shard_ = EngineShard::tlocal();
+      shard_->AddJournalConsumer(this, migration_->slots().bits());
+      error = co_await Stream(link);
+      shard_->RemoveJournalConsumer(this);
+      g_total_migrated_keys.fetch_add(keys_written_, std::memory_order_relaxed);
+    }
+  }
+  if (!error.empty() && !scope.cancelled()) {
+    LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
+                 << " failed: " << error;
+    attempt_->Fail(std::move(error));
+  }
+  wake_on_cancel.Reset();
+  out_.clear();
+  out_.shrink_to_fit();
+  exited_.store(true, std::memory_order_release);
+}
+
+asio::awaitable<std::string> OutgoingFlow::Handshake(Link& link) {
+  const MigrationInfo& info = migration_->info();
+  if (std::string error = co_await OpenLink(link, info); !error.empty()) co_return error;
+  std::string flow_cmd = StrCat("DFLYMIGRATE FLOW ", migration_->my_id_, " ", shard_id_);
+  std::string request =
+      Resp({"DFLYMIGRATE", "FLOW", migration_->my_id_, StrCat(shard_id_)});
+  auto timeout = Millis(absl::GetFlag(FLAGS_slot_migration_connection_timeout_ms));
+  auto [wec, n] = co_await link.Write(asio::buffer(request), Deadline::After(timeout));
+  if (wec) co_return StrCat(wec.message(), ": ", flow_cmd);
+  auto [rec, line] = co_await link.ReadLine(kMaxReplyLine, Deadline::After(FinalizationTimeout()));
+  if (rec) co_return StrCat(rec.message(), ": ", flow_cmd);
+  if (line != "+OK") co_return StrCat("Incorrect response for FLOW cmd: ", ReplyText(line));
+  co_return "";
+}
+
+asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
+  CancelScope& scope = attempt_->scope;
+  const auto write_timeout = Millis(absl::GetFlag(FLAGS_replication_timeout));
+  std::string sending;
+  while (!scope.cancelled()) {
+    if (!failure_.empty()) co_return failure_;
+    if (!out_.empty()) {
+      sending.clear();
+      sending.swap(out_);
+      uint64_t lsn = std::exchange(pending_lsn_, 0);
+      auto [ec, n] = co_await link.Write(asio::buffer(sending), Deadline::After(write_timeout));
+      migration_->bytes_streamed_.fetch_add(n, std::memory_order_relaxed);
+      if (ec == asio::error::timed_out) co_return "JournalStreamer write operation timeout";
+      if (ec) co_return scope.cancelled() ? std::string() : ec.message();
+      if (lsn) lsn_written_.store(lsn, std::memory_order_release);
+      continue;
+    }
+    if (!traversal_done()) {
+      TraverseStep();
+      if (out_.empty() && !traversal_done()) {
+        co_await asio::post(ctx_.get_executor(), asio::use_awaitable);  // let clients run
+      }
+      continue;
+    }
+    waiting_ = true;
+    wake_.expires_at(Clock::time_point::max());
+    co_await wake_.async_wait(kAsTuple);
+    waiting_ = false;
+  }
+  co_return "";
+}
+
+void OutgoingFlow::TraverseStep() {
+  DbSlice& db = shard_->db(0);
+  const auto start = Clock::now();
+  const size_t fill = output_limit_ / 3;
+  const int64_t now_ms = NowMs();
+  uint64_t keys = 0;
+  unsigned steps = 0;
+  while (slot_index_ < slots_.size() && out_.size() < fill) {
+    unsigned pos = slots_[slot_index_] / num_shards_;
+    cursor_ = db.ScanSlot(pos, cursor_, [&](const KeyEntry* e) {
+      if (e->has_expire() && e->expire_at() <= now_ms) return;  // dead already
+      AppendState(e->key(), e, 0);
+      ++keys;
+    });
+    ++buckets_looped_;
+    if (cursor_ == 0) ++slot_index_;
+    if (++steps % 32 == 0 && Clock::now() - start > kTraverseBudget) break;
+  }
+  keys_written_ += keys;
+  migration_->keys_streamed_.fetch_add(keys, std::memory_order_relaxed);
+  if (slot_index_ == slots_.size()) traversal_done_.store(true, std::memory_order_release);
+}
+
+bool OutgoingFlow::Passed(SlotId slot, std::string_view key) const {
+  using key_table_internal::Rev;
+  if (slot_index_ >= slots_.size()) return true;
+  SlotId current = slots_[slot_index_];
+  if (slot != current) return slot < current;
+  if (cursor_ == 0) return false;
+  return Rev(KeyTable::Hash(key)) < Rev(cursor_);
+}
+
+void OutgoingFlow::OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) {
+  if (!Passed(slot, key)) {
+    ++changes_dropped_;
+    return;
+  }
+  AppendState(key, entry, ++txid_);
+  ++changes_forwarded_;
+  migration_->changes_streamed_.fetch_add(1, std::memory_order_relaxed);
+  if (out_.size() > output_limit_ * kOverflowFactor && failure_.empty()) {
+    failure_ = "JournalStreamer write operation timeout";
+  }
+  Wake();
+}
+
+void OutgoingFlow::AppendState(std::string_view key, const KeyEntry* entry, uint64_t txid) {
+  if (entry == nullptr) {
+    flow::AppendSelectAndCommand(&out_, 0, txid, {"DEL", key});
+    return;
+  }
+  char scratch[CompactValue::kScratchSize];
+  std::string_view value = entry->value.GetString(scratch);
+  if (entry->has_expire()) {
+    char at[24];
+    int len = snprintf(at, sizeof(at), "%lld", static_cast<long long>(entry->expire_at()));
+    flow::AppendSelectAndCommand(&out_, 0, txid,
+                                 {"SET", key, value, "PXAT", std::string_view(at, len)});
+  } else {
+    flow::AppendSelectAndCommand(&out_, 0, txid, {"SET", key, value});
+  }
+}
+
+void OutgoingFlow::MarkFinalize(uint64_t attempt) {
+  // The line Dragonfly's tests parse (spec §6.3), with Darner's figures: every key is one
+  // command (strings only), nothing is skipped (a flow walks only its own slots).
+  LOG(INFO) << "RestoreStreamer LSN of " << SlotRangesToString(migration_->info().slot_ranges)
+            << ", shard " << shard_id_ << " attempt " << attempt << " with " << keys_written_
+            << " commands. Buckets looped " << buckets_looped_ << ", buckets on_db_update "
+            << changes_forwarded_ << ", buckets skipped 0, buckets written " << buckets_looped_
+            << ". Keys skipped 0, keys written " << keys_written_
+            << " throttle count: 0, throttle on db update: 0, throttle usec on db update: 0, "
+               "iter_skips: 0";
+  flow::AppendLsn(&out_, attempt);
+  pending_lsn_ = attempt;
+  Wake();
+}
+
+// ---- OutgoingMigration ------------------------------------------------------------------------
+
+OutgoingMigration::OutgoingMigration(std::string my_id, MigrationInfo info, Service* service,
+                                     ClusterFamily* family)
+    : my_id_(std::move(my_id)),
+      info_(std::move(info)),
+      slots_(info_.slot_ranges),
+      service_(service),
+      family_(family) {}
+
+OutgoingMigration::~OutgoingMigration() = default;
+
+MigrationState OutgoingMigration::state() const {
+  std::lock_guard lk(mu_);
+  return state_;
+}
+
+std::string OutgoingMigration::error() const {
+  std::lock_guard lk(mu_);
+  return error_;
+}
+
+uint64_t OutgoingMigration::error_count() const {
+  std::lock_guard lk(mu_);
+  return error_count_;
+}
+
+uint64_t OutgoingMigration::keys_at_finish() const {
+  std::lock_guard lk(mu_);
+  return keys_at_finish_;
+}
+
+OutgoingProgress OutgoingMigration::progress() const {
+  return {keys_streamed_.load(std::memory_order_relaxed),
+          changes_streamed_.load(std::memory_order_relaxed),
+          bytes_streamed_.load(std::memory_order_relaxed)};
+}
+
+uint64_t OutgoingMigration::TotalMigratedKeys() {
+  return g_total_migrated_keys.load(std::memory_order_relaxed);
+}
+
+void OutgoingMigration::SetState(MigrationState state) {
+  std::lock_guard lk(mu_);
+  if (state_ != MigrationState::kFinished && state_ != MigrationState::kFatal) state_ = state;
+}
+
+void OutgoingMigration::RecordError(std::string error, bool fatal) {
+  std::lock_guard lk(mu_);
+  error_ = std::move(error);
+  ++error_count_;
+  if (fatal) state_ = MigrationState::kFatal;
+}
+
+void OutgoingMigration::MarkFinished(uint64_t keys) {
+  std::lock_guard lk(mu_);
+  state_ = MigrationState::kFinished;
+  keys_at_finish_ = keys;
+}
+
+void OutgoingMigration::Start() {
+  if (started_.exchange(true)) return;
+  start_ = Clock::now();
+  running_.store(true, std::memory_order_release);
+  LOG(INFO) << "Outgoing migration of " << SlotRangesToString(info_.slot_ranges) << " to "
+            << info_.node_id << " at " << info_.ip << ":" << info_.port;
+  asio::co_spawn(service_->pool()->context(0), Run(), asio::detached);
+}
+
+void OutgoingMigration::Cancel() { scope_.Cancel(); }
+
+asio::awaitable<bool> OutgoingMigration::Stop(std::chrono::milliseconds timeout,
+                                              std::chrono::microseconds* took) {
+  auto start = Clock::now();
+  Cancel();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (running_.load(std::memory_order_acquire) && Clock::now() - start < timeout) {
+    timer.expires_after(200us);
+    co_await timer.async_wait(kAsTuple);
+  }
+  *took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  bool stopped = !running_.load(std::memory_order_acquire);
+  if (!stopped) LOG(ERROR) << "Can't stop outgoing migration to " << info_.node_id << " in time";
+  co_return stopped;
+}
+
+bool OutgoingMigration::StopBlocking(std::chrono::milliseconds timeout,
+                                     std::chrono::microseconds* took) {
+  auto start = Clock::now();
+  Cancel();
+  while (running_.load(std::memory_order_acquire) && Clock::now() - start < timeout) {
+    std::this_thread::sleep_for(200us);
+  }
+  *took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  return !running_.load(std::memory_order_acquire);
+}
+
+asio::awaitable<void> OutgoingMigration::Run() {
+  auto self = shared_from_this();
+  std::string error;
+  bool retry = false;
+  while (!scope_.cancelled()) {
+    if (retry) {
+      if (!error.empty()) {
+        LOG(WARNING) << "Outgoing migration to " << info_.node_id << " failed: " << error;
+        SetState(MigrationState::kError);
+        RecordError(std::exchange(error, {}), false);
+      }
+      if (co_await SleepFor(scope_, kRetryDelay)) break;
+    }
+    SetState(MigrationState::kConnecting);
+    Outcome outcome = co_await RunAttempt(&error);
+    if (outcome != Outcome::kFailed) break;
+    retry = true;
+  }
+  running_.store(false, std::memory_order_release);
+}
+
+asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::string* error) {
+  auto attempt = std::make_shared<Attempt>(scope_);
+  asio::io_context& ctx = service_->pool()->context(0);
+  auto control = std::make_unique<Link>(ctx, attempt->scope);
+  auto fail = [&](std::string why) {
+    *error = std::move(why);
+    return scope_.cancelled() ? Outcome::kCancelled : Outcome::kFailed;
+  };
+
+  if (std::string e = co_await OpenLink(*control, info_); !e.empty()) co_return fail(e);
+  unsigned num_flows = service_->num_shards();
+  std::vector<std::string> init = {"DFLYMIGRATE", "INIT", my_id_, StrCat(num_flows)};
+  for (const SlotRange& r : info_.slot_ranges) {
+    init.push_back(StrCat(r.start));
+    init.push_back(StrCat(r.end));
+  }
+  std::string request = Resp(init);
+  auto [wec, n] = co_await control->Write(
+      asio::buffer(request), Deadline::After(Millis(absl::GetFlag(FLAGS_replication_timeout))));
+  if (wec) co_return fail(StrCat(wec.message(), ": Could not send INIT command."));
+  auto [rec, reply] = co_await control->ReadLine(kMaxReplyLine,
+                                                 Deadline::After(FinalizationTimeout()));
+  if (rec) co_return fail(StrCat(rec.message(), ": Could not send INIT command."));
+  if (reply.starts_with("-INCOMING_MIGRATION_OOM")) {
+    LOG(ERROR) << "Outgoing migration to " << info_.node_id << ": target out of memory";
+    RecordError("Cannot allocate memory: INCOMING_MIGRATION_OOM", true);
+    co_return Outcome::kFatal;
+  }
+  if (reply == "+UNKNOWN_MIGRATION") {
+    // The target has not applied the config yet: retry quietly for a while.
+    co_return fail(Clock::now() - start_ < kUnknownMigrationGrace ? "" : "UNKNOWN_MIGRATION");
+  }
+  if (reply != "+OK") co_return fail(std::string(ReplyText(reply)));
+
+  SetState(MigrationState::kSync);
+  for (unsigned i = 0; i < num_flows; ++i) {
+    auto flow = std::make_shared<OutgoingFlow>(shared_from_this(), attempt, i, num_flows,
+                                               service_->pool()->context(i));
+    attempt->flows.push_back(flow);
+    asio::co_spawn(service_->pool()->context(i), flow->Run(), asio::detached);
+  }
+  // Every traversal must be done before finalization; the flows keep forwarding changes.
+  Outcome outcome = Outcome::kFailed;
+  while (true) {
+    bool done = true;
+    for (const auto& f : attempt->flows) done &= f->traversal_done();
+    if (done) break;
+    if (co_await SleepFor(attempt->scope, 1ms)) break;
+  }
+  if (attempt->scope.cancelled()) {
+    outcome = fail(attempt->Error());
+  } else {
+    outcome = co_await Finalize(*attempt, std::move(control), error);
+  }
+  co_await EndAttempt(*attempt);
+  co_return outcome;
+}
+
+asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
+    Attempt& attempt, std::unique_ptr<Link> control, std::string* error) {
+  asio::io_context& ctx = service_->pool()->context(0);
+  const auto write_timeout = Millis(absl::GetFlag(FLAGS_replication_timeout));
+  auto stream_failed = [&]() {
+    *error = attempt.Error();
+    return scope_.cancelled() ? Outcome::kCancelled : Outcome::kFailed;
+  };
+  for (uint64_t k = 1;; ++k) {
+    if (attempt.scope.cancelled()) co_return stream_failed();
+    if (k > 1) {
+      if (co_await SleepFor(attempt.scope, kRetryDelay)) co_return stream_failed();
+      control = std::make_unique<Link>(ctx, attempt.scope);
+      if (std::string e = co_await OpenLink(*control, info_); !e.empty()) {
+        if (attempt.scope.cancelled()) co_return stream_failed();
+        LOG(WARNING) << "Finalization attempt " << k << " to " << info_.node_id << ": " << e;
+        continue;
+      }
+    }
+    // Pause the migrating slots and let commands already admitted to them finish: from then
+    // on nothing changes them, and the marker below follows their last change on every flow.
+    auto pause_start = Clock::now();
+    if (!co_await family_->SetSlotsPaused(slots_, true, scope_)) co_return Outcome::kCancelled;
+    auto end_pause = [&]() -> asio::awaitable<bool> {
+      bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pause_start);
+      last_pause_us_.store(us.count(), std::memory_order_relaxed);
+      if (static_cast<uint64_t>(us.count()) > max_pause_us_.load(std::memory_order_relaxed)) {
+        max_pause_us_.store(us.count(), std::memory_order_relaxed);
+      }
+      co_return resumed;
+    };
+    if (!co_await family_->WaitForRoutedCommands(
+            std::chrono::seconds(absl::GetFlag(FLAGS_pause_wait_timeout)))) {
+      // Darner does not finalize past commands it could not wait for (Dragonfly does).
+      RecordError(StrCat("Migration finalization time out ", my_id_, " : ", info_.node_id,
+                               " attempt ", k),
+                  false);
+      if (!co_await end_pause()) co_return Outcome::kCancelled;
+      continue;
+    }
+    for (const auto& f : attempt.flows) {
+      service_->pool()->Post(f->shard_id(), [f, k] { f->MarkFinalize(k); });
+    }
+    auto marked_by = Clock::now() + write_timeout;
+    bool marked = false;
+    while (!attempt.scope.cancelled()) {
+      marked = true;
+      for (const auto& f : attempt.flows) marked &= f->lsn_written() >= k;
+      if (marked || Clock::now() >= marked_by) break;
+      if (co_await SleepFor(attempt.scope, 100us)) break;
+    }
+    if (!marked) {
+      if (!attempt.scope.cancelled()) attempt.Fail("JournalStreamer write operation timeout");
+      co_await end_pause();
+      co_return stream_failed();
+    }
+    std::string ack = Resp({"DFLYMIGRATE", "ACK", my_id_, StrCat(k)});
+    auto [wec, n] = co_await control->Write(asio::buffer(ack), Deadline::After(write_timeout));
+    bool acked = false;
+    bool target_oom = false;
+    if (!wec) {
+      Deadline reply_by = Deadline::After(FinalizationTimeout());
+      while (true) {
+        auto [rec, line] = co_await control->ReadLine(kMaxReplyLine, reply_by);
+        if (rec) {
+          LOG(WARNING) << "Finalization attempt " << k << " to " << info_.node_id
+                       << ": no ACK reply: " << rec.message();
+          break;
+        }
+        if (line == StrCat(":", k)) {
+          acked = true;
+          break;
+        }
+        if (line.starts_with(":")) continue;  // the reply to an older attempt
+        target_oom = line.starts_with("-INCOMING_MIGRATION_OOM");
+        LOG(WARNING) << "Finalization attempt " << k << " to " << info_.node_id << ": " << line;
+        break;
+      }
+    }
+    if (acked && !attempt.scope.cancelled()) {
+      // The target serves the slots now; this node stops serving them before resuming them.
+      bool finished = co_await family_->FinishOutgoing(this, scope_);
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pause_start);
+      last_pause_us_.store(us.count(), std::memory_order_relaxed);
+      if (static_cast<uint64_t>(us.count()) > max_pause_us_.load(std::memory_order_relaxed)) {
+        max_pause_us_.store(us.count(), std::memory_order_relaxed);
+      }
+      if (!finished) co_return Outcome::kCancelled;
+      LOG(INFO) << "Finish outgoing migration for " << my_id_ << ": " << info_.node_id
+                << " (attempt " << k << ", pause " << us.count() << " us)";
+      co_return Outcome::kFinished;
+    }
+    if (!co_await end_pause()) co_return Outcome::kCancelled;
+    if (target_oom) {
+      *error = "INCOMING_MIGRATION_OOM";  // the next INIT makes the target reply OOM: FATAL
+      co_return Outcome::kFailed;
+    }
+  }
+}
+
+asio::awaitable<void> OutgoingMigration::EndAttempt(Attempt& attempt) {
+  attempt.scope.Cancel();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto deadline = Clock::now() + kFlowExitTimeout;
+  while (true) {
+    bool exited = true;
+    for (const auto& f : attempt.flows) exited &= f->exited();
+    if (exited) break;
+    if (Clock::now() >= deadline) {
+      LOG(ERROR) << "Migration flows to " << info_.node_id << " did not exit in time";
+      break;
+    }
+    timer.expires_after(100us);
+    co_await timer.async_wait(kAsTuple);
+  }
+}
+
+}  // namespace darner

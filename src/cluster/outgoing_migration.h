@@ -1,0 +1,116 @@
+// The source side of one slot migration (spec dragonfly-cluster.md §4.3, §4.6, §4.7): created
+// by a config that lists a migration on this node's shard, it connects to the target, sends
+// `DFLYMIGRATE INIT`, opens one flow per shard, streams a point-in-time image of the slots
+// together with every later change to them, and finalizes with LSN markers and
+// `DFLYMIGRATE ACK` while writes to the migrating slots (and only those) are paused.
+//
+// Stopping is bounded (DESIGN.md §7). The migration owns a CancelScope; each attempt a child
+// of it. Every socket operation is a Link bound to the attempt's scope and every wait is bound
+// to a scope or a deadline, so Cancel() (idempotent, any thread) makes everything return
+// promptly; Stop() then waits for the driver and every flow to have exited.
+//
+// Threads: the driver coroutine runs on pool thread 0; flow i runs on shard i's thread and is
+// the only code touching its buffers and traversal state. Shared state is atomics or `mu_`.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_config.h"
+#include "cluster/incoming_migration.h"
+#include "io/cancel_scope.h"
+
+namespace darner {
+
+class ClusterFamily;
+class Link;
+class OutgoingFlow;
+class Service;
+
+// Progress of a migration's streams, for INFO and logs.
+struct OutgoingProgress {
+  uint64_t keys_streamed = 0;     // baseline keys serialized by the traversals
+  uint64_t changes_streamed = 0;  // journal records forwarded
+  uint64_t bytes_streamed = 0;    // bytes written to the flow sockets
+};
+
+class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration> {
+ public:
+  OutgoingMigration(std::string my_id, MigrationInfo info, Service* service,
+                    ClusterFamily* family);
+  ~OutgoingMigration();
+
+  const MigrationInfo& info() const { return info_; }
+  const std::string& target_id() const { return info_.node_id; }
+  const SlotSet& slots() const { return slots_; }
+
+  MigrationState state() const;
+  std::string error() const;  // the last error recorded, "" if none ever
+  uint64_t error_count() const;
+  uint64_t keys_at_finish() const;
+  OutgoingProgress progress() const;
+  // Finalization pauses: the last one and the longest, in microseconds.
+  uint64_t last_pause_us() const { return last_pause_us_.load(std::memory_order_relaxed); }
+  uint64_t max_pause_us() const { return max_pause_us_.load(std::memory_order_relaxed); }
+
+  // Starts the driver. Once.
+  void Start();
+  // Makes every wait of the migration return; idempotent, any thread.
+  void Cancel();
+  // Cancel() and wait until the driver and every flow exited, up to `timeout`. Returns whether
+  // they did, and in *took how long it took.
+  asio::awaitable<bool> Stop(std::chrono::milliseconds timeout, std::chrono::microseconds* took);
+  // The same, blocking the calling thread (which must not be a pool thread): for shutdown.
+  bool StopBlocking(std::chrono::milliseconds timeout, std::chrono::microseconds* took);
+
+  // Called by ClusterFamily::FinishOutgoing, under its config lock.
+  void MarkFinished(uint64_t keys);
+
+  // Sums over every migration this process ran (INFO total_migrated_keys).
+  static uint64_t TotalMigratedKeys();
+
+ private:
+  // What one attempt (one INIT and its flows) shares between the driver and the flows.
+  struct Attempt;
+  enum class Outcome { kFinished, kFatal, kFailed, kCancelled };
+
+  asio::awaitable<void> Run();
+  // One pass of §4.3: INIT, flows, traversal, finalization. Sets *error when it fails.
+  asio::awaitable<Outcome> RunAttempt(std::string* error);
+  // The finalization loop of §4.7, once every traversal is done; `control` is the connection
+  // INIT went over.
+  asio::awaitable<Outcome> Finalize(Attempt& attempt, std::unique_ptr<Link> control,
+                                    std::string* error);
+  // Cancels the attempt and waits (bounded) until its flows exited.
+  asio::awaitable<void> EndAttempt(Attempt& attempt);
+  void SetState(MigrationState state);
+  void RecordError(std::string error, bool fatal);
+
+  const std::string my_id_;
+  const MigrationInfo info_;
+  const SlotSet slots_;
+  Service* service_;
+  ClusterFamily* family_;
+  CancelScope scope_;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> running_{false};  // the driver has not exited
+  std::atomic<uint64_t> last_pause_us_{0}, max_pause_us_{0};
+  std::atomic<uint64_t> keys_streamed_{0}, changes_streamed_{0}, bytes_streamed_{0};
+
+  mutable std::mutex mu_;  // guards the fields below
+  MigrationState state_ = MigrationState::kConnecting;
+  std::string error_;
+  uint64_t error_count_ = 0;
+  uint64_t keys_at_finish_ = 0;
+
+  friend class OutgoingFlow;
+};
+
+}  // namespace darner

@@ -1,0 +1,337 @@
+"""Slot migration between two Darner nodes (spec dragonfly-cluster.md §4): the source side
+(INIT, flows, point-in-time traversal with live writes, finalization, MOVED after ACK) against
+the real target, and the ways a migration ends — finished, cancelled by config, failed and
+retried, shut down."""
+import random
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from cluster_util import key_in_slots, node, push, shard, slot, start_yes
+from helpers import parse_info, wait_until
+
+pytestmark = pytest.mark.darner_only
+
+OK = b"+OK\r\n"
+MOVING = [(0, 2000), (5000, 5100)]  # of A's 0-8191, to B
+
+
+def migration(target_id, port, ranges=MOVING):
+    return {"node_id": target_id, "ip": "127.0.0.1", "port": port,
+            "slot_ranges": [{"start": a, "end": b} for a, b in ranges]}
+
+
+def opening(a, b, ranges=MOVING):
+    return [shard([(0, 8191)], node("A", a.port), migrations=[migration("B", b.port, ranges)]),
+            shard([(8192, 16383)], node("B", b.port))]
+
+
+def without(ranges, lo, hi):
+    out, start = [], lo
+    for x, y in sorted(ranges):
+        if start < x:
+            out.append((start, x - 1))
+        start = y + 1
+    if start <= hi:
+        out.append((start, hi))
+    return out
+
+
+def closing(a, b, ranges=MOVING):
+    return [shard(without(ranges, 0, 8191), node("A", a.port)),
+            shard(sorted(list(ranges) + [(8192, 16383)]), node("B", b.port))]
+
+
+def initial(a, b):
+    return [shard([(0, 8191)], node("A", a.port)), shard([(8192, 16383)], node("B", b.port))]
+
+
+def moving(s: int, ranges=MOVING) -> bool:
+    return any(x <= s <= y for x, y in ranges)
+
+
+def status(c, node_id=None):
+    args = ("DFLYCLUSTER", "SLOT-MIGRATION-STATUS") + ((node_id,) if node_id else ())
+    return c.cmd(*args)
+
+
+def state_of(c):
+    rows = status(c)
+    return rows[0][2] if rows else None
+
+
+def push_both(a, b, config):
+    with a.client() as ca, b.client() as cb:
+        assert push(cb, config) == OK
+        assert push(ca, config) == OK
+
+
+@pytest.fixture
+def pair(spawn_darner):
+    """Nodes A (slots 0-8191) and B (8192-16383), with the initial config."""
+    def make(a_flags=None, b_flags=None, threads=2):
+        a = start_yes(spawn_darner, "A", threads=threads, **(a_flags or {}))
+        b = start_yes(spawn_darner, "B", threads=threads, **(b_flags or {}))
+        push_both(a, b, initial(a, b))
+        return a, b
+    return make
+
+
+def wait_finished(a, b, timeout=30):
+    with a.client() as ca, b.client() as cb:
+        wait_until(lambda: state_of(ca) == b"FINISHED" and state_of(cb) == b"FINISHED",
+                   timeout=timeout, msg="both sides FINISHED")
+
+
+def contents(srv, keys):
+    """{key: (value, ttl_ms>0)} for keys that exist on srv (asked with READ via a raw client
+    that ignores MOVED: only keys of served slots come back)."""
+    out = {}
+    with srv.client() as c:
+        for k in keys:
+            v = c.cmd_raw("GET", k)
+            if v.startswith(b"$") and not v.startswith(b"$-1"):
+                out[k] = v.split(b"\r\n")[1]
+    return out
+
+
+def test_migration_moves_keys_and_redirects(pair):
+    a, b = pair()
+    with a.client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "20000", "key", "16")
+        ca.cmd("SET", key_in_slots(0, 2000, "ttl"), "t", "PX", "600000")
+        before = ca.cmd("DBSIZE")
+        moved = sum(1 for i in range(20000) if moving(slot(f"key:{i}"))) + 1
+    push_both(a, b, opening(a, b))
+    wait_finished(a, b)
+    with a.client() as ca, b.client() as cb:
+        out_row = status(ca)[0]
+        assert out_row[:2] == [b"out", b"B"] and out_row[3] == moved and out_row[4] == b"0"
+        assert out_row[5] == b"[0, 2000], [5000, 5100]"
+        in_row = status(cb)[0]
+        assert in_row == [b"in", b"A", b"FINISHED", moved, b"0", b"[0, 2000], [5000, 5100]"]
+        # After the ACK the source redirects the moved slots, the target serves them.
+        k = key_in_slots(0, 2000, "key:")
+        assert ca.cmd_raw("GET", k).startswith(b"-MOVED %d 127.0.0.1:%d" % (slot(k), b.port))
+        assert cb.cmd("GET", k) is not None
+        ttl_key = key_in_slots(0, 2000, "ttl")
+        assert 0 < cb.cmd("PTTL", ttl_key) <= 600000
+        info = parse_info(ca.cmd("INFO", "cluster"))["cluster"]
+        assert int(info["total_migrated_keys"]) == moved
+        assert int(info["migration_last_pause_us"]) > 0
+    push_both(a, b, closing(a, b))
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == before
+        assert cb.cmd("DBSIZE") == moved
+        assert status(ca) == [] and status(cb) == []
+
+
+def test_live_writes_during_migration_are_not_lost(pair):
+    """Writers keep changing keys of the moving slots (and others) while the traversal runs;
+    after the closing config every acknowledged write is where it belongs."""
+    a, b = pair()
+    with a.client() as ca:
+        # Enough data that the traversal stalls on the paused target half way.
+        ca.cmd("DEBUG", "POPULATE", "100000", "bulk", "1000")
+    keys = [f"w{i}" for i in range(3000)]
+    model = {}
+    stop = threading.Event()
+    errors = []
+
+    def writer(seed):
+        rnd = random.Random(seed)
+        c = a.client()
+        try:
+            while not stop.is_set():
+                k = rnd.choice(keys)
+                if hash(k) % 4 != seed:
+                    continue
+                op = rnd.random()
+                if op < 0.6:
+                    v = str(rnd.randrange(10**9))
+                    r = c.cmd_raw("SET", k, v)
+                    new = v.encode()
+                elif op < 0.8:
+                    r = c.cmd_raw("DEL", k)
+                    new = None
+                else:
+                    r = c.cmd_raw("APPEND", k, "x")
+                    new = None if r.startswith(b"-") else (model.get(k) or b"") + b"x"
+                if r.startswith(b"-MOVED"):
+                    continue  # not acknowledged; B serves the slot now
+                if r.startswith(b"-"):
+                    errors.append(r)
+                    continue
+                model[k] = new
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    with a.client() as ca, b.client() as cb:
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        time.sleep(0.5)  # writes land on both sides of the stalled traversal's cursor
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    wait_finished(a, b, timeout=60)
+    time.sleep(0.2)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+    # Changes to keys the traversal had already sent were forwarded.
+    forwarded = [int(x) for x in re.findall(r"buckets on_db_update (\d+)", a.log_text())]
+    assert sum(forwarded) > 0
+    push_both(a, b, closing(a, b))
+    got_a, got_b = contents(a, keys), contents(b, keys)
+    for k in keys:
+        where = got_b if moving(slot(k)) else got_a
+        other = got_a if moving(slot(k)) else got_b
+        assert k not in other
+        assert where.get(k) == model.get(k), k
+
+
+def test_cancel_during_sync_keeps_source_and_flushes_target(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")  # the target stops reading: the source stalls
+    push_both(a, b, opening(a, b))
+    with a.client() as ca, b.client() as cb:
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        start = time.monotonic()
+        push_both(a, b, initial(a, b))
+        took = time.monotonic() - start
+        assert took < 2.0
+        assert status(ca) == [] and status(cb) == []
+        # Both sides stopped (every flow joined) within 50 ms.
+        for c in (ca, cb):
+            assert 0 < int(parse_info(c.cmd("INFO", "cluster"))["cluster"]["migration_last_stop_us"]) < 50000
+        assert ca.cmd("DBSIZE") == before
+        wait_until(lambda: cb.cmd("DBSIZE") == 0, msg="target flushed partial slots")
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    assert "Outgoing migration cancelled: slots [0, 2000], [5000, 5100]" in a.log_text()
+
+
+def test_init_waits_for_target_config(pair):
+    """The source retries UNKNOWN_MIGRATION quietly until the target has the config."""
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "1000", "key", "8")
+        assert push(ca, opening(a, b)) == OK
+        time.sleep(1.2)
+        assert status(ca) == [[b"out", b"B", b"CONNECTING",
+                               sum(1 for i in range(1000) if moving(slot(f"key:{i}"))), b"0",
+                               b"[0, 2000], [5000, 5100]"]]
+        assert push(cb, opening(a, b)) == OK
+    wait_finished(a, b)
+
+
+def test_unreachable_target_is_an_error_then_recovers(pair, spawn_darner):
+    a, b = pair()
+    with a.client() as ca:
+        config = opening(a, b)
+        config[0]["migrations"][0]["port"] = 1  # nothing listens there
+        assert push(ca, config) == OK
+        wait_until(lambda: status(ca)[0][4].endswith(b"Couldn't connect to source."),
+                   msg="connect error recorded")
+        assert status(ca)[0][2] in (b"ERROR", b"CONNECTING")
+        assert int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_errors_total"]) >= 1
+    # The right port: the changed entry is a new migration that succeeds.
+    push_both(a, b, opening(a, b))
+    wait_finished(a, b)
+
+
+def test_flushall_during_migration_restarts_it(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "20000", "key", "16")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        ca.cmd("FLUSHALL")
+        wait_until(lambda: status(ca)[0][4] == b"FLUSH command during migration",
+                   msg="flush error recorded")
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+        ca.cmd("SET", key_in_slots(0, 2000), "after")
+    wait_finished(a, b)
+    push_both(a, b, closing(a, b))
+    with b.client() as cb:
+        assert cb.cmd("DBSIZE") == 1 and cb.cmd("GET", key_in_slots(0, 2000)) == b"after"
+
+
+def test_stalled_target_times_out_then_succeeds(pair):
+    a, b = pair(a_flags={"replication_timeout": 500, "replication_stream_output_limit": 4096})
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: status(ca)[0][4] == b"JournalStreamer write operation timeout",
+                   timeout=10, msg="stall detected")
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    wait_finished(a, b)
+
+
+@pytest.mark.parametrize("phase", ["connecting", "sync"])
+def test_shutdown_during_migration_is_bounded(pair, phase):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "50000", "key", "16")
+        if phase == "sync":
+            cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+            push_both(a, b, opening(a, b))
+            wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        else:
+            assert push(ca, opening(a, b)) == OK  # the target does not know it: CONNECTING
+    start = time.monotonic()
+    a.proc.send_signal(signal.SIGTERM)
+    assert a.proc.wait(timeout=10) == 0
+    assert time.monotonic() - start < 2.0
+
+
+def test_writes_to_the_slot_being_traversed(pair):
+    """The traversal stalls in the middle of one big slot while writers change keys of that
+    slot on both sides of its cursor: changes behind the cursor are forwarded, changes ahead of
+    it are picked up by the traversal, none is lost."""
+    a, b = pair()
+    tag = "{%s}" % key_in_slots(0, 2000, "t")
+    r = a.redis()
+    pipe = r.pipeline(transaction=False)
+    for i in range(30000):
+        pipe.set(f"{tag}bulk{i}", "x" * 1000)
+        if i % 1000 == 999:
+            pipe.execute()
+    keys = [f"{tag}w{i}" for i in range(2000)]
+    for k in keys:
+        pipe.set(k, "0")
+    pipe.execute()
+    model = {k: b"0" for k in keys}
+    with a.client() as ca, b.client() as cb:
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        time.sleep(0.3)  # the traversal is stuck somewhere inside the slot
+        rnd = random.Random(7)
+        for n in range(3000):
+            k = rnd.choice(keys)
+            if n % 5 == 0:
+                assert ca.cmd("DEL", k) in (0, 1)
+                model[k] = None
+            else:
+                ca.cmd("SET", k, str(n))
+                model[k] = str(n).encode()
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    wait_finished(a, b, timeout=60)
+    forwarded = [int(x) for x in re.findall(r"buckets on_db_update (\d+)", a.log_text())]
+    assert sum(forwarded) > 0
+    push_both(a, b, closing(a, b))
+    got = contents(b, keys)
+    assert {k: v for k, v in model.items() if v is not None} == got
+    r.close()
