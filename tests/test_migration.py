@@ -335,3 +335,207 @@ def test_writes_to_the_slot_being_traversed(pair):
     got = contents(b, keys)
     assert {k: v for k, v in model.items() if v is not None} == got
     r.close()
+
+
+# ---- fault points (DEBUG MIGRATION FAULT on the target) ---------------------------------------
+
+
+def fault(c, name, value):
+    assert c.cmd_raw("DEBUG", "MIGRATION", "FAULT", name, value) == OK
+
+
+def finishes_with_data(a, b, keys_before, timeout=30):
+    """Waits for FINISHED, pushes the closing config, and checks B holds exactly the keys A had
+    in the moving slots."""
+    wait_finished(a, b, timeout=timeout)
+    push_both(a, b, closing(a, b))
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == keys_before
+        moved = [k.decode() for k in cb.cmd("KEYS", "*")]
+        assert all(moving(slot(k)) for k in moved)
+        assert not any(moving(slot(k.decode())) for k in ca.cmd("KEYS", "*"))
+
+
+def test_init_error_is_recorded_and_retried(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+        fault(cb, "INIT-ERROR", 2)
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: status(ca)[0][4] == b"ERR injected INIT fault", msg="INIT error")
+    wait_finished(a, b)
+    with a.client() as ca:
+        # Counted while the migration exists (until the closing config drops it).
+        assert int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_errors_total"]) == 2
+        assert status(ca)[0][4] == b"ERR injected INIT fault"  # errors are sticky
+    finishes_with_data(a, b, before)
+
+
+def test_flow_closed_by_target_restarts_the_attempt(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "100")
+        before = ca.cmd("DBSIZE")
+        fault(cb, "FLOW-CLOSE", 1)
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: status(ca)[0][4].startswith(b"Flow connection closed by the target"),
+                   msg="flow error")
+    finishes_with_data(a, b, before)
+
+
+def test_lost_ack_is_retried(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+        fault(cb, "ACK-DROP", 1)
+        push_both(a, b, opening(a, b))
+    finishes_with_data(a, b, before)
+    assert "Finalization attempt 1 to B: no ACK reply" in a.log_text()
+    assert "Finish outgoing migration for A: B (attempt 2" in a.log_text()
+
+
+def test_late_ack_reply_does_not_finish_a_later_attempt(pair):
+    """ACK replies slower than the source waits: attempts fail until the target is fast again;
+    the source never takes an old attempt's reply for the current one (DF-15)."""
+    a, b = pair(a_flags={"migration_finalization_timeout_ms": 300})
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+        fault(cb, "ACK-DELAY", 500)
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: a.log_text().count("no ACK reply") >= 2, timeout=10,
+                   msg="two failed finalization attempts")
+        assert state_of(ca) == b"SYNC"
+        fault(cb, "ACK-DELAY", 0)
+    finishes_with_data(a, b, before)
+
+
+def test_slow_target_apply_still_finishes(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "20000", "key", "8")
+        before = ca.cmd("DBSIZE")
+        fault(cb, "APPLY-DELAY", 2000)
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        fault(cb, "APPLY-DELAY", 0)
+    finishes_with_data(a, b, before)
+
+
+def test_target_out_of_memory_is_fatal_on_both_sides(pair):
+    a, b = pair(b_flags={"maxmemory": 2_000_000})
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "40000", "key", "200")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"FATAL" and state_of(cb) == b"FATAL", timeout=30,
+                   msg="FATAL on both sides")
+        assert status(ca)[0][4] == b"Cannot allocate memory: INCOMING_MIGRATION_OOM"
+        assert status(cb)[0][4] == b"INCOMING_MIGRATION_OOM"
+        wait_until(lambda: cb.cmd("DBSIZE") == 0, msg="target dropped the partial slots")
+        # FATAL is terminal: the source keeps serving its slots.
+        assert ca.cmd_raw("GET", key_in_slots(0, 2000, "key:")).startswith(b"$")
+
+
+# ---- config scenarios -------------------------------------------------------------------------
+
+
+def test_opposite_migrations_at_once(pair):
+    """A moves 0-2000 to B while B moves 9000-9100 to A (DF-13)."""
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "20000", "a", "16")
+        cb.cmd("DEBUG", "POPULATE", "20000", "b", "16")
+        total = ca.cmd("DBSIZE") + cb.cmd("DBSIZE")
+    config = [shard([(0, 8191)], node("A", a.port),
+                    migrations=[migration("B", b.port, [(0, 2000)])]),
+              shard([(8192, 16383)], node("B", b.port),
+                    migrations=[migration("A", a.port, [(9000, 9100)])])]
+    push_both(a, b, config)
+    with a.client() as ca, b.client() as cb:
+        wait_until(lambda: sorted(r[2] for r in status(ca)) == [b"FINISHED", b"FINISHED"]
+                   and sorted(r[2] for r in status(cb)) == [b"FINISHED", b"FINISHED"],
+                   timeout=30, msg="both migrations finished")
+    closing_config = [shard([(2001, 8191), (9000, 9100)], node("A", a.port)),
+                      shard([(0, 2000), (8192, 8999), (9101, 16383)], node("B", b.port))]
+    push_both(a, b, closing_config)
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == total
+        assert all(2001 <= slot(k.decode()) <= 8191 or 9000 <= slot(k.decode()) <= 9100
+                   for k in ca.cmd("KEYS", "*"))
+
+
+def test_reapplying_configs_after_finish_changes_nothing(pair):
+    a, b = pair()
+    with a.client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+    push_both(a, b, opening(a, b))
+    wait_finished(a, b)
+    push_both(a, b, opening(a, b))  # the same config again: no restart, still FINISHED
+    with a.client() as ca, b.client() as cb:
+        assert state_of(ca) == b"FINISHED" and state_of(cb) == b"FINISHED"
+    push_both(a, b, closing(a, b))
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == before
+
+
+def test_changing_ranges_restarts_with_the_new_ranges(pair):
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        new_ranges = [(100, 300)]
+        push_both(a, b, opening(a, b, new_ranges))
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+        wait_until(lambda: state_of(ca) == b"FINISHED" and state_of(cb) == b"FINISHED",
+                   timeout=30, msg="FINISHED")
+        assert status(ca)[0][5] == b"[100, 300]"
+    push_both(a, b, closing(a, b, new_ranges))
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == before
+        assert all(100 <= slot(k.decode()) <= 300 for k in cb.cmd("KEYS", "*"))
+
+
+def test_expiring_keys_during_migration(pair):
+    """Keys with TTLs keep them; keys that expire during the migration are gone on both sides
+    (the source forwards their expiry as DEL)."""
+    a, b = pair()
+    short = [key_in_slots(0, 2000, "short", skip=i) for i in range(200)]
+    long_ = [key_in_slots(0, 2000, "long", skip=i) for i in range(200)]
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        for k in short:
+            ca.cmd("SET", k, "v", "PX", "300")
+        for k in long_:
+            ca.cmd("SET", k, "v", "EX", "1000")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        time.sleep(0.6)
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    wait_finished(a, b)
+    push_both(a, b, closing(a, b))
+    with b.client() as cb:
+        assert all(cb.cmd("EXISTS", k) == 0 for k in short)
+        assert all(990_000 < cb.cmd("PTTL", k) <= 1_000_000 for k in long_)
+
+
+def test_big_string_values_migrate(pair):
+    a, b = pair()
+    big = {key_in_slots(0, 2000, "big", skip=i): bytes([65 + i]) * (8 << 20) for i in range(3)}
+    r = a.redis()
+    for k, v in big.items():
+        r.set(k, v)
+    push_both(a, b, opening(a, b))
+    wait_finished(a, b)
+    push_both(a, b, closing(a, b))
+    rb = b.redis()
+    for k, v in big.items():
+        assert rb.get(k) == v
+    r.close()
+    rb.close()

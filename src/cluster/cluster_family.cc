@@ -761,6 +761,10 @@ asio::awaitable<void> ClusterCommands::MigrateInit(CmdArgList args, CommandConte
     ranges.push_back({static_cast<SlotId>(start), static_cast<SlotId>(end)});
   }
   std::sort(ranges.begin(), ranges.end());
+  if (TakeMigrationFault(MigrationFault::kInitError)) {
+    rb->SendError("injected INIT fault");
+    co_return;
+  }
   std::shared_ptr<IncomingMigration> m;
   for (const auto& in : g_family->incoming()) {
     if (in->source_id() == args[0] && in->ranges() == ranges) m = in;
@@ -838,9 +842,18 @@ asio::awaitable<void> ClusterCommands::MigrateAck(CmdArgList args, CommandContex
     rb->SendError("syncid not found");
     co_return;
   }
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  if (int64_t ms = MigrationFaultValue(MigrationFault::kAckDelayMs); ms > 0) {
+    timer.expires_after(std::chrono::milliseconds(ms));
+    co_await timer.async_wait(kAsTuple);
+  }
+  if (TakeMigrationFault(MigrationFault::kAckDrop)) {
+    LOG(WARNING) << "Injected fault: dropping ACK " << attempt << " from " << args[0];
+    cx.conn->conn->Close();
+    co_return;
+  }
   // Join: every flow must have parked at this attempt's marker.
   auto deadline = std::chrono::steady_clock::now() + FinalizationTimeout();
-  asio::steady_timer timer(co_await asio::this_coro::executor);
   bool joined = false, data_after_marker = false;
   while (true) {
     if (m->state() == MigrationState::kFatal) {

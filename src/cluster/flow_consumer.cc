@@ -49,6 +49,11 @@ void FlowConsumer::Fail(std::string error, bool fatal) {
 
 asio::awaitable<bool> FlowConsumer::ApplyBatch() {
   if (batch_.empty()) co_return true;
+  if (int64_t us = MigrationFaultValue(MigrationFault::kApplyDelayUs); us > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::microseconds(us));
+    co_await timer.async_wait(kAsTuple);
+  }
   for (size_t i = 0; i < batch_.size(); ++i) {
     batch_[i] = CmdArgList(arg_storage_.data() + arg_ranges_[i].first, arg_ranges_[i].second);
   }
@@ -62,6 +67,11 @@ asio::awaitable<bool> FlowConsumer::ApplyBatch() {
   arg_ranges_.clear();
   if (oom) {
     Fail("INCOMING_MIGRATION_OOM", true);
+    co_return false;
+  }
+  if (TakeMigrationFault(MigrationFault::kFlowClose)) {
+    LOG(WARNING) << "Injected fault: closing migration flow " << flow_;
+    conn_->Close();
     co_return false;
   }
   co_return true;

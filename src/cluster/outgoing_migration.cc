@@ -168,6 +168,9 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
  private:
   asio::awaitable<std::string> Handshake(Link& link);
   asio::awaitable<std::string> Stream(Link& link);
+  // Reads the flow socket (which the target never writes to) to notice at once when the
+  // target closes it, rather than at the next write. Ends when the attempt's scope does.
+  asio::awaitable<void> WatchPeer(Link& link);
   // Serializes keys for a while; sets traversal_done_ at the end.
   void TraverseStep();
   // Whether the traversal has already sent (or passed) `key` of `slot`.
@@ -196,6 +199,7 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   uint64_t txid_ = 0;
   asio::steady_timer wake_;
   bool waiting_ = false;
+  bool watching_ = false;  // WatchPeer runs
   std::atomic<uint64_t> lsn_written_{0};
   std::atomic<bool> exited_{false};
 
@@ -216,20 +220,41 @@ asio::awaitable<void> OutgoingFlow::Run() {
     if (error.empty() && !scope.cancelled()) {
       shard_ = EngineShard::tlocal();
       shard_->AddJournalConsumer(this, migration_->slots().bits());
+      watching_ = true;
+      asio::co_spawn(ctx_, WatchPeer(link), asio::detached);
       error = co_await Stream(link);
       shard_->RemoveJournalConsumer(this);
       g_total_migrated_keys.fetch_add(keys_written_, std::memory_order_relaxed);
     }
-  }
-  if (!error.empty() && !scope.cancelled()) {
-    LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
-                 << " failed: " << error;
-    attempt_->Fail(std::move(error));
+    if (!error.empty() && !scope.cancelled()) {
+      LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
+                   << " failed: " << error;
+      attempt_->Fail(std::move(error));
+    }
+    // The scope is cancelled now (the attempt ended or failed): the watcher's read returns.
+    asio::steady_timer timer(ctx_);
+    while (watching_) {
+      timer.expires_after(50us);
+      co_await timer.async_wait(kAsTuple);
+    }
   }
   wake_on_cancel.Reset();
   out_.clear();
   out_.shrink_to_fit();
   exited_.store(true, std::memory_order_release);
+}
+
+asio::awaitable<void> OutgoingFlow::WatchPeer(Link& link) {
+  // The target never writes on a flow: anything a read returns means the connection is gone.
+  char byte;
+  auto [ec, n] = co_await link.ReadSome(asio::buffer(&byte, 1));
+  if (!attempt_->scope.cancelled()) {
+    std::string why = ec ? ec.message() : std::string("unexpected data");
+    LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
+                 << " closed by the target: " << why;
+    attempt_->Fail(StrCat("Flow connection closed by the target: ", why));
+  }
+  watching_ = false;
 }
 
 asio::awaitable<std::string> OutgoingFlow::Handshake(Link& link) {

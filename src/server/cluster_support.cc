@@ -48,4 +48,25 @@ void SetMigrationFlowsPaused(bool paused) {
 
 bool MigrationFlowsPaused() { return migration_flows_paused.load(std::memory_order_relaxed); }
 
+namespace {
+std::atomic<int64_t> migration_faults[static_cast<size_t>(MigrationFault::kCount)];
+}  // namespace
+
+void SetMigrationFault(MigrationFault fault, int64_t value) {
+  migration_faults[static_cast<size_t>(fault)].store(value, std::memory_order_relaxed);
+}
+
+bool TakeMigrationFault(MigrationFault fault) {
+  auto& counter = migration_faults[static_cast<size_t>(fault)];
+  int64_t n = counter.load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (counter.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+int64_t MigrationFaultValue(MigrationFault fault) {
+  return migration_faults[static_cast<size_t>(fault)].load(std::memory_order_relaxed);
+}
+
 }  // namespace darner

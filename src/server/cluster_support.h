@@ -32,6 +32,22 @@ inline bool ClusterEnabled() { return GetClusterMode() != ClusterMode::kOff; }
 void SetMigrationFlowsPaused(bool paused);
 bool MigrationFlowsPaused();
 
+// Fault points of the migration target, switched on by `DEBUG MIGRATION FAULT` so that tests
+// can reach every branch of the source's handling. Counts are "the next n times".
+enum class MigrationFault : uint8_t {
+  kInitError,   // INIT replies an error
+  kAckDrop,     // ACK closes the control connection without replying
+  kAckDelayMs,  // every ACK waits this long before it joins (value, not a count)
+  kFlowClose,   // a flow connection is closed after its next batch of records
+  kApplyDelayUs,  // every batch of flow records waits this long before it applies (value)
+  kCount,
+};
+// Sets a fault's count or value; 0 turns it off.
+void SetMigrationFault(MigrationFault fault, int64_t value);
+// For counts: true (and one less) if the fault should fire now. For values: the value.
+bool TakeMigrationFault(MigrationFault fault);
+int64_t MigrationFaultValue(MigrationFault fault);
+
 // The reply to keyed commands (and to CLUSTER SHARDS/SLOTS/NODES) before the first config.
 inline constexpr std::string_view kClusterNotConfiguredErr = "Cluster is not yet configured";
 

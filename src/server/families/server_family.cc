@@ -394,6 +394,24 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
              (EqualsIgnoreCase(args[1], "PAUSE") || EqualsIgnoreCase(args[1], "RESUME"))) {
     SetMigrationFlowsPaused(EqualsIgnoreCase(args[1], "PAUSE"));
     cx.rb->SendOk();
+  } else if (sub == "MIGRATION" && args.size() == 4 && EqualsIgnoreCase(args[1], "FAULT")) {
+    static const std::pair<std::string_view, MigrationFault> kFaults[] = {
+        {"INIT-ERROR", MigrationFault::kInitError},  {"ACK-DROP", MigrationFault::kAckDrop},
+        {"ACK-DELAY", MigrationFault::kAckDelayMs},  {"FLOW-CLOSE", MigrationFault::kFlowClose},
+        {"APPLY-DELAY", MigrationFault::kApplyDelayUs}};
+    int64_t value;
+    if (!ParseInt64(args[3], &value) || value < 0) {
+      cx.rb->SendError(kInvalidIntErr);
+      co_return;
+    }
+    for (const auto& [name, fault] : kFaults) {
+      if (EqualsIgnoreCase(args[2], name)) {
+        SetMigrationFault(fault, value);
+        cx.rb->SendOk();
+        co_return;
+      }
+    }
+    cx.rb->SendError(kSyntaxErr);
   } else if (sub == "SLEEP" && args.size() == 2) {
     long double secs;
     if (!ParseDouble(args[1], &secs) || secs < 0) {
@@ -411,6 +429,10 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
          "    Create <count> string keys named key:<num>. If <prefix> is specified then",
          "    it is used instead of the 'key' prefix. SLOTS keeps only keys of those slots.",
          "MIGRATION PAUSE|RESUME", "    Stop or resume reading incoming slot-migration flows.",
+         "MIGRATION FAULT INIT-ERROR|ACK-DROP|FLOW-CLOSE <count>",
+         "    Make the next <count> INITs fail, ACKs go unanswered, or flows close.",
+         "MIGRATION FAULT ACK-DELAY <ms>|APPLY-DELAY <us>",
+         "    Delay every ACK, or every batch a flow applies (0 turns a fault off).",
          "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "HELP",
          "    Print this help."});
   } else {
