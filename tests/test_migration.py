@@ -539,3 +539,63 @@ def test_big_string_values_migrate(pair):
         assert rb.get(k) == v
     r.close()
     rb.close()
+
+
+# ---- bounded stop ---------------------------------------------------------------------------------
+
+STOP_POINTS = int(__import__("os").environ.get("DARNER_STOP_POINTS", "200"))
+
+
+@pytest.mark.parametrize("first", ["source", "target"])
+def test_cancel_at_random_points_is_bounded(pair, first):
+    """Start a migration and cancel it after a random delay, many times, under write load, with
+    the cancelling config reaching the source or the target first. Every stop joins its flows
+    within 50 ms; afterwards no flow is connected, the target holds none of the keys, and the
+    source lost no acknowledged write."""
+    a, b = pair()
+    with a.client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "200000", "key", "100")
+        before = ca.cmd("DBSIZE")
+    keys = [key_in_slots(0, 2000, "w", skip=i) for i in range(200)]
+    model = {}
+    stop = threading.Event()
+
+    def writer():
+        rnd = random.Random(1)
+        with a.client() as c:
+            n = 0
+            while not stop.is_set():
+                k = rnd.choice(keys)
+                n += 1
+                r = c.cmd_raw("SET", k, str(n))
+                if r == OK:
+                    model[k] = str(n).encode()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    rnd = random.Random(2)
+    order = (a, b) if first == "source" else (b, a)
+    try:
+        with a.client() as ca, b.client() as cb:
+            for _ in range(STOP_POINTS):
+                push_both(a, b, opening(a, b))
+                time.sleep(rnd.random() ** 2 * 0.05)  # most cancels early: in CONNECTING or SYNC
+                for srv in order:
+                    with srv.client() as c:
+                        assert push(c, initial(a, b)) == OK
+                assert status(ca) == [] and status(cb) == []
+                assert cb.cmd("DBSIZE") == 0
+                assert b"migration_flow" not in cb.cmd("CLIENT", "LIST")
+            for c in (ca, cb):
+                info = parse_info(c.cmd("INFO", "cluster"))["cluster"]
+                assert int(info["migration_max_stop_us"]) < 50000, info
+    finally:
+        stop.set()
+        t.join()
+    with a.client() as ca:
+        assert ca.cmd("DBSIZE") == before + len(model)
+        for k, v in model.items():
+            assert ca.cmd("GET", k) == v
+    for srv in (a, b):
+        assert "in time" not in srv.log_text()
+
