@@ -79,6 +79,8 @@ def pytest_collection_modifyitems(config, items):
         # Emulated cluster mode keeps SELECT; only a real (`yes`) cluster has one database.
         if extra_flag_value("cluster_mode") == "yes" and item.get_closest_marker("multidb"):
             item.add_marker(pytest.mark.skip(reason="uses several databases; not available in cluster mode"))
+        if cluster_mode_enabled() and item.get_closest_marker("own_nodes"):
+            item.add_marker(pytest.mark.skip(reason="starts its own nodes; ran in the plain run"))
         if redis_missing and item.get_closest_marker("needs_redis"):
             item.add_marker(pytest.mark.skip(reason=f"redis-server not found at {REDIS_SERVER_BIN}"))
 

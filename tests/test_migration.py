@@ -13,7 +13,7 @@ import pytest
 from cluster_util import key_in_slots, node, push, shard, slot, start_yes
 from helpers import parse_info, wait_until
 
-pytestmark = pytest.mark.darner_only
+pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
 OK = b"+OK\r\n"
 MOVING = [(0, 2000), (5000, 5100)]  # of A's 0-8191, to B
@@ -379,7 +379,7 @@ def test_flow_closed_by_target_restarts_the_attempt(pair):
         before = ca.cmd("DBSIZE")
         fault(cb, "FLOW-CLOSE", 1)
         push_both(a, b, opening(a, b))
-        wait_until(lambda: status(ca)[0][4].startswith(b"Flow connection closed by the target"),
+        wait_until(lambda: status(ca)[0][4].startswith(b"Flow connection lost: "),
                    msg="flow error")
     finishes_with_data(a, b, before)
 
@@ -546,6 +546,7 @@ def test_big_string_values_migrate(pair):
 STOP_POINTS = int(__import__("os").environ.get("DARNER_STOP_POINTS", "200"))
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("first", ["source", "target"])
 def test_cancel_at_random_points_is_bounded(pair, first):
     """Start a migration and cancel it after a random delay, many times, under write load, with
@@ -599,3 +600,98 @@ def test_cancel_at_random_points_is_bounded(pair, first):
     for srv in (a, b):
         assert "in time" not in srv.log_text()
 
+
+
+# ---- network faults (tests/fault_proxy.py) and frozen nodes ---------------------------------------
+
+
+def via(config, proxy_port):
+    """The config with the migration's target address pointing at a proxy."""
+    config[0]["migrations"][0]["port"] = proxy_port
+    return config
+
+
+def test_connections_reset_during_migration(pair):
+    """The network drops every migration connection several times (spec §5.2 #35): each time
+    the attempt restarts, and the migration ends FINISHED with the data intact."""
+    from fault_proxy import FaultProxy
+    a, b = pair()
+    with FaultProxy(b.port) as proxy, a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "300")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, via(opening(a, b), proxy.port))
+        for i in range(5):
+            wait_until(lambda: state_of(ca) == b"SYNC", timeout=10, msg="SYNC")
+            accepted = proxy.accepted
+            time.sleep(0.1)
+            proxy.reset_all()
+            wait_until(lambda: proxy.accepted > accepted + 1, timeout=10, msg="reconnected")
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+        wait_until(lambda: state_of(ca) == b"FINISHED" and state_of(cb) == b"FINISHED",
+                   timeout=30, msg="FINISHED")
+        assert int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_errors_total"]) >= 5
+    push_both(a, b, closing(a, b))
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == before
+
+
+def test_silently_dropped_links_are_noticed(pair):
+    """Every byte in both directions vanishes without a reset (DF-22, DF-38): the source records
+    errors and retries with backoff instead of looping silently, and finishes once the network
+    is back."""
+    from fault_proxy import FaultProxy
+    a, b = pair(a_flags={"migration_finalization_timeout_ms": 300,
+                         "slot_migration_connection_timeout_ms": 300})
+    with FaultProxy(b.port) as proxy, a.client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+        proxy.blackhole("both")
+        push_both(a, b, via(opening(a, b), proxy.port))
+        wait_until(lambda: int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]
+                               ["migration_errors_total"]) >= 3, timeout=15, msg="errors recorded")
+        assert status(ca)[0][4] != b"0"
+        assert proxy.accepted <= 10  # backoff, not a busy loop
+        proxy.clear()
+        wait_until(lambda: state_of(ca) == b"FINISHED", timeout=30, msg="FINISHED")
+    push_both(a, b, closing(a, b))
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == before
+
+
+def test_frozen_target_then_resumed(pair):
+    """SIGSTOP the target during the stream: the source times the stalled flows out, retries,
+    and finishes after SIGCONT (spec failure-modes §1.6 test 3)."""
+    a, b = pair(a_flags={"replication_timeout": 500, "migration_finalization_timeout_ms": 500,
+                         "slot_migration_connection_timeout_ms": 500})
+    with a.client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        b.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_until(lambda: status(ca)[0][4] != b"0", timeout=10, msg="error while frozen")
+            assert ca.cmd_raw("PING") == b"+PONG\r\n"
+        finally:
+            b.proc.send_signal(signal.SIGCONT)
+    finishes_with_data(a, b, before)
+
+
+def test_target_shutdown_while_source_frozen(pair):
+    """The source freezes mid-stream; the target's SIGTERM still exits promptly (DF-04)."""
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(cb) == b"SYNC", msg="SYNC")
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    a.proc.send_signal(signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        b.proc.send_signal(signal.SIGTERM)
+        assert b.proc.wait(timeout=10) == 0
+        assert time.monotonic() - start < 2.0
+    finally:
+        a.proc.send_signal(signal.SIGCONT)

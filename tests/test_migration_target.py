@@ -12,7 +12,7 @@ from cluster_util import (FakeSource, key_in_slots, node, push, rec_command, rec
                           rec_select, shard, slot, start_yes)
 from helpers import parse_info, wait_until
 
-pytestmark = pytest.mark.darner_only
+pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
 OK = b"+OK\r\n"
 RANGES = [(0, 100), (200, 300)]

@@ -49,6 +49,8 @@ constexpr auto kUnknownMigrationGrace = 30s;
 // scope, so this is only ever reached by a bug; it is logged).
 constexpr auto kFlowExitTimeout = 2s;
 constexpr size_t kMaxReplyLine = 64 * 1024;
+// Failed finalization attempts in a row after which the migration starts over.
+constexpr uint64_t kMaxFinalizeAttempts = 5;
 // A traversal step yields to the shard's other work after this long.
 constexpr auto kTraverseBudget = 100us;
 // Journal records are never dropped; when a flow's unsent output passes this many times the
@@ -252,7 +254,7 @@ asio::awaitable<void> OutgoingFlow::WatchPeer(Link& link) {
     std::string why = ec ? ec.message() : std::string("unexpected data");
     LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
                  << " closed by the target: " << why;
-    attempt_->Fail(StrCat("Flow connection closed by the target: ", why));
+    attempt_->Fail(StrCat("Flow connection lost: ", why));
   }
   watching_ = false;
 }
@@ -285,7 +287,8 @@ asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
       auto [ec, n] = co_await link.Write(asio::buffer(sending), Deadline::After(write_timeout));
       migration_->bytes_streamed_.fetch_add(n, std::memory_order_relaxed);
       if (ec == asio::error::timed_out) co_return "JournalStreamer write operation timeout";
-      if (ec) co_return scope.cancelled() ? std::string() : ec.message();
+      if (ec && scope.cancelled()) co_return "";
+      if (ec) co_return StrCat("Flow connection lost: ", ec.message());
       if (lsn) lsn_written_.store(lsn, std::memory_order_release);
       continue;
     }
@@ -558,6 +561,14 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   co_return outcome;
 }
 
+void OutgoingMigration::RecordPause(Clock::time_point start) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  last_pause_us_.store(us, std::memory_order_relaxed);
+  if (static_cast<uint64_t>(us) > max_pause_us_.load(std::memory_order_relaxed)) {
+    max_pause_us_.store(us, std::memory_order_relaxed);
+  }
+}
+
 asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     Attempt& attempt, std::unique_ptr<Link> control, std::string* error) {
   asio::io_context& ctx = service_->pool()->context(0);
@@ -566,14 +577,25 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     *error = attempt.Error();
     return scope_.cancelled() ? Outcome::kCancelled : Outcome::kFailed;
   };
+  std::string why;  // why the last finalization attempt failed
   for (uint64_t k = 1;; ++k) {
     if (attempt.scope.cancelled()) co_return stream_failed();
+    if (!why.empty()) {
+      LOG(WARNING) << "Finalization attempt " << k - 1 << " to " << info_.node_id << ": " << why;
+      if (k > kMaxFinalizeAttempts) {
+        // The flows may be as broken as the control connection (a network path that drops
+        // everything silently): start over rather than retrying the ACK forever.
+        *error = StrCat("Finalization failed ", k - 1, " times, restarting: ", why);
+        co_return Outcome::kFailed;
+      }
+      RecordError(StrCat("Finalization attempt ", k - 1, ": ", std::exchange(why, {})), false);
+    }
     if (k > 1) {
       if (co_await SleepFor(attempt.scope, kRetryDelay)) co_return stream_failed();
       control = std::make_unique<Link>(ctx, attempt.scope);
       if (std::string e = co_await OpenLink(*control, info_); !e.empty()) {
         if (attempt.scope.cancelled()) co_return stream_failed();
-        LOG(WARNING) << "Finalization attempt " << k << " to " << info_.node_id << ": " << e;
+        why = std::move(e);
         continue;
       }
     }
@@ -581,22 +603,15 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     // on nothing changes them, and the marker below follows their last change on every flow.
     auto pause_start = Clock::now();
     if (!co_await family_->SetSlotsPaused(slots_, true, scope_)) co_return Outcome::kCancelled;
-    auto end_pause = [&]() -> asio::awaitable<bool> {
-      bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pause_start);
-      last_pause_us_.store(us.count(), std::memory_order_relaxed);
-      if (static_cast<uint64_t>(us.count()) > max_pause_us_.load(std::memory_order_relaxed)) {
-        max_pause_us_.store(us.count(), std::memory_order_relaxed);
-      }
-      co_return resumed;
-    };
     if (!co_await family_->WaitForRoutedCommands(
             std::chrono::seconds(absl::GetFlag(FLAGS_pause_wait_timeout)))) {
       // Darner does not finalize past commands it could not wait for (Dragonfly does).
       RecordError(StrCat("Migration finalization time out ", my_id_, " : ", info_.node_id,
-                               " attempt ", k),
+                         " attempt ", k),
                   false);
-      if (!co_await end_pause()) co_return Outcome::kCancelled;
+      bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
+      RecordPause(pause_start);
+      if (!resumed) co_return Outcome::kCancelled;
       continue;
     }
     for (const auto& f : attempt.flows) {
@@ -612,20 +627,22 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     }
     if (!marked) {
       if (!attempt.scope.cancelled()) attempt.Fail("JournalStreamer write operation timeout");
-      co_await end_pause();
+      co_await family_->SetSlotsPaused(slots_, false, scope_);
+      RecordPause(pause_start);
       co_return stream_failed();
     }
     std::string ack = Resp({"DFLYMIGRATE", "ACK", my_id_, StrCat(k)});
     auto [wec, n] = co_await control->Write(asio::buffer(ack), Deadline::After(write_timeout));
     bool acked = false;
     bool target_oom = false;
-    if (!wec) {
+    if (wec) {
+      why = StrCat(wec.message(), ": Could not send ACK command.");
+    } else {
       Deadline reply_by = Deadline::After(FinalizationTimeout());
       while (true) {
         auto [rec, line] = co_await control->ReadLine(kMaxReplyLine, reply_by);
         if (rec) {
-          LOG(WARNING) << "Finalization attempt " << k << " to " << info_.node_id
-                       << ": no ACK reply: " << rec.message();
+          why = StrCat("no ACK reply: ", rec.message());
           break;
         }
         if (line == StrCat(":", k)) {
@@ -634,24 +651,22 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
         }
         if (line.starts_with(":")) continue;  // the reply to an older attempt
         target_oom = line.starts_with("-INCOMING_MIGRATION_OOM");
-        LOG(WARNING) << "Finalization attempt " << k << " to " << info_.node_id << ": " << line;
+        why = std::string(ReplyText(line));
         break;
       }
     }
     if (acked && !attempt.scope.cancelled()) {
       // The target serves the slots now; this node stops serving them before resuming them.
       bool finished = co_await family_->FinishOutgoing(this, scope_);
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pause_start);
-      last_pause_us_.store(us.count(), std::memory_order_relaxed);
-      if (static_cast<uint64_t>(us.count()) > max_pause_us_.load(std::memory_order_relaxed)) {
-        max_pause_us_.store(us.count(), std::memory_order_relaxed);
-      }
+      RecordPause(pause_start);
       if (!finished) co_return Outcome::kCancelled;
       LOG(INFO) << "Finish outgoing migration for " << my_id_ << ": " << info_.node_id
-                << " (attempt " << k << ", pause " << us.count() << " us)";
+                << " (attempt " << k << ", pause " << last_pause_us() << " us)";
       co_return Outcome::kFinished;
     }
-    if (!co_await end_pause()) co_return Outcome::kCancelled;
+    bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
+    RecordPause(pause_start);
+    if (!resumed) co_return Outcome::kCancelled;
     if (target_oom) {
       *error = "INCOMING_MIGRATION_OOM";  // the next INIT makes the target reply OOM: FATAL
       co_return Outcome::kFailed;

@@ -89,6 +89,7 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
                                     std::string* error);
   // Cancels the attempt and waits (bounded) until its flows exited.
   asio::awaitable<void> EndAttempt(Attempt& attempt);
+  void RecordPause(std::chrono::steady_clock::time_point start);
   void SetState(MigrationState state);
   void RecordError(std::string error, bool fatal);
 
