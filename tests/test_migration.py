@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cluster_util import key_in_slots, node, push, shard, slot, start_yes
-from helpers import parse_info, wait_until
+from helpers import parse_info, parse_kv_line, wait_until
 
 pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
@@ -122,6 +122,9 @@ def test_migration_moves_keys_and_redirects(pair):
         info = parse_info(ca.cmd("INFO", "cluster"))["cluster"]
         assert int(info["total_migrated_keys"]) == moved
         assert int(info["migration_last_pause_us"]) > 0
+        row = parse_kv_line(info["migration_out_0"])
+        assert row["target"] == "B" and row["state"] == "FINISHED" and row["phase"] == "finished"
+        assert int(row["keys"]) == moved and int(row["bytes"]) > moved * 16
     push_both(a, b, closing(a, b))
     with a.client() as ca, b.client() as cb:
         assert ca.cmd("DBSIZE") + cb.cmd("DBSIZE") == before
@@ -206,6 +209,9 @@ def test_cancel_during_sync_keeps_source_and_flushes_target(pair):
     push_both(a, b, opening(a, b))
     with a.client() as ca, b.client() as cb:
         wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        # The stalled traversal shows in INFO.
+        row = parse_kv_line(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_out_0"])
+        assert row["state"] == "SYNC" and row["phase"] == "traversal" and int(row["keys"]) > 0
         start = time.monotonic()
         push_both(a, b, initial(a, b))
         took = time.monotonic() - start

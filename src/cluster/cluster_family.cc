@@ -1031,7 +1031,15 @@ bool ClusterFamily::Init(std::string* error) {
       uint64_t errors = 0;
       for (const auto& m : incoming()) errors += m->error_count();
       uint64_t last_pause = 0, max_pause = 0, streamed_bytes = 0;
+      std::string rows;
+      size_t index = 0;
       for (const auto& m : outgoing()) {
+        OutgoingProgress p = m->progress();
+        StrAppend(&rows, "migration_out_", index++, ":target=", m->target_id(),
+                  ",state=", MigrationStateName(m->state()), ",phase=", m->phase(),
+                  ",keys=", p.keys_streamed, ",changes=", p.changes_streamed,
+                  ",bytes=", p.bytes_streamed, ",keys_per_sec=", m->keys_per_sec(),
+                  ",last_pause_us=", m->last_pause_us(), "\r\n");
         errors += m->error_count();
         last_pause = std::max(last_pause, m->last_pause_us());
         max_pause = std::max(max_pause, m->max_pause_us());
@@ -1044,7 +1052,7 @@ bool ClusterFamily::Init(std::string* error) {
                 "\r\nmigration_max_pause_us:", max_pause,
                 "\r\nmigration_last_stop_us:", last_stop_us_.load(std::memory_order_relaxed),
                 "\r\nmigration_max_stop_us:", max_stop_us_.load(std::memory_order_relaxed),
-                "\r\n");
+                "\r\n", rows);
     });
   }
   return true;

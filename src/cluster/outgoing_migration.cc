@@ -423,6 +423,38 @@ OutgoingProgress OutgoingMigration::progress() const {
           bytes_streamed_.load(std::memory_order_relaxed)};
 }
 
+std::string_view OutgoingMigration::phase() const {
+  switch (state()) {
+    case MigrationState::kFinished:
+      return "finished";
+    case MigrationState::kFatal:
+      return "fatal";
+    default:
+      break;
+  }
+  switch (phase_.load(std::memory_order_relaxed)) {
+    case Phase::kConnecting:
+      return "connecting";
+    case Phase::kTraversal:
+      return "traversal";
+    case Phase::kStreaming:
+      return "streaming";
+    case Phase::kFinalizing:
+      return "finalizing";
+  }
+  return "connecting";
+}
+
+uint64_t OutgoingMigration::keys_per_sec() const {
+  int64_t start = sync_start_ns_.load(std::memory_order_relaxed);
+  if (start == 0) return 0;
+  int64_t ns = Clock::now().time_since_epoch().count() - start;
+  if (ns <= 0) return 0;
+  uint64_t keys = keys_streamed_.load(std::memory_order_relaxed) -
+                  sync_start_keys_.load(std::memory_order_relaxed);
+  return static_cast<uint64_t>(double(keys) * 1e9 / double(ns));
+}
+
 uint64_t OutgoingMigration::TotalMigratedKeys() {
   return g_total_migrated_keys.load(std::memory_order_relaxed);
 }
@@ -538,6 +570,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   if (reply != "+OK") co_return fail(std::string(ReplyText(reply)));
 
   SetState(MigrationState::kSync);
+  sync_start_keys_.store(keys_streamed_.load(std::memory_order_relaxed));
+  sync_start_ns_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  phase_.store(Phase::kTraversal, std::memory_order_relaxed);
   for (unsigned i = 0; i < num_flows; ++i) {
     auto flow = std::make_shared<OutgoingFlow>(shared_from_this(), attempt, i, num_flows,
                                                service_->pool()->context(i));
@@ -555,9 +590,11 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   if (attempt->scope.cancelled()) {
     outcome = fail(attempt->Error());
   } else {
+    phase_.store(Phase::kStreaming, std::memory_order_relaxed);
     outcome = co_await Finalize(*attempt, std::move(control), error);
   }
   co_await EndAttempt(*attempt);
+  phase_.store(Phase::kConnecting, std::memory_order_relaxed);
   co_return outcome;
 }
 
@@ -599,6 +636,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
         continue;
       }
     }
+    phase_.store(Phase::kFinalizing, std::memory_order_relaxed);
     // Pause the migrating slots and let commands already admitted to them finish: from then
     // on nothing changes them, and the marker below follows their last change on every flow.
     auto pause_start = Clock::now();

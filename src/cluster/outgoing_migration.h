@@ -55,6 +55,11 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
   uint64_t error_count() const;
   uint64_t keys_at_finish() const;
   OutgoingProgress progress() const;
+  // "connecting", "traversal" (baseline being streamed), "streaming" (baseline sent, changes
+  // forwarded), "finalizing", "finished" or "fatal".
+  std::string_view phase() const;
+  // Baseline keys per second since the current attempt entered SYNC (0 before).
+  uint64_t keys_per_sec() const;
   // Finalization pauses: the last one and the longest, in microseconds.
   uint64_t last_pause_us() const { return last_pause_us_.load(std::memory_order_relaxed); }
   uint64_t max_pause_us() const { return max_pause_us_.load(std::memory_order_relaxed); }
@@ -104,6 +109,10 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
   std::atomic<bool> running_{false};  // the driver has not exited
   std::atomic<uint64_t> last_pause_us_{0}, max_pause_us_{0};
   std::atomic<uint64_t> keys_streamed_{0}, changes_streamed_{0}, bytes_streamed_{0};
+  enum class Phase : uint8_t { kConnecting, kTraversal, kStreaming, kFinalizing };
+  std::atomic<Phase> phase_{Phase::kConnecting};
+  std::atomic<int64_t> sync_start_ns_{0};  // steady clock, when the attempt entered SYNC
+  std::atomic<uint64_t> sync_start_keys_{0};
 
   mutable std::mutex mu_;  // guards the fields below
   MigrationState state_ = MigrationState::kConnecting;
