@@ -701,3 +701,27 @@ def test_target_shutdown_while_source_frozen(pair):
         assert time.monotonic() - start < 2.0
     finally:
         a.proc.send_signal(signal.SIGCONT)
+
+
+def test_unrelated_config_after_finish_keeps_source_data_until_a_config_takes_it(pair):
+    """Found by the chaos run: after a migration finished, a config that changes something
+    else (and still lists the migration) must not delete the source's copy of the slots; a
+    cancel then gives them back to the source with every key."""
+    a, b = pair()
+    with a.client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+    push_both(a, b, opening(a, b))
+    wait_finished(a, b)
+    config = opening(a, b)
+    config[0]["master"]["health"] = "online"  # a different config, same migration
+    config.append(shard([], node("C", 1)))  # and a slotless extra master
+    config.pop()
+    config[1]["replicas"] = [node("B2", 2)]
+    push_both(a, b, config)
+    with a.client() as ca:
+        assert ca.cmd("DBSIZE") == before  # not served (MOVED), but kept
+    push_both(a, b, initial(a, b))  # cancel: the slots are A's again
+    with a.client() as ca, b.client() as cb:
+        assert ca.cmd("DBSIZE") == before and cb.cmd("DBSIZE") == 0
+        assert ca.cmd_raw("GET", key_in_slots(0, 2000, "key:")).startswith(b"$")

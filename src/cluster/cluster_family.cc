@@ -436,8 +436,7 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
   // Before the first config the node counts as serving everything, so keys it held before it
   // joined (in slots it was not given) go too. Slots that finished migrating out still hold
   // their keys until a config takes them away.
-  SlotSet before = old ? f->ServedSlots(*old) : SlotSet::All();
-  for (const auto& m : f->outgoing()) before |= m->slots();
+  SlotSet before = old ? f->HeldSlots(*old) : SlotSet::All();
 
   // Outgoing migrations the new config no longer has (or has changed) are cancelled; their
   // slots stay here if the config still gives them to this node, and are flushed below if not.
@@ -497,9 +496,9 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
     partial |= m->slots();
   }
 
-  SlotSet served = f->ServedSlots(*config);
-  SlotSet flush = before.Minus(served);
-  flush |= partial.Minus(served);
+  SlotSet held = f->HeldSlots(*config);
+  SlotSet flush = before.Minus(held);
+  flush |= partial.Minus(held);
   {
     std::lock_guard lk(f->config_mu_);
     f->config_ = config;
@@ -931,6 +930,15 @@ SlotSet ClusterFamily::ServedSlots(const ClusterConfig& config) const {
     if (m->state() == MigrationState::kFinished) served = served.Minus(m->slots());
   }
   return served;
+}
+
+SlotSet ClusterFamily::HeldSlots(const ClusterConfig& config) const {
+  SlotSet held = config.owned_slots();
+  std::lock_guard lk(migrations_mu_);
+  for (const auto& m : incoming_) {
+    if (m->state() == MigrationState::kFinished) held |= m->slots();
+  }
+  return held;
 }
 
 std::shared_ptr<const SlotRouting> ClusterFamily::RoutingNow(const ClusterConfig& config) const {

@@ -48,6 +48,10 @@ class ClusterFamily {
   // The slots this node serves under `config`: those it owns, plus those of incoming migrations
   // that finished, minus those of outgoing migrations that finished.
   SlotSet ServedSlots(const ClusterConfig& config) const;
+  // The slots whose keys this node keeps under `config`: those it owns (even when they finished
+  // migrating out: only a config that takes them away deletes them, so a cancelled migration
+  // leaves the data in place) plus those of incoming migrations that finished.
+  SlotSet HeldSlots(const ClusterConfig& config) const;
   // The routing to publish under `config` now: served slots, and the paused ones among them.
   std::shared_ptr<const SlotRouting> RoutingNow(const ClusterConfig& config) const;
 

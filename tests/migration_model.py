@@ -1,0 +1,208 @@
+"""A cluster driver for migration tests: a manager that owns the topology (slot owners and
+migrations) and pushes it, writers that keep a model of every acknowledged write, and a
+checker that compares the cluster's contents with the model.
+
+Writers route each key by the slot map they learned (following -MOVED), so they behave like a
+cluster client. Every writer owns its keys, so the model of a key is the sequence of that
+writer's acknowledged writes, and its last one is what the cluster must hold. A write whose
+reply never came (a frozen or killed node) is "uncertain": its key is left out of the checks.
+"""
+import json
+import random
+import socket
+import threading
+import time
+
+from cluster_util import node, shard, slot
+from helpers import RawClient
+
+NUM_SLOTS = 16384
+
+
+class Manager:
+    """The topology of a cluster of Darner nodes, pushed with DFLYCLUSTER CONFIG."""
+
+    def __init__(self, servers: dict, migration_ports: dict | None = None):
+        self.servers = servers  # id -> ServerProcess
+        self.ids = sorted(servers)
+        self.migration_ports = migration_ports or {}  # id -> port migrations connect to
+        self.owner = [None] * NUM_SLOTS
+        per = NUM_SLOTS // len(self.ids)
+        for i, nid in enumerate(self.ids):
+            hi = NUM_SLOTS if i == len(self.ids) - 1 else (i + 1) * per
+            for s in range(i * per, hi):
+                self.owner[s] = nid
+        self.migrations: dict[tuple, list] = {}  # (src, dst) -> [(a, b), ...]
+        self.lock = threading.Lock()
+        self.history = []  # (seconds, what, (src, dst), ranges)
+        self.t0 = time.monotonic()
+
+    def log(self, what, key, ranges=None):
+        self.history.append((round(time.monotonic() - self.t0, 2), what, key, ranges))
+
+    @staticmethod
+    def runs(slots):
+        out = []
+        for s in sorted(slots):
+            if out and out[-1][1] == s - 1:
+                out[-1][1] = s
+            else:
+                out.append([s, s])
+        return [tuple(r) for r in out]
+
+    def config(self):
+        shards = []
+        for nid in self.ids:
+            srv = self.servers[nid]
+            ranges = self.runs(s for s in range(NUM_SLOTS) if self.owner[s] == nid)
+            migs = [{"node_id": dst, "ip": "127.0.0.1",
+                     "port": self.migration_ports.get(dst, self.servers[dst].port),
+                     "slot_ranges": [{"start": a, "end": b} for a, b in r]}
+                    for (src, dst), r in sorted(self.migrations.items()) if src == nid]
+            if not ranges:
+                continue  # a node without slots is left out of the config
+            shards.append(shard(ranges, node(nid, srv.port), migrations=migs))
+        return shards
+
+    def push(self, order=None, to=None):
+        text = json.dumps(self.config())
+        for nid in (to or order or self.ids):
+            with self.servers[nid].client(timeout=30) as c:
+                reply = c.cmd_raw("DFLYCLUSTER", "CONFIG", text)
+                assert reply == b"+OK\r\n", (nid, reply)
+
+    def migrating_slots(self):
+        return {s for r in self.migrations.values() for a, b in r for s in range(a, b + 1)}
+
+    def start(self, src, dst, ranges):
+        self.migrations[(src, dst)] = ranges
+        self.log("start", (src, dst), ranges)
+
+    def cancel(self, key):
+        self.log("cancel", key, self.migrations.pop(key))
+
+    def close(self, key):
+        """Gives a finished migration's slots to its target and drops the entry."""
+        src, dst = key
+        self.log("close", key, self.migrations[key])
+        for a, b in self.migrations.pop(key):
+            for s in range(a, b + 1):
+                self.owner[s] = dst
+
+    def state(self, nid, peer, direction):
+        with self.servers[nid].client(timeout=30) as c:
+            for row in c.cmd("DFLYCLUSTER", "SLOT-MIGRATION-STATUS"):
+                if row[0].decode() == direction and row[1].decode() == peer:
+                    return row[2].decode()
+        return None
+
+    def finished(self, key) -> bool:
+        src, dst = key
+        return self.state(src, dst, "out") == "FINISHED" and self.state(dst, src, "in") == "FINISHED"
+
+    def node_of_port(self, port):
+        for nid, srv in self.servers.items():
+            if srv.port == port:
+                return nid
+        return None
+
+
+class Writer(threading.Thread):
+    """Writes keys `<prefix><i>` until stopped, following MOVED like a cluster client."""
+
+    def __init__(self, manager: Manager, prefix: str, count: int, seed: int, timeout: float = 5):
+        super().__init__(daemon=True)
+        self.manager = manager
+        self.keys = [f"{prefix}{i}" for i in range(count)]
+        self.rnd = random.Random(seed)
+        self.timeout = timeout
+        self.model: dict[str, bytes | None] = {}
+        self.uncertain: set[str] = set()
+        self.acked = 0
+        self.errors: list = []
+        self.stop_event = threading.Event()
+        self.port_of_slot = {}
+        self.clients: dict[int, RawClient] = {}
+
+    def stop(self):
+        self.stop_event.set()
+        self.join()
+        for c in self.clients.values():
+            c.close()
+
+    def client(self, port):
+        c = self.clients.get(port)
+        if c is None:
+            c = RawClient(port=port, timeout=self.timeout)
+            self.clients[port] = c
+        return c
+
+    def port_for(self, s):
+        port = self.port_of_slot.get(s)
+        if port is None:
+            port = self.manager.servers[self.manager.owner[s]].port
+        return port
+
+    def run(self):
+        n = 0
+        while not self.stop_event.is_set():
+            k = self.rnd.choice(self.keys)
+            if k in self.uncertain:
+                continue
+            n += 1
+            op = self.rnd.random()
+            if op < 0.5:
+                args, new = ("SET", k, str(n)), str(n).encode()
+            elif op < 0.65:
+                args, new = ("SET", k, str(n), "PX", "600000"), str(n).encode()
+            elif op < 0.8:
+                args, new = ("DEL", k), None
+            else:
+                args, new = ("APPEND", k, "+"), (self.model.get(k) or b"") + b"+"
+            s = slot(k)
+            port = self.port_for(s)
+            try:
+                reply = self.client(port).cmd_raw(*args)
+            except (OSError, ConnectionError, TimeoutError, AssertionError) as e:
+                # No reply: the write may or may not have happened.
+                self.uncertain.add(k)
+                c = self.clients.pop(port, None)
+                if c:
+                    c.close()
+                time.sleep(0.05)
+                continue
+            if reply.startswith(b"-MOVED"):
+                host_port = reply.split()[2].decode()
+                self.port_of_slot[s] = int(host_port.rsplit(":", 1)[1])
+                continue
+            if reply.startswith(b"-"):
+                self.errors.append((args, reply))
+                continue
+            self.model[k] = new
+            self.acked += 1
+
+
+def check(manager: Manager, writers, baseline_total: int):
+    """After the last config: every node holds keys of its own slots only, the writers' keys
+    hold their last acknowledged values, and the key count adds up."""
+    seen = {}
+    total = 0
+    for nid, srv in manager.servers.items():
+        with srv.client(timeout=30) as c:
+            keys = [k.decode() for k in c.cmd("KEYS", "*")]
+            total += len(keys)
+            for k in keys:
+                assert manager.owner[slot(k)] == nid, f"{k} (slot {slot(k)}) on {nid}"
+                seen[k] = nid
+    expected_total = baseline_total
+    for w in writers:
+        for k, v in w.model.items():
+            if k in w.uncertain:
+                continue
+            nid = manager.owner[slot(k)]
+            with manager.servers[nid].client(timeout=30) as c:
+                got = c.cmd("GET", k)
+            assert got == v, f"{k}: expected {v!r}, {nid} has {got!r}"
+            expected_total += v is not None
+        expected_total += sum(1 for k in w.uncertain if k in seen)
+    assert total == expected_total, (total, expected_total)
