@@ -175,6 +175,7 @@ def test_not_configured(spawn_darner):
         assert info == {"cluster_enabled": "1", "migration_errors_total": "0",
                         "total_migrated_keys": "0", "migration_out_bytes": "0",
                         "migration_last_pause_us": "0", "migration_max_pause_us": "0",
+                        "migration_stalled_writes": "0",
                         "migration_last_stop_us": "0", "migration_max_stop_us": "0"}
 
 

@@ -49,6 +49,17 @@ def initial(a, b):
     return [shard([(0, 8191)], node("A", a.port)), shard([(8192, 16383)], node("B", b.port))]
 
 
+def keys_in_slots(lo, hi, prefix, count):
+    """`count` keys <prefix><n> whose slots are in [lo, hi], in one pass."""
+    out, n = [], 0
+    while len(out) < count:
+        k = f"{prefix}{n}"
+        if lo <= slot(k) <= hi:
+            out.append(k)
+        n += 1
+    return out
+
+
 def moving(s: int, ranges=MOVING) -> bool:
     return any(x <= s <= y for x, y in ranges)
 
@@ -511,8 +522,8 @@ def test_expiring_keys_during_migration(pair):
     """Keys with TTLs keep them; keys that expire during the migration are gone on both sides
     (the source forwards their expiry as DEL)."""
     a, b = pair()
-    short = [key_in_slots(0, 2000, "short", skip=i) for i in range(200)]
-    long_ = [key_in_slots(0, 2000, "long", skip=i) for i in range(200)]
+    short = keys_in_slots(0, 2000, "short", 200)
+    long_ = keys_in_slots(0, 2000, "long", 200)
     with a.client() as ca, b.client() as cb:
         ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
         for k in short:
@@ -563,7 +574,7 @@ def test_cancel_at_random_points_is_bounded(pair, first):
     with a.client() as ca:
         ca.cmd("DEBUG", "POPULATE", "200000", "key", "100")
         before = ca.cmd("DBSIZE")
-    keys = [key_in_slots(0, 2000, "w", skip=i) for i in range(200)]
+    keys = keys_in_slots(0, 2000, "w", 200)
     model = {}
     stop = threading.Event()
 
@@ -725,3 +736,73 @@ def test_unrelated_config_after_finish_keeps_source_data_until_a_config_takes_it
     with a.client() as ca, b.client() as cb:
         assert ca.cmd("DBSIZE") == before and cb.cmd("DBSIZE") == 0
         assert ca.cmd_raw("GET", key_in_slots(0, 2000, "key:")).startswith(b"$")
+
+
+def test_writers_to_a_stalled_migration_are_slowed_not_stuck(pair):
+    """The target stops reading while the traversal is past some keys: changes to those keys
+    pile up in the flow's output; once it is over the stream limit, writes to the migrating
+    slots wait a little (bounded) while writes elsewhere do not, and the migration still
+    finishes with every write."""
+    a, b = pair(a_flags={"replication_stream_output_limit": 8192})
+    moving_keys = keys_in_slots(0, 10, "m", 50)  # traversed first
+    other_keys = keys_in_slots(3000, 4000, "o", 50)
+    with a.client() as ca, b.client() as cb:
+        for k in moving_keys:
+            ca.cmd("SET", k, "0")
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        time.sleep(0.3)  # the traversal is past slots 0-10, stuck further on
+        slow = []
+        for n in range(200):
+            start = time.monotonic()
+            assert ca.cmd_raw("SET", moving_keys[n % 50], "x" * 500) == OK
+            slow.append(time.monotonic() - start)
+        other = []
+        for n in range(100):
+            start = time.monotonic()
+            assert ca.cmd_raw("SET", other_keys[n % 50], "y") == OK
+            other.append(time.monotonic() - start)
+        stalled = int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_stalled_writes"])
+        assert stalled > 100
+        assert sorted(slow)[len(slow) // 2] >= 0.015  # slowed down to the stall wait...
+        assert max(slow) < 0.5  # ...and never stuck
+        assert sorted(other)[len(other) // 2] < 0.005  # other slots are not slowed
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    finishes_with_data(a, b, before + 50)
+    with b.client() as cb:
+        assert all(cb.cmd("GET", k) == b"x" * 500 for k in moving_keys)
+
+
+def test_finalization_pause_is_bounded_when_the_target_stops_reading(pair):
+    """The whole stream, marker included, fits in the socket buffers of a target that stopped
+    reading: the ACK join cannot succeed, so the migrating slots stay paused for at most the
+    ACK wait (--migration_finalization_timeout_ms), then resume; other slots never pause; the
+    migration finishes once the target reads again."""
+    a, b = pair(a_flags={"migration_finalization_timeout_ms": 500})
+    keys = keys_in_slots(0, 10, "f", 20)
+    others = keys_in_slots(3000, 3100, "g", 20)
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "20000", "key", "100")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        worst = worst_other = 0
+        deadline = time.monotonic() + 2.5
+        n = 0
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            assert ca.cmd_raw("SET", keys[n % 20], "v") == OK
+            worst = max(worst, time.monotonic() - start)
+            start = time.monotonic()
+            assert ca.cmd_raw("SET", others[n % 20], "v") == OK
+            worst_other = max(worst_other, time.monotonic() - start)
+            n += 1
+        assert 0.3 < worst < 1.5, worst  # paused for about one ACK wait, not longer
+        assert worst_other < 0.1, worst_other
+        assert state_of(ca) == b"SYNC"
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    finishes_with_data(a, b, before + 40)

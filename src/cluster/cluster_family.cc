@@ -1058,6 +1058,7 @@ bool ClusterFamily::Init(std::string* error) {
                 "\r\nmigration_out_bytes:", streamed_bytes,
                 "\r\nmigration_last_pause_us:", last_pause,
                 "\r\nmigration_max_pause_us:", max_pause,
+                "\r\nmigration_stalled_writes:", StalledWrites(),
                 "\r\nmigration_last_stop_us:", last_stop_us_.load(std::memory_order_relaxed),
                 "\r\nmigration_max_stop_us:", max_stop_us_.load(std::memory_order_relaxed),
                 "\r\n", rows);

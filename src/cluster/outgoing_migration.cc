@@ -49,6 +49,10 @@ constexpr auto kUnknownMigrationGrace = 30s;
 // scope, so this is only ever reached by a bug; it is logged).
 constexpr auto kFlowExitTimeout = 2s;
 constexpr size_t kMaxReplyLine = 64 * 1024;
+// Finalization pauses the migrating slots only once every flow has at most this much unsent
+// output, and gives up the pause if the markers are not written within kMaxMarkerWait.
+constexpr size_t kDrainedBytes = 64 * 1024;
+constexpr auto kMaxMarkerWait = 1s;
 // Failed finalization attempts in a row after which the migration starts over.
 constexpr uint64_t kMaxFinalizeAttempts = 5;
 // A traversal step yields to the shard's other work after this long.
@@ -160,6 +164,8 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   bool traversal_done() const { return traversal_done_.load(std::memory_order_acquire); }
   uint64_t lsn_written() const { return lsn_written_.load(std::memory_order_acquire); }
   bool exited() const { return exited_.load(std::memory_order_acquire); }
+  // Encoded bytes not yet written to the socket (any thread).
+  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
 
   void OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) override;
   void OnFlush() override {
@@ -181,6 +187,9 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   void Wake() {
     if (waiting_) wake_.cancel();
   }
+  // Marks the flow's slots stalled while its unsent output is over the limit (cleared below
+  // half of it), which slows client writes to them (SlotStalled).
+  void UpdateStall();
 
   std::shared_ptr<OutgoingMigration> migration_;
   std::shared_ptr<OutgoingMigration::Attempt> attempt_;
@@ -196,12 +205,16 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   std::atomic<bool> traversal_done_{false};
 
   std::string out_;            // encoded records not yet handed to the socket
+  size_t in_flight_ = 0;       // bytes handed to the socket, not yet written
+  std::atomic<size_t> pending_bytes_{0};  // out_ + in_flight_, published by UpdateStall
+  bool stalled_ = false;
   std::string failure_;        // set by the journal side; the stream loop ends with it
   uint64_t pending_lsn_ = 0;   // a marker in out_
   uint64_t txid_ = 0;
   asio::steady_timer wake_;
   bool waiting_ = false;
   bool watching_ = false;  // WatchPeer runs
+  bool registered_ = false;  // a journal consumer
   std::atomic<uint64_t> lsn_written_{0};
   std::atomic<bool> exited_{false};
 
@@ -222,10 +235,13 @@ asio::awaitable<void> OutgoingFlow::Run() {
     if (error.empty() && !scope.cancelled()) {
       shard_ = EngineShard::tlocal();
       shard_->AddJournalConsumer(this, migration_->slots().bits());
+      registered_ = true;
       watching_ = true;
       asio::co_spawn(ctx_, WatchPeer(link), asio::detached);
       error = co_await Stream(link);
       shard_->RemoveJournalConsumer(this);
+      registered_ = false;
+      UpdateStall();  // clears the flow's stall
       g_total_migrated_keys.fetch_add(keys_written_, std::memory_order_relaxed);
     }
     if (!error.empty() && !scope.cancelled()) {
@@ -284,7 +300,10 @@ asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
       sending.clear();
       sending.swap(out_);
       uint64_t lsn = std::exchange(pending_lsn_, 0);
+      in_flight_ = sending.size();
       auto [ec, n] = co_await link.Write(asio::buffer(sending), Deadline::After(write_timeout));
+      in_flight_ = 0;
+      UpdateStall();
       migration_->bytes_streamed_.fetch_add(n, std::memory_order_relaxed);
       if (ec == asio::error::timed_out) co_return "JournalStreamer write operation timeout";
       if (ec && scope.cancelled()) co_return "";
@@ -294,6 +313,7 @@ asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
     }
     if (!traversal_done()) {
       TraverseStep();
+      UpdateStall();
       if (out_.empty() && !traversal_done()) {
         co_await asio::post(ctx_.get_executor(), asio::use_awaitable);  // let clients run
       }
@@ -345,12 +365,23 @@ void OutgoingFlow::OnKeyChange(SlotId slot, std::string_view key, const KeyEntry
     return;
   }
   AppendState(key, entry, ++txid_);
+  UpdateStall();
   ++changes_forwarded_;
   migration_->changes_streamed_.fetch_add(1, std::memory_order_relaxed);
   if (out_.size() > output_limit_ * kOverflowFactor && failure_.empty()) {
     failure_ = "JournalStreamer write operation timeout";
   }
   Wake();
+}
+
+void OutgoingFlow::UpdateStall() {
+  size_t pending = out_.size() + in_flight_;
+  pending_bytes_.store(pending, std::memory_order_relaxed);
+  bool stalled = stalled_ ? pending > output_limit_ / 2 : pending > output_limit_;
+  if (!registered_) stalled = false;
+  if (stalled == stalled_) return;
+  stalled_ = stalled;
+  for (SlotId slot : slots_) SetSlotStalled(slot, stalled);
 }
 
 void OutgoingFlow::AppendState(std::string_view key, const KeyEntry* entry, uint64_t txid) {
@@ -382,6 +413,7 @@ void OutgoingFlow::MarkFinalize(uint64_t attempt) {
                "iter_skips: 0";
   flow::AppendLsn(&out_, attempt);
   pending_lsn_ = attempt;
+  UpdateStall();
   Wake();
 }
 
@@ -636,6 +668,21 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
         continue;
       }
     }
+    // Let the flows catch up before pausing anything: the pause then lasts only as long as
+    // the last few changes take to go out. A target that does not take them within the write
+    // timeout has stalled the stream.
+    auto drained_by = Clock::now() + write_timeout;
+    while (!attempt.scope.cancelled()) {
+      bool drained = true;
+      for (const auto& f : attempt.flows) drained &= f->pending_bytes() <= kDrainedBytes;
+      if (drained) break;
+      if (Clock::now() >= drained_by) {
+        attempt.Fail("JournalStreamer write operation timeout");
+        break;
+      }
+      if (co_await SleepFor(attempt.scope, 200us)) break;
+    }
+    if (attempt.scope.cancelled()) co_return stream_failed();
     phase_.store(Phase::kFinalizing, std::memory_order_relaxed);
     // Pause the migrating slots and let commands already admitted to them finish: from then
     // on nothing changes them, and the marker below follows their last change on every flow.
@@ -655,7 +702,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     for (const auto& f : attempt.flows) {
       service_->pool()->Post(f->shard_id(), [f, k] { f->MarkFinalize(k); });
     }
-    auto marked_by = Clock::now() + write_timeout;
+    // The flows were nearly drained before the pause, so the markers go out at once unless
+    // the target stopped reading just now; then the pause ends and a later attempt tries again.
+    auto marked_by = Clock::now() + std::min<Clock::duration>(write_timeout, kMaxMarkerWait);
     bool marked = false;
     while (!attempt.scope.cancelled()) {
       marked = true;
@@ -664,10 +713,11 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       if (co_await SleepFor(attempt.scope, 100us)) break;
     }
     if (!marked) {
-      if (!attempt.scope.cancelled()) attempt.Fail("JournalStreamer write operation timeout");
-      co_await family_->SetSlotsPaused(slots_, false, scope_);
+      bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
       RecordPause(pause_start);
-      co_return stream_failed();
+      if (!resumed || attempt.scope.cancelled()) co_return stream_failed();
+      why = "the flows did not write the finalization marker in time";
+      continue;
     }
     std::string ack = Resp({"DFLYMIGRATE", "ACK", my_id_, StrCat(k)});
     auto [wec, n] = co_await control->Write(asio::buffer(ack), Deadline::After(write_timeout));

@@ -48,6 +48,27 @@ void SetMigrationFlowsPaused(bool paused) {
 
 bool MigrationFlowsPaused() { return migration_flows_paused.load(std::memory_order_relaxed); }
 
+namespace cluster_internal {
+std::atomic<uint64_t> stalled_slots[kNumSlots / 64];
+}  // namespace cluster_internal
+
+namespace {
+std::atomic<uint64_t> stalled_writes{0};
+}  // namespace
+
+void SetSlotStalled(SlotId slot, bool stalled) {
+  uint64_t bit = uint64_t{1} << (slot % 64);
+  auto& word = cluster_internal::stalled_slots[slot / 64];
+  if (stalled) {
+    word.fetch_or(bit, std::memory_order_relaxed);
+  } else {
+    word.fetch_and(~bit, std::memory_order_relaxed);
+  }
+}
+
+void CountStalledWrite() { stalled_writes.fetch_add(1, std::memory_order_relaxed); }
+uint64_t StalledWrites() { return stalled_writes.load(std::memory_order_relaxed); }
+
 namespace {
 std::atomic<int64_t> migration_faults[static_cast<size_t>(MigrationFault::kCount)];
 }  // namespace

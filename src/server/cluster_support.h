@@ -5,6 +5,7 @@
 // internals (DESIGN.md §2).
 #pragma once
 
+#include <atomic>
 #include <bitset>
 #include <cstdint>
 #include <string>
@@ -48,6 +49,16 @@ void SetMigrationFault(MigrationFault fault, int64_t value);
 bool TakeMigrationFault(MigrationFault fault);
 int64_t MigrationFaultValue(MigrationFault fault);
 
+// Back-pressure of outgoing migration flows: while a flow's unsent output is over
+// --replication_stream_output_limit, its slots are "stalled", and the data plane makes writes
+// to them wait a little (bounded) before they run, so they slow down to what the target takes
+// instead of piling up in the flow's buffer. Any thread.
+void SetSlotStalled(SlotId slot, bool stalled);
+inline bool SlotStalled(SlotId slot);
+// Writes that waited for a stalled slot (INFO).
+void CountStalledWrite();
+uint64_t StalledWrites();
+
 // The reply to keyed commands (and to CLUSTER SHARDS/SLOTS/NODES) before the first config.
 inline constexpr std::string_view kClusterNotConfiguredErr = "Cluster is not yet configured";
 
@@ -62,5 +73,14 @@ struct SlotRouting {
   std::vector<std::string> redirects;      // "ip:port"
   std::vector<uint16_t> redirect_of_slot;  // index into redirects, kNumSlots entries
 };
+
+namespace cluster_internal {
+extern std::atomic<uint64_t> stalled_slots[kNumSlots / 64];
+}  // namespace cluster_internal
+
+inline bool SlotStalled(SlotId slot) {
+  return cluster_internal::stalled_slots[slot / 64].load(std::memory_order_relaxed) &
+         (uint64_t{1} << (slot % 64));
+}
 
 }  // namespace darner

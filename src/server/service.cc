@@ -75,6 +75,20 @@ asio::awaitable<void> WaitWhileSlotPaused(SlotId slot) {
   }
 }
 
+// How long a write to a slot whose migration flow is behind waits for it to catch up, at most
+// (spec §6.2: Dragonfly blocks such writers until the stream drains; Darner only slows them).
+constexpr auto kMaxStalledWait = std::chrono::milliseconds(20);
+
+asio::awaitable<void> WaitWhileSlotStalled(SlotId slot) {
+  CountStalledWrite();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto until = std::chrono::steady_clock::now() + kMaxStalledWait;
+  while (SlotStalled(slot) && std::chrono::steady_clock::now() < until) {
+    timer.expires_after(std::chrono::microseconds(200));
+    co_await timer.async_wait(kAsTuple);
+  }
+}
+
 constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
 
 ConnectionContext* Ctx(Connection* conn) {
@@ -423,6 +437,7 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   cc->last_active_ms = NowMs();
   const bool routed = GetClusterMode() == ClusterMode::kYes && !cc->replicated;
   RoutingPin pin;
+  size_t stalled_index = cmds.size();  // the command that last waited for a stalled slot
   // Nothing pipelined after QUIT (or a fatal error) runs.
   while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {
     pin.Release();
@@ -438,6 +453,13 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
       RejectCommand(p, cc, error);
       ++i;
       continue;
+    }
+    if (routed && p.slot >= 0 && p.cid->IsWrite() && SlotStalled(static_cast<SlotId>(p.slot)) &&
+        stalled_index != i) {
+      stalled_index = i;  // one wait per command: slowed, never stuck
+      pin.Release();
+      co_await WaitWhileSlotStalled(static_cast<SlotId>(p.slot));
+      continue;  // checked again
     }
     cc->last_cmd = p.cid;
     // Keyless commands touch no slot's data; they run unpinned (DFLYCLUSTER CONFIG waits for
