@@ -50,8 +50,8 @@ define run_suite
 	DARNER_BIN=$(CURDIR)/build/$(1)/darner $(2) $(PYTHON) -m pytest tests -q -p no:cacheprovider
 endef
 
-# The black-box suite again with --cluster_mode=emulated. The release and TSan runs do this; the
-# ASan run does not, to keep `make test` well inside its time budget.
+# The black-box suite again with --cluster_mode=emulated. Only the release run does this, to
+# keep `make test` well inside its time budget (the rerun exercises reply shapes, not threads).
 define run_emulated
 	DARNER_BIN=$(CURDIR)/build/$(1)/darner DARNER_EXTRA_FLAGS=--cluster_mode=emulated $(2) \
 		$(PYTHON) -m pytest tests -q -p no:cacheprovider
@@ -66,7 +66,6 @@ test-asan: deps build/asan/build.ninja
 
 test-tsan: deps build/tsan/build.ninja
 	$(call run_suite,tsan,TSAN_OPTIONS=halt_on_error=1 DARNER_TEST_IO_TIMEOUT=30)
-	$(call run_emulated,tsan,TSAN_OPTIONS=halt_on_error=1 DARNER_TEST_IO_TIMEOUT=30)
 
 fuzz: deps build/fuzz/build.ninja
 	ninja -C build/fuzz -j$(JOBS) resp_parser_fuzz
