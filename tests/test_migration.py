@@ -821,3 +821,21 @@ def test_finalization_pause_is_bounded_when_the_target_stops_reading(pair):
         assert state_of(ca) == b"SYNC"
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
     finishes_with_data(a, b, before + 40)
+
+
+def test_flushall_on_the_target_during_migration_restarts_it(pair):
+    """FLUSHALL on the target deletes what the migration streamed so far; the attempt fails so
+    the source sends everything again, and the target ends with every key (DF-32)."""
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(cb) == b"SYNC", msg="target in SYNC")
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+        wait_until(lambda: cb.cmd("DBSIZE") > 0, msg="some keys arrived")
+        assert cb.cmd_raw("FLUSHALL") == OK
+        wait_until(lambda: status(cb)[0][4] == b"FLUSH command during migration",
+                   msg="target recorded the flush")
+    finishes_with_data(a, b, before)

@@ -1035,6 +1035,9 @@ bool ClusterFamily::Init(std::string* error) {
     return false;
   }
   if (ClusterEnabled()) {
+    SetBeforeFlushHook([this] {
+      for (const auto& m : incoming()) m->FailAttempt("FLUSH command during migration");
+    });
     service_->SetClusterInfoHook([this](std::string* out) {
       uint64_t errors = 0;
       for (const auto& m : incoming()) errors += m->error_count();

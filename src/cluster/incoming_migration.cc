@@ -56,6 +56,7 @@ void IncomingMigration::Init(uint32_t num_flows) {
   ++generation_;
   flows_.assign(num_flows, Flow{});
   running_flows_ = 0;
+  attempt_failed_ = false;
   state_ = MigrationState::kSync;
 }
 
@@ -63,6 +64,10 @@ bool IncomingMigration::AttachFlow(uint32_t flow, Connection* conn, std::string*
   std::lock_guard lk(mu_);
   if (state_ != MigrationState::kSync) {
     *error = "migration is not in SYNC state";
+    return false;
+  }
+  if (attempt_failed_) {
+    *error = "migration attempt failed";
     return false;
   }
   if (flow >= flows_.size()) {
@@ -110,8 +115,21 @@ void IncomingMigration::RecordError(std::string error, bool fatal) {
   if (fatal) state_ = MigrationState::kFatal;
 }
 
+void IncomingMigration::FailAttempt(std::string error) {
+  {
+    std::lock_guard lk(mu_);
+    if (state_ != MigrationState::kSync) return;
+    attempt_failed_ = true;
+    error_ = std::move(error);
+    ++error_count_;
+  }
+  Cancel();
+}
+
 bool IncomingMigration::Joined(uint64_t attempt, bool* data_after_marker) const {
   std::lock_guard lk(mu_);
+  *data_after_marker = false;
+  if (attempt_failed_) return false;
   bool all_reported = !flows_.empty();
   bool all_parked = !flows_.empty();
   for (const Flow& f : flows_) {

@@ -65,6 +65,9 @@ class IncomingMigration : public std::enable_shared_from_this<IncomingMigration>
 
   // Closes every flow connection (each on its own thread). Idempotent, callable from any thread.
   void Cancel();
+  // Ends the current attempt with `error` (a FLUSHALL on this node): no ACK can join it any
+  // more, and every flow is closed, so the source starts over with a new INIT.
+  void FailAttempt(std::string error);
   // Cancel() and wait until every flow consumer exited, up to `timeout`; false if one did not
   // (logs "Can't stop migration in time"). Returns how long it took in *took.
   asio::awaitable<bool> Stop(std::chrono::milliseconds timeout, std::chrono::microseconds* took);
@@ -89,6 +92,7 @@ class IncomingMigration : public std::enable_shared_from_this<IncomingMigration>
   uint64_t keys_at_finish_ = 0;
   std::vector<Flow> flows_;
   uint64_t generation_ = 0;  // bumped by Init(): a queued close of an older flow set is void
+  bool attempt_failed_ = false;  // FailAttempt() since the last Init()
   size_t running_flows_ = 0;
 };
 

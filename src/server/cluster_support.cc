@@ -66,6 +66,16 @@ void SetSlotStalled(SlotId slot, bool stalled) {
   }
 }
 
+namespace {
+std::function<void()> before_flush_hook;  // set once at startup
+}  // namespace
+
+void SetBeforeFlushHook(std::function<void()> hook) { before_flush_hook = std::move(hook); }
+
+void RunBeforeFlushHook() {
+  if (before_flush_hook) before_flush_hook();
+}
+
 void CountStalledWrite() { stalled_writes.fetch_add(1, std::memory_order_relaxed); }
 uint64_t StalledWrites() { return stalled_writes.load(std::memory_order_relaxed); }
 

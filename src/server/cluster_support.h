@@ -8,6 +8,7 @@
 #include <atomic>
 #include <bitset>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,12 @@ inline bool SlotStalled(SlotId slot);
 // Writes that waited for a stalled slot (INFO).
 void CountStalledWrite();
 uint64_t StalledWrites();
+
+// Runs before FLUSHALL/FLUSHDB delete anything (set by the cluster family at startup): incoming
+// migrations fail their attempt, so the source resends everything rather than the target
+// finishing with the keys the flush removed.
+void SetBeforeFlushHook(std::function<void()> hook);
+void RunBeforeFlushHook();
 
 // The reply to keyed commands (and to CLUSTER SHARDS/SLOTS/NODES) before the first config.
 inline constexpr std::string_view kClusterNotConfiguredErr = "Cluster is not yet configured";

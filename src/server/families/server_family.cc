@@ -268,6 +268,7 @@ bool ParseFlushMode(CmdArgList args, CommandContext& cx) {
 
 asio::awaitable<void> CmdFlushDb(CmdArgList args, CommandContext& cx) {
   if (!ParseFlushMode(args, cx)) co_return;
+  RunBeforeFlushHook();
   DbIndex db = cx.db;
   co_await cx.tx->RunOnAll([db](EngineShard& s) {
     if (s.HasDb(db)) s.db(db).Flush();
@@ -278,6 +279,7 @@ asio::awaitable<void> CmdFlushDb(CmdArgList args, CommandContext& cx) {
 
 asio::awaitable<void> CmdFlushAll(CmdArgList args, CommandContext& cx) {
   if (!ParseFlushMode(args, cx)) co_return;
+  RunBeforeFlushHook();
   co_await cx.tx->RunOnAll([](EngineShard& s) {
     for (unsigned i = 0; i < s.num_dbs(); ++i) {
       if (s.HasDb(i)) s.db(i).Flush();
