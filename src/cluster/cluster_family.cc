@@ -3,6 +3,8 @@
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -53,6 +55,8 @@ constexpr std::string_view kDflyClusterDisabledErr =
 constexpr std::string_view kInvalidConfigErr = "Invalid cluster configuration.";
 // How long applying a config waits for commands routed under the previous one to finish.
 constexpr auto kRoutedCommandsWait = std::chrono::seconds(1);
+// SO_RCVBUF of incoming flow connections.
+constexpr int kFlowReceiveBuffer = 256 * 1024;
 // Cap on the flows one INIT may announce (one per source shard).
 constexpr uint64_t kMaxFlows = 1024;
 // Cap on the slots one GETSLOTINFO may ask for (each range expands to one reply entry per slot).
@@ -812,6 +816,11 @@ asio::awaitable<void> ClusterCommands::MigrateFlow(CmdArgList args, CommandConte
   }
   cx.conn->name = StrCat("migration_flow_", m->source_id());
   cx.conn->replicated = true;
+  // A bounded receive buffer keeps what the source has sent but this node has not applied
+  // small and visible to the source (as unacknowledged bytes), so the source pauses writes
+  // for finalization only once this node has nearly caught up.
+  int rcvbuf = kFlowReceiveBuffer;
+  setsockopt(conn->native_fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   conn->SetTakeover(
       std::make_unique<FlowConsumer>(m, static_cast<uint32_t>(flow), cx.service, conn));
   rb->SendOk();
@@ -861,7 +870,7 @@ asio::awaitable<void> ClusterCommands::MigrateAck(CmdArgList args, CommandContex
     }
     joined = m->Joined(attempt, &data_after_marker);
     if (joined || data_after_marker || std::chrono::steady_clock::now() >= deadline) break;
-    timer.expires_after(std::chrono::milliseconds(10));
+    timer.expires_after(std::chrono::microseconds(250));  // the pause on the source lasts this
     co_await timer.async_wait(kAsTuple);
   }
   if (!joined) {

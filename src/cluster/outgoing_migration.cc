@@ -164,8 +164,18 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   bool traversal_done() const { return traversal_done_.load(std::memory_order_acquire); }
   uint64_t lsn_written() const { return lsn_written_.load(std::memory_order_acquire); }
   bool exited() const { return exited_.load(std::memory_order_acquire); }
-  // Encoded bytes not yet written to the socket (any thread).
-  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
+  // Encoded bytes not yet written to the socket, plus written bytes the target's TCP has not
+  // acknowledged (its reader is behind; the target bounds its receive buffer). Any thread.
+  size_t pending_bytes() const {
+    return pending_bytes_.load(std::memory_order_relaxed) +
+           unacked_bytes_.load(std::memory_order_relaxed);
+  }
+  // While set (by finalization, on the flow's thread), an idle flow refreshes the unacked
+  // figure every millisecond.
+  void WatchDrain(bool on) {
+    drain_watch_ = on;
+    Wake();
+  }
 
   void OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) override;
   void OnFlush() override {
@@ -207,6 +217,8 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   std::string out_;            // encoded records not yet handed to the socket
   size_t in_flight_ = 0;       // bytes handed to the socket, not yet written
   std::atomic<size_t> pending_bytes_{0};  // out_ + in_flight_, published by UpdateStall
+  std::atomic<size_t> unacked_bytes_{0};  // the socket's SIOCOUTQ after the last write
+  bool drain_watch_ = false;
   bool stalled_ = false;
   std::string failure_;        // set by the journal side; the stream loop ends with it
   uint64_t pending_lsn_ = 0;   // a marker in out_
@@ -309,6 +321,7 @@ asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
       if (ec && scope.cancelled()) co_return "";
       if (ec) co_return StrCat("Flow connection lost: ", ec.message());
       if (lsn) lsn_written_.store(lsn, std::memory_order_release);
+      unacked_bytes_.store(link.UnackedBytes(), std::memory_order_relaxed);
       continue;
     }
     if (!traversal_done()) {
@@ -317,6 +330,15 @@ asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
       if (out_.empty() && !traversal_done()) {
         co_await asio::post(ctx_.get_executor(), asio::use_awaitable);  // let clients run
       }
+      continue;
+    }
+    unacked_bytes_.store(link.UnackedBytes(), std::memory_order_relaxed);
+    if (drain_watch_ && unacked_bytes_.load(std::memory_order_relaxed) > 0) {
+      // Finalization waits for the target to catch up: keep the figure fresh.
+      wake_.expires_after(1ms);
+      waiting_ = true;
+      co_await wake_.async_wait(kAsTuple);
+      waiting_ = false;
       continue;
     }
     waiting_ = true;
@@ -672,6 +694,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     // the last few changes take to go out. A target that does not take them within the write
     // timeout has stalled the stream.
     auto drained_by = Clock::now() + write_timeout;
+    for (const auto& f : attempt.flows) {
+      service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(true); });
+    }
     while (!attempt.scope.cancelled()) {
       bool drained = true;
       for (const auto& f : attempt.flows) drained &= f->pending_bytes() <= kDrainedBytes;
@@ -681,6 +706,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
         break;
       }
       if (co_await SleepFor(attempt.scope, 200us)) break;
+    }
+    for (const auto& f : attempt.flows) {
+      service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(false); });
     }
     if (attempt.scope.cancelled()) co_return stream_failed();
     phase_.store(Phase::kFinalizing, std::memory_order_relaxed);

@@ -1,5 +1,8 @@
 #include "io/link.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -381,6 +384,13 @@ bool Link::is_open() const { return impl_->socket.is_open(); }
 bool Link::cancelled() const { return impl_->cancelled(); }
 
 std::string_view Link::buffered() const { return impl_->rbuf.view(); }
+
+size_t Link::UnackedBytes() const {
+  if (!impl_->socket.is_open()) return 0;
+  int queued = 0;
+  if (ioctl(impl_->socket.native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+  return static_cast<size_t>(queued);
+}
 
 const asio::any_io_executor& Link::executor() const { return impl_->ex; }
 

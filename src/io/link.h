@@ -98,6 +98,9 @@ class Link {
   bool cancelled() const;
   // Bytes read from the socket and not yet returned to the caller.
   std::string_view buffered() const;
+  // Bytes written to the socket that the peer's TCP has not acknowledged yet (SIOCOUTQ): with a
+  // peer that bounds its receive buffer, how far behind the peer's reader is. 0 when closed.
+  size_t UnackedBytes() const;
   const asio::any_io_executor& executor() const;
 
  private:
