@@ -113,7 +113,9 @@ class Writer(threading.Thread):
     def __init__(self, manager: Manager, prefix: str, count: int, seed: int, timeout: float = 5):
         super().__init__(daemon=True)
         self.manager = manager
-        self.keys = [f"{prefix}{i}" for i in range(count)]
+        # Every third key shares a hash tag with others, so some slots get many keys.
+        self.keys = [f"{prefix}{{{i % 17}}}{i}" if i % 3 == 0 else f"{prefix}{i}"
+                     for i in range(count)]
         self.rnd = random.Random(seed)
         self.timeout = timeout
         self.model: dict[str, bytes | None] = {}

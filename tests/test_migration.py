@@ -445,13 +445,12 @@ def test_late_ack_reply_does_not_finish_a_later_attempt(pair):
 def test_slow_target_apply_still_finishes(pair):
     a, b = pair()
     with a.client() as ca, b.client() as cb:
-        ca.cmd("DEBUG", "POPULATE", "20000", "key", "8")
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "8")
         before = ca.cmd("DBSIZE")
-        fault(cb, "APPLY-DELAY", 2000)
+        fault(cb, "APPLY-DELAY", 2000)  # every batch of up to 256 records waits 2 ms
         push_both(a, b, opening(a, b))
-        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        finishes_with_data(a, b, before)
         fault(cb, "APPLY-DELAY", 0)
-    finishes_with_data(a, b, before)
 
 
 def test_target_out_of_memory_is_fatal_on_both_sides(pair):
@@ -839,3 +838,54 @@ def test_flushall_on_the_target_during_migration_restarts_it(pair):
         wait_until(lambda: status(cb)[0][4] == b"FLUSH command during migration",
                    msg="target recorded the flush")
     finishes_with_data(a, b, before)
+
+
+def test_unknown_migration_counts_as_error_after_the_grace(pair):
+    """Only the source has the config: INIT is retried quietly during the grace period
+    (30 s by default), then each UNKNOWN_MIGRATION counts (spec §5.2 #42)."""
+    a, b = pair(a_flags={"slot_migration_unknown_grace_ms": 1000})
+    with a.client() as ca:
+        assert push(ca, opening(a, b)) == OK
+        time.sleep(0.7)
+        info = lambda: int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_errors_total"])
+        assert info() == 0 and status(ca)[0][4] == b"0"
+        wait_until(lambda: info() >= 2, timeout=5, msg="errors after the grace")
+        assert status(ca)[0][4] == b"UNKNOWN_MIGRATION"
+
+
+@pytest.mark.parametrize("victim", ["target", "source"])
+def test_node_killed_mid_migration(pair, victim):
+    """A node dies in SYNC (spec §5.2 #20). Target killed: the source keeps serving every slot
+    with all its keys and retries; the target restarted empty gets the migration done. Source
+    killed: the target does not serve the slots, and the cancelling config leaves it clean."""
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        slots_before = ca.cmd("CLUSTER", "SLOTS")
+    dead, alive = (b, a) if victim == "target" else (a, b)
+    dead.proc.kill()
+    dead.proc.wait(timeout=10)
+    with alive.client() as c:
+        assert c.cmd("CLUSTER", "SLOTS") == slots_before
+        if victim == "target":
+            assert c.cmd("DBSIZE") == before
+            wait_until(lambda: status(c)[0][4] != b"0", msg="source recorded the failure")
+            assert c.cmd_raw("GET", key_in_slots(0, 2000, "key:")).startswith(b"$")
+        else:
+            k = key_in_slots(0, 2000, "key:")
+            assert c.cmd_raw("GET", k).startswith(b"-MOVED")
+    if victim == "target":
+        b.restart()
+        push_both(a, b, opening(a, b))
+        finishes_with_data(a, b, before)
+    else:
+        with b.client() as cb:
+            assert push(cb, initial(a, b)) == OK
+            assert cb.cmd("DBSIZE") == 0 and status(cb) == []
+        start = time.monotonic()
+        b.proc.send_signal(signal.SIGTERM)
+        assert b.proc.wait(timeout=10) == 0 and time.monotonic() - start < 2.0

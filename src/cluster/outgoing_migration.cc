@@ -31,6 +31,9 @@ ABSL_FLAG(uint32_t, pause_wait_timeout, 1,
 ABSL_FLAG(uint64_t, serialization_max_chunk_size, 64u << 10,
           "Largest command a migration emits for one container (Darner has strings only, which "
           "are sent whole)");
+ABSL_FLAG(uint32_t, slot_migration_unknown_grace_ms, 30000,
+          "How long after a migration starts a target's UNKNOWN_MIGRATION reply to INIT is retried "
+          "without counting as an error (Dragonfly: 30 s, fixed)");
 ABSL_FLAG(std::string, masterauth, "", "Password migration connections AUTH with");
 ABSL_FLAG(std::string, masteruser, "", "User name migration connections AUTH with");
 ABSL_DECLARE_FLAG(uint32_t, migration_finalization_timeout_ms);
@@ -42,9 +45,6 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr auto kRetryDelay = 500ms;
-// INIT answered UNKNOWN_MIGRATION (the target has not applied the config yet) is retried
-// silently this long after the migration started, then counted as an error.
-constexpr auto kUnknownMigrationGrace = 30s;
 // How long a flow may take to exit once its attempt was cancelled (its I/O is bound to the
 // scope, so this is only ever reached by a bug; it is logged).
 constexpr auto kFlowExitTimeout = 2s;
@@ -619,7 +619,10 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   }
   if (reply == "+UNKNOWN_MIGRATION") {
     // The target has not applied the config yet: retry quietly for a while.
-    co_return fail(Clock::now() - start_ < kUnknownMigrationGrace ? "" : "UNKNOWN_MIGRATION");
+    // INIT answered UNKNOWN_MIGRATION: the target has not applied the config yet. Retried
+    // quietly for a while after the migration started, then counted as an error.
+    auto grace = Millis(absl::GetFlag(FLAGS_slot_migration_unknown_grace_ms));
+    co_return fail(Clock::now() - start_ < grace ? "" : "UNKNOWN_MIGRATION");
   }
   if (reply != "+OK") co_return fail(std::string(ReplyText(reply)));
 
