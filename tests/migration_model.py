@@ -59,8 +59,6 @@ class Manager:
                      "port": self.migration_ports.get(dst, self.servers[dst].port),
                      "slot_ranges": [{"start": a, "end": b} for a, b in r]}
                     for (src, dst), r in sorted(self.migrations.items()) if src == nid]
-            if not ranges:
-                continue  # a node without slots is left out of the config
             shards.append(shard(ranges, node(nid, srv.port), migrations=migs))
         return shards
 

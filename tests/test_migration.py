@@ -889,3 +889,56 @@ def test_node_killed_mid_migration(pair, victim):
         start = time.monotonic()
         b.proc.send_signal(signal.SIGTERM)
         assert b.proc.wait(timeout=10) == 0 and time.monotonic() - start < 2.0
+
+
+def test_migrations_one_after_another_across_three_nodes(spawn_darner):
+    """A gives almost everything to B, then the rest to C (spec §5.2 #29, df#4455)."""
+    from migration_model import Manager
+    nodes = {nid: start_yes(spawn_darner, nid) for nid in ("A", "B", "C")}
+    m = Manager(nodes)
+    m.owner = ["A"] * 16384
+    m.push()
+    with nodes["A"].client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "30000", "key", "16")
+        before = ca.cmd("DBSIZE")
+    for dst, ranges in (("B", [(0, 16300)]), ("C", [(16301, 16383)])):
+        m.start("A", dst, ranges)
+        m.push(order=[dst, "A", *[n for n in m.ids if n not in ("A", dst)]])
+        wait_until(lambda: m.finished(("A", dst)), timeout=30, msg=f"A->{dst} finished")
+        m.close(("A", dst))
+        m.push()
+    counts = {}
+    for nid, srv in nodes.items():
+        with srv.client() as c:
+            counts[nid] = c.cmd("DBSIZE")
+            assert c.cmd("DFLYCLUSTER", "SLOT-MIGRATION-STATUS") == []
+    assert counts["A"] == 0 and counts["B"] + counts["C"] == before and counts["C"] > 0
+
+
+def test_concurrent_migrations_to_three_targets(spawn_darner):
+    """One source moves three ranges to three targets at once; each is closed on its own
+    (spec §5.2 #30)."""
+    from migration_model import Manager
+    nodes = {nid: start_yes(spawn_darner, nid) for nid in ("A", "B", "C", "D")}
+    m = Manager(nodes)
+    m.owner = ["A"] * 16384
+    m.push()
+    with nodes["A"].client() as ca:
+        ca.cmd("DEBUG", "POPULATE", "60000", "key", "16")
+        before = ca.cmd("DBSIZE")
+    plan = {"B": [(0, 3999)], "C": [(4000, 7999)], "D": [(8000, 11999)]}
+    for dst, ranges in plan.items():
+        m.start("A", dst, ranges)
+    m.push(order=["B", "C", "D", "A"])
+    for dst in plan:
+        wait_until(lambda: m.finished(("A", dst)), timeout=30, msg=f"A->{dst} finished")
+        m.close(("A", dst))
+        m.push()
+    total = 0
+    for nid, srv in nodes.items():
+        with srv.client() as c:
+            n = c.cmd("DBSIZE")
+            total += n
+            keys = [k.decode() for k in c.cmd("KEYS", "*")]
+            assert all(m.owner[slot(k)] == nid for k in keys)
+    assert total == before
