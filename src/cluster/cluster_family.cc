@@ -963,6 +963,9 @@ std::shared_ptr<const SlotRouting> ClusterFamily::RoutingNow(const ClusterConfig
 }
 
 asio::awaitable<bool> ClusterFamily::LockApply(CancelScope& scope) {
+  // Unused, but keep it (or a co_await into a named variable) ahead of the loop: with GCC 12,
+  // a coroutine whose first suspension is the co_await in the `if` condition below crashes
+  // (removing this line made every migration segfault).
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (applying_.exchange(true, std::memory_order_acquire)) {
     if (co_await SleepFor(scope, std::chrono::milliseconds(1))) co_return false;
