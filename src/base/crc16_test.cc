@@ -59,5 +59,18 @@ TEST(Crc16Test, HashTags) {
   EXPECT_EQ(KeySlot("{user1000}.following"), KeySlot("{user1000}.followers"));
 }
 
+TEST(Crc16Test, RecordedSlotAnswersOnlyForThatKeyAndOnlyInScope) {
+  std::string key = "foo";
+  std::string same_bytes_elsewhere = "foo";
+  {
+    ScopedKeySlot memo;
+    memo.Set(key, 7);  // deliberately not foo's slot, to see where the answer comes from
+    EXPECT_EQ(KeySlot(key), 7);
+    EXPECT_EQ(KeySlot(same_bytes_elsewhere), 12182);           // another address: computed
+    EXPECT_EQ(KeySlot(std::string_view(key).substr(0, 2)), KeySlot("fo"));  // another length
+  }
+  EXPECT_EQ(KeySlot(key), 12182);  // the scope ended: computed again
+}
+
 }  // namespace
 }  // namespace darner
