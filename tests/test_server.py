@@ -1,5 +1,6 @@
 """Server family: INFO DBSIZE FLUSHDB FLUSHALL CONFIG TIME MEMORY OBJECT DEBUG COMMAND."""
 
+import os
 import re
 import time
 
@@ -546,3 +547,39 @@ def test_command_info_matches_redis(raw, redis_server):
     assert compared >= 10
     assert not diffs, "COMMAND INFO differs from Redis:\n" + "\n".join(
         f"  {n!r}: ours={m} redis={r}" for n, m, r in diffs[:20])
+
+
+# ---------------------------------------------------------------- heap
+
+
+def _thp_mode():
+    try:
+        text = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    except OSError:
+        return None
+    m = re.search(r"\[(\w+)\]", text)
+    return m.group(1) if m else None
+
+
+def _anon_huge_kb(pid):
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        if line.startswith("AnonHugePages:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.darner_only
+def test_heap_uses_huge_pages_unless_disabled(spawn_darner):
+    # Only the release build allocates through mimalloc (sanitizer builds use their own
+    # allocator), and only THP mode 'madvise' makes the flag the sole difference.
+    if "/release/" not in os.environ.get("DARNER_BIN", "/release/") or _thp_mode() != "madvise":
+        pytest.skip("needs the release build and transparent_hugepage=madvise")
+    huge = {}
+    for enabled in (True, False):
+        srv = spawn_darner(flags={"heap_huge_pages": "true" if enabled else "false"}, threads=1)
+        with srv.client() as c:
+            assert c.cmd_raw("DEBUG", "POPULATE", "600000", "key", "64") == OK
+            huge[enabled] = _anon_huge_kb(srv.proc.pid)
+        srv.stop()
+    assert huge[True] >= 8192, huge  # mimalloc moves to huge pages once its heap has grown
+    assert huge[False] == 0, huge
