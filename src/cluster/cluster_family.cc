@@ -968,7 +968,8 @@ asio::awaitable<bool> ClusterFamily::LockApply(CancelScope& scope) {
   // (removing this line made every migration segfault).
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (applying_.exchange(true, std::memory_order_acquire)) {
-    if (co_await SleepFor(scope, std::chrono::milliseconds(1))) co_return false;
+    std::error_code slept = co_await SleepFor(scope, std::chrono::milliseconds(1));
+    if (slept) co_return false;
   }
   if (scope.cancelled()) {
     UnlockApply();

@@ -579,7 +579,8 @@ asio::awaitable<void> OutgoingMigration::Run() {
         SetState(MigrationState::kError);
         RecordError(std::exchange(error, {}), false);
       }
-      if (co_await SleepFor(scope_, kRetryDelay)) break;
+      std::error_code slept = co_await SleepFor(scope_, kRetryDelay);
+      if (slept) break;
     }
     SetState(MigrationState::kConnecting);
     Outcome outcome = co_await RunAttempt(&error);
@@ -642,7 +643,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
     bool done = true;
     for (const auto& f : attempt->flows) done &= f->traversal_done();
     if (done) break;
-    if (co_await SleepFor(attempt->scope, 1ms)) break;
+    std::error_code slept = co_await SleepFor(attempt->scope, 1ms);
+    if (slept) break;
   }
   if (attempt->scope.cancelled()) {
     outcome = fail(attempt->Error());
@@ -685,7 +687,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       RecordError(StrCat("Finalization attempt ", k - 1, ": ", std::exchange(why, {})), false);
     }
     if (k > 1) {
-      if (co_await SleepFor(attempt.scope, kRetryDelay)) co_return stream_failed();
+      std::error_code slept = co_await SleepFor(attempt.scope, kRetryDelay);
+      if (slept) co_return stream_failed();
       control = std::make_unique<Link>(ctx, attempt.scope);
       if (std::string e = co_await OpenLink(*control, info_); !e.empty()) {
         if (attempt.scope.cancelled()) co_return stream_failed();
@@ -708,7 +711,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
         attempt.Fail("JournalStreamer write operation timeout");
         break;
       }
-      if (co_await SleepFor(attempt.scope, 200us)) break;
+      std::error_code slept = co_await SleepFor(attempt.scope, 200us);
+      if (slept) break;
     }
     for (const auto& f : attempt.flows) {
       service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(false); });
@@ -741,7 +745,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       marked = true;
       for (const auto& f : attempt.flows) marked &= f->lsn_written() >= k;
       if (marked || Clock::now() >= marked_by) break;
-      if (co_await SleepFor(attempt.scope, 100us)) break;
+      std::error_code slept = co_await SleepFor(attempt.scope, 100us);
+      if (slept) break;
     }
     if (!marked) {
       bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
