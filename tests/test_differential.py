@@ -241,6 +241,26 @@ def normalize(cmd, raw):
     return f(raw) if f else raw
 
 
+def sets_expired_key(cmd, reply: bytes) -> bool:
+    """A SET that succeeded with an EXAT/PXAT already in the past. Redis 7.0 (and Darner) keep
+    such a key, invisible to reads, until expiry collects it: DBSIZE counts it until then, and
+    the two servers' active-expiry cycles collect it at different moments."""
+    if cmd[0].upper() != "SET" or reply.startswith((b"-", b"!")):
+        return False
+    opts = [a.upper() for a in cmd[3:]]
+    return any(o in ("EXAT", "PXAT") and i + 1 < len(cmd) - 3 and cmd[3 + i + 1] in ("1", "0", "-5")
+               for i, o in enumerate(opts))
+
+
+def dbsize_matches(want: bytes, got: bytes, expired_keys: int) -> bool:
+    """Exact, except that keys SET already expired may or may not have been collected yet."""
+    if want == got or expired_keys == 0:
+        return want == got
+    w, _, _ = parse_reply(want, 0)
+    g, _, _ = parse_reply(got, 0)
+    return isinstance(w, int) and isinstance(g, int) and abs(w - g) <= expired_keys
+
+
 def run_batch(c, cmds):
     c.send(b"".join(encode_command(*x) for x in cmds))
     return [c.read_raw(timeout=20) for _ in cmds]
@@ -263,12 +283,18 @@ def test_random_string_commands_match_redis(server, redis_server, seed, protocol
             for c in (ours, ref):
                 assert c.cmd("HELLO", "3")
         batch = 100
+        expired_keys = 0  # SETs so far that stored a key already past its deadline
         for start in range(0, len(cmds), batch):
             chunk = cmds[start:start + batch]
             want = run_batch(ref, chunk)
             got = run_batch(ours, chunk)
             for j, (cmd, w, g) in enumerate(zip(chunk, want, got)):
-                if normalize(cmd, w) != normalize(cmd, g):
+                expired_keys += sets_expired_key(cmd, w)
+                if cmd[0].upper() == "DBSIZE":
+                    same = dbsize_matches(w, g, expired_keys)
+                else:
+                    same = normalize(cmd, w) == normalize(cmd, g)
+                if not same:
                     i = start + j
                     context = "\n".join(f"    #{k}: {fmt(cmds[k])}" for k in range(max(0, i - 8), i))
                     msg = (f"seed={seed}: reply #{i} differs\n"
