@@ -891,16 +891,23 @@ def test_node_killed_mid_migration(pair, victim):
         assert b.proc.wait(timeout=10) == 0 and time.monotonic() - start < 2.0
 
 
-def test_migrations_one_after_another_across_three_nodes(spawn_darner):
-    """A gives almost everything to B, then the rest to C (spec §5.2 #29, df#4455)."""
+def cluster_owned_by_a(spawn_darner, ids, keys):
+    """Nodes `ids` ("A" first) with every slot on A, which holds `keys` populated keys; returns
+    the nodes, their Manager and A's DBSIZE."""
     from migration_model import Manager
-    nodes = {nid: start_yes(spawn_darner, nid) for nid in ("A", "B", "C")}
+    nodes = {nid: start_yes(spawn_darner, nid) for nid in ids}
     m = Manager(nodes)
     m.owner = ["A"] * 16384
     m.push()
     with nodes["A"].client() as ca:
-        ca.cmd("DEBUG", "POPULATE", "30000", "key", "16")
+        ca.cmd("DEBUG", "POPULATE", str(keys), "key", "16")
         before = ca.cmd("DBSIZE")
+    return nodes, m, before
+
+
+def test_migrations_one_after_another_across_three_nodes(spawn_darner):
+    """A gives almost everything to B, then the rest to C (spec §5.2 #29, df#4455)."""
+    nodes, m, before = cluster_owned_by_a(spawn_darner, ("A", "B", "C"), 30000)
     for dst, ranges in (("B", [(0, 16300)]), ("C", [(16301, 16383)])):
         m.start("A", dst, ranges)
         m.push(order=[dst, "A", *[n for n in m.ids if n not in ("A", dst)]])
@@ -918,14 +925,7 @@ def test_migrations_one_after_another_across_three_nodes(spawn_darner):
 def test_concurrent_migrations_to_three_targets(spawn_darner):
     """One source moves three ranges to three targets at once; each is closed on its own
     (spec §5.2 #30)."""
-    from migration_model import Manager
-    nodes = {nid: start_yes(spawn_darner, nid) for nid in ("A", "B", "C", "D")}
-    m = Manager(nodes)
-    m.owner = ["A"] * 16384
-    m.push()
-    with nodes["A"].client() as ca:
-        ca.cmd("DEBUG", "POPULATE", "60000", "key", "16")
-        before = ca.cmd("DBSIZE")
+    nodes, m, before = cluster_owned_by_a(spawn_darner, ("A", "B", "C", "D"), 60000)
     plan = {"B": [(0, 3999)], "C": [(4000, 7999)], "D": [(8000, 11999)]}
     for dst, ranges in plan.items():
         m.start("A", dst, ranges)

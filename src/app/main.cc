@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
       "Darner: a multi-threaded in-memory store speaking the Redis protocol");
   absl::ParseCommandLine(argc, argv);
   // Lookups in a large keyspace touch a few random cache lines each; with 4 KiB pages most of
-  // them also miss the TLB. Huge pages cut server CPU per request by 5-10% on 1M keys (measured
+  // them also miss the TLB. Huge pages cut server CPU per request by 5-15% on 1M keys (measured
   // with redis-benchmark, docs/design/storage.md) for about 2 MiB more RSS at start.
   if (absl::GetFlag(FLAGS_heap_huge_pages)) mi_option_enable(mi_option_large_os_pages);
   return darner::Run();
