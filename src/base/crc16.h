@@ -15,9 +15,7 @@ uint16_t Crc16(std::string_view data);
 // text is non-empty, otherwise the whole key (Redis Cluster's hash tag rule).
 std::string_view HashTag(std::string_view key);
 
-inline SlotId ComputeKeySlot(std::string_view key) {
-  return Crc16(HashTag(key)) & (kNumSlots - 1);
-}
+inline SlotId ComputeKeySlot(std::string_view key) { return Crc16(HashTag(key)) & (kNumSlots - 1); }
 
 // A command needs its key's slot several times (routing check, shard choice, the slot's table,
 // the journal). The command loop records it once per command here, and KeySlot answers from it
@@ -45,9 +43,7 @@ class ScopedKeySlot {
   ScopedKeySlot(const ScopedKeySlot&) = delete;
   ScopedKeySlot& operator=(const ScopedKeySlot&) = delete;
   ~ScopedKeySlot() { tl_key_slot_memo = {}; }
-  void Set(std::string_view key, SlotId slot) {
-    tl_key_slot_memo = {key.data(), key.size(), slot};
-  }
+  void Set(std::string_view key, SlotId slot) { tl_key_slot_memo = {key.data(), key.size(), slot}; }
 };
 
 }  // namespace darner

@@ -66,7 +66,7 @@ TEST(Crc16Test, RecordedSlotAnswersOnlyForThatKeyAndOnlyInScope) {
     ScopedKeySlot memo;
     memo.Set(key, 7);  // deliberately not foo's slot, to see where the answer comes from
     EXPECT_EQ(KeySlot(key), 7);
-    EXPECT_EQ(KeySlot(same_bytes_elsewhere), 12182);           // another address: computed
+    EXPECT_EQ(KeySlot(same_bytes_elsewhere), 12182);  // another address: computed
     EXPECT_EQ(KeySlot(std::string_view(key).substr(0, 2)), KeySlot("fo"));  // another length
   }
   EXPECT_EQ(KeySlot(key), 12182);  // the scope ended: computed again

@@ -2,7 +2,6 @@
 
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -698,7 +697,8 @@ asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
     if (!node_id.empty() && m->source_id() != node_id) continue;
     MigrationState state = m->state();
     uint64_t keys = m->keys_at_finish();  // (no co_await inside ?:, see DflyCluster)
-    if (state != MigrationState::kFinished) keys = co_await CountKeys(cx.service, cx.tx, m->slots());
+    if (state != MigrationState::kFinished)
+      keys = co_await CountKeys(cx.service, cx.tx, m->slots());
     std::string error = m->error();
     rows.push_back({"in", m->source_id(), state, keys, error.empty() ? "0" : error,
                     SlotRangesToString(m->ranges())});
@@ -707,7 +707,8 @@ asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
     if (!node_id.empty() && m->target_id() != node_id) continue;
     MigrationState state = m->state();
     uint64_t keys = m->keys_at_finish();
-    if (state != MigrationState::kFinished) keys = co_await CountKeys(cx.service, cx.tx, m->slots());
+    if (state != MigrationState::kFinished)
+      keys = co_await CountKeys(cx.service, cx.tx, m->slots());
     std::string error = m->error();
     rows.push_back({"out", m->target_id(), state, keys, error.empty() ? "0" : error,
                     SlotRangesToString(m->info().slot_ranges)});
@@ -1029,8 +1030,9 @@ void ClusterFamily::Shutdown() {
   for (const auto& m : outgoing()) {
     std::chrono::microseconds took;
     bool stopped = m->StopBlocking(std::chrono::seconds(5), &took);
-    LOG(INFO) << "Outgoing migration to " << m->target_id() << (stopped ? " stopped" : " not stopped")
-              << " at shutdown in " << took.count() << " us";
+    LOG(INFO) << "Outgoing migration to " << m->target_id()
+              << (stopped ? " stopped" : " not stopped") << " at shutdown in " << took.count()
+              << " us";
   }
   for (const auto& m : incoming()) m->Cancel();
 }
@@ -1069,15 +1071,14 @@ bool ClusterFamily::Init(std::string* error) {
         max_pause = std::max(max_pause, m->max_pause_us());
         streamed_bytes += m->progress().bytes_streamed;
       }
-      StrAppend(out, "migration_errors_total:", errors,
-                "\r\ntotal_migrated_keys:", OutgoingMigration::TotalMigratedKeys(),
-                "\r\nmigration_out_bytes:", streamed_bytes,
-                "\r\nmigration_last_pause_us:", last_pause,
-                "\r\nmigration_max_pause_us:", max_pause,
-                "\r\nmigration_stalled_writes:", StalledWrites(),
-                "\r\nmigration_last_stop_us:", last_stop_us_.load(std::memory_order_relaxed),
-                "\r\nmigration_max_stop_us:", max_stop_us_.load(std::memory_order_relaxed),
-                "\r\n", rows);
+      StrAppend(
+          out, "migration_errors_total:", errors,
+          "\r\ntotal_migrated_keys:", OutgoingMigration::TotalMigratedKeys(),
+          "\r\nmigration_out_bytes:", streamed_bytes, "\r\nmigration_last_pause_us:", last_pause,
+          "\r\nmigration_max_pause_us:", max_pause,
+          "\r\nmigration_stalled_writes:", StalledWrites(),
+          "\r\nmigration_last_stop_us:", last_stop_us_.load(std::memory_order_relaxed),
+          "\r\nmigration_max_stop_us:", max_stop_us_.load(std::memory_order_relaxed), "\r\n", rows);
     });
   }
   return true;

@@ -75,9 +75,7 @@ std::string Resp(const std::vector<std::string>& args) {
 }
 
 // The text of a reply line without its type byte.
-std::string_view ReplyText(std::string_view line) {
-  return line.empty() ? line : line.substr(1);
-}
+std::string_view ReplyText(std::string_view line) { return line.empty() ? line : line.substr(1); }
 
 // Connects `link` to the target and AUTHs when --masterauth is set. Returns "" or the error.
 asio::awaitable<std::string> OpenLink(Link& link, const MigrationInfo& info) {
@@ -214,18 +212,18 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   uint64_t cursor_ = 0;        // its scan cursor; 0 = not started
   std::atomic<bool> traversal_done_{false};
 
-  std::string out_;            // encoded records not yet handed to the socket
-  size_t in_flight_ = 0;       // bytes handed to the socket, not yet written
+  std::string out_;                       // encoded records not yet handed to the socket
+  size_t in_flight_ = 0;                  // bytes handed to the socket, not yet written
   std::atomic<size_t> pending_bytes_{0};  // out_ + in_flight_, published by UpdateStall
   std::atomic<size_t> unacked_bytes_{0};  // the socket's SIOCOUTQ after the last write
   bool drain_watch_ = false;
   bool stalled_ = false;
-  std::string failure_;        // set by the journal side; the stream loop ends with it
-  uint64_t pending_lsn_ = 0;   // a marker in out_
+  std::string failure_;       // set by the journal side; the stream loop ends with it
+  uint64_t pending_lsn_ = 0;  // a marker in out_
   uint64_t txid_ = 0;
   asio::steady_timer wake_;
   bool waiting_ = false;
-  bool watching_ = false;  // WatchPeer runs
+  bool watching_ = false;    // WatchPeer runs
   bool registered_ = false;  // a journal consumer
   std::atomic<uint64_t> lsn_written_{0};
   std::atomic<bool> exited_{false};
@@ -237,9 +235,8 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
 asio::awaitable<void> OutgoingFlow::Run() {
   auto self = shared_from_this();
   CancelScope& scope = attempt_->scope;
-  CancelScope::Registration wake_on_cancel = scope.OnCancel(ctx_.get_executor(), [this] {
-    wake_.cancel();
-  });
+  CancelScope::Registration wake_on_cancel =
+      scope.OnCancel(ctx_.get_executor(), [this] { wake_.cancel(); });
   std::string error;
   {
     Link link(ctx_, scope);
@@ -291,8 +288,7 @@ asio::awaitable<std::string> OutgoingFlow::Handshake(Link& link) {
   const MigrationInfo& info = migration_->info();
   if (std::string error = co_await OpenLink(link, info); !error.empty()) co_return error;
   std::string flow_cmd = StrCat("DFLYMIGRATE FLOW ", migration_->my_id_, " ", shard_id_);
-  std::string request =
-      Resp({"DFLYMIGRATE", "FLOW", migration_->my_id_, StrCat(shard_id_)});
+  std::string request = Resp({"DFLYMIGRATE", "FLOW", migration_->my_id_, StrCat(shard_id_)});
   auto timeout = Millis(absl::GetFlag(FLAGS_slot_migration_connection_timeout_ms));
   auto [wec, n] = co_await link.Write(asio::buffer(request), Deadline::After(timeout));
   if (wec) co_return StrCat(wec.message(), ": ", flow_cmd);
@@ -610,8 +606,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   auto [wec, n] = co_await control->Write(
       asio::buffer(request), Deadline::After(Millis(absl::GetFlag(FLAGS_replication_timeout))));
   if (wec) co_return fail(StrCat(wec.message(), ": Could not send INIT command."));
-  auto [rec, reply] = co_await control->ReadLine(kMaxReplyLine,
-                                                 Deadline::After(FinalizationTimeout()));
+  auto [rec, reply] =
+      co_await control->ReadLine(kMaxReplyLine, Deadline::After(FinalizationTimeout()));
   if (rec) co_return fail(StrCat(rec.message(), ": Could not send INIT command."));
   if (reply.starts_with("-INCOMING_MIGRATION_OOM")) {
     LOG(ERROR) << "Outgoing migration to " << info_.node_id << ": target out of memory";
@@ -726,9 +722,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     if (!co_await family_->WaitForRoutedCommands(
             std::chrono::seconds(absl::GetFlag(FLAGS_pause_wait_timeout)))) {
       // Darner does not finalize past commands it could not wait for (Dragonfly does).
-      RecordError(StrCat("Migration finalization time out ", my_id_, " : ", info_.node_id,
-                         " attempt ", k),
-                  false);
+      RecordError(
+          StrCat("Migration finalization time out ", my_id_, " : ", info_.node_id, " attempt ", k),
+          false);
       bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
       RecordPause(pause_start);
       if (!resumed) co_return Outcome::kCancelled;

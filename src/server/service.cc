@@ -292,7 +292,8 @@ std::string_view Service::CheckSlot(Prepared* p, const SlotRouting* routing,
   if (slot < 0) return {};  // an optional key left out
   p->slot = slot;
   if (!routing->configured) return kClusterNotConfiguredErr;
-  if (routing->served.test(slot)) return routing->paused.test(slot) ? kSlotPaused : std::string_view();
+  if (routing->served.test(slot))
+    return routing->paused.test(slot) ? kSlotPaused : std::string_view();
   *error_storage =
       StrCat("-MOVED ", slot, " ", routing->redirects[routing->redirect_of_slot[slot]]);
   return *error_storage;
@@ -419,8 +420,8 @@ size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, Conn
   // as the key without looking the command up: a wrong guess only warms an unused line.
   size_t end = std::min(cmds.size(), from + kPrefetchWindow);
   for (size_t i = from; i < end; ++i) {
-    guesses[i - from] = cmds[i].size() < 2 ? SlotGuess{}
-                                           : SlotGuess{cmds[i][1], ComputeKeySlot(cmds[i][1])};
+    guesses[i - from] =
+        cmds[i].size() < 2 ? SlotGuess{} : SlotGuess{cmds[i][1], ComputeKeySlot(cmds[i][1])};
   }
   if (cc->db >= local->num_dbs() || !local->HasDb(cc->db)) return end;
   const DbSlice& db = local->db(cc->db);
