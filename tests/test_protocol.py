@@ -229,6 +229,15 @@ MALFORMED = [
     (b"*1\r\n$abc\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
     (b"*1\r\n$+4\r\nPING\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
     (b"*1\r\n$1000000000000\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    # Lengths as Redis's string2ll reads them: no leading zeros, no "-0", no overflow.
+    (b"*1\r\n$0004\r\nPING\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*1\r\n$-0\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*1\r\n$00000000000000000004\r\nPING\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*1\r\n$99999999999999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*01\r\n$4\r\nPING\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+    (b"*-0\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+    (b"*00000000000000000001\r\n$4\r\nPING\r\n",
+     b"-ERR Protocol error: invalid multibulk length\r\n"),
     (b"*1\r\n$536870913\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),  # > 512 MiB default
     (b"*2147483648\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
     (b"*abc\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
@@ -277,13 +286,13 @@ def test_too_big_count_strings(client):
 def test_garbage_storm_does_not_hurt_others(server, client):
     innocent = client()
     innocent.cmd("SET", "x", "1")
-    for data, _ in MALFORMED:
+    for n, (data, _) in enumerate(MALFORMED, start=2):
         with RawClient(server.host, server.port, timeout=5) as bad:
             if server.password:
                 bad.cmd("AUTH", server.password)
             bad.send(data)
             bad.wait_closed(3)
-        assert innocent.cmd_raw("INCR", "x") is not None
+        assert innocent.cmd_raw("INCR", "x") == b":%d\r\n" % n
     assert innocent.cmd_raw("GET", "x") == bulk(str(1 + len(MALFORMED)))
 
 

@@ -14,6 +14,25 @@ std::atomic<int> min_level{0};
 
 void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 
+bool LogRateLimit::Allow(double seconds, uint64_t* suppressed) {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t now = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+  int64_t next = next_ns_.load(std::memory_order_relaxed);
+  if (now < next || !next_ns_.compare_exchange_strong(
+                        next, now + static_cast<int64_t>(seconds * 1e9), std::memory_order_relaxed)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  *suppressed = dropped_.exchange(0, std::memory_order_relaxed);
+  return true;
+}
+
+std::string SuppressedNote(uint64_t suppressed) {
+  if (suppressed == 0) return {};
+  return "[" + std::to_string(suppressed) + " similar lines suppressed] ";
+}
+
 LogMessage::LogMessage(LogLevel level, const char* file, int line) : level_(level) {
   static constexpr char kLetters[] = "IWEF";
   timeval tv;

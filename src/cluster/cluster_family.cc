@@ -810,6 +810,10 @@ asio::awaitable<void> ClusterCommands::MigrateFlow(CmdArgList args, CommandConte
     co_return;
   }
   Connection* conn = cx.conn->conn;
+  if (conn->has_takeover() || cx.conn->replicated) {
+    rb->SendError("connection is already a migration flow");
+    co_return;
+  }
   std::string error;
   if (!m->AttachFlow(static_cast<uint32_t>(flow), conn, &error)) {
     rb->SendError(error);

@@ -30,6 +30,31 @@ bool Forbidden(const std::vector<std::string_view>& args) {
 
 }  // namespace
 
+std::string FlowConsumer::CheckRecord(const std::vector<std::string_view>& args) {
+  if (Forbidden(args)) {
+    return StrCat("We don't support command: ", ToUpper(args[0]), " in cluster migration process.");
+  }
+  // A source streams the writes of keys in the migration's slots (spec §4.5, §4.6): a keyed
+  // write command, never an admin or keyless one (CONFIG SET, DFLYMIGRATE, ...).
+  const CommandId* cid = service_->registry().Find(args[0]);
+  if (cid == nullptr || !cid->IsWrite() || !cid->HasKeys() || (cid->flags & co::kAdmin) ||
+      !cid->subcommands.empty()) {
+    return StrCat("Unexpected command in migration flow: ", ToUpper(args[0].substr(0, 64)));
+  }
+  cid->KeyPositions(args.size(), &key_positions_);
+  if (key_positions_.empty()) {
+    return StrCat("Missing key in migration flow command: ", ToUpper(args[0].substr(0, 64)));
+  }
+  for (size_t pos : key_positions_) {
+    SlotId slot = KeySlot(args[pos]);
+    if (!migration_->slots().Contains(slot)) {
+      return StrCat("Key of slot ", slot, " is outside the migration in flow command ",
+                    ToUpper(args[0].substr(0, 64)));
+    }
+  }
+  return {};
+}
+
 FlowConsumer::FlowConsumer(std::shared_ptr<IncomingMigration> migration, uint32_t flow,
                            Service* service, Connection* conn)
     : migration_(std::move(migration)),
@@ -115,10 +140,8 @@ asio::awaitable<int64_t> FlowConsumer::Consume(std::string_view data) {
         break;
       case flow::Opcode::kCommand:
       case flow::Opcode::kExpired:
-        if (Forbidden(record_.args)) {
-          Fail(StrCat("We don't support command: ", ToUpper(record_.args[0]),
-                      " in cluster migration process."),
-               false);
+        if (std::string error = CheckRecord(record_.args); !error.empty()) {
+          Fail(std::move(error), false);
           co_return -1;
         }
         migration_->FlowData(flow_);

@@ -1,6 +1,8 @@
 // The target's reader of one migration flow (spec dragonfly-cluster.md §4.4 "Flow consumer"):
 // takes the flow connection over after `DFLYMIGRATE FLOW`, decodes the stream (§4.5) and
 // applies every command as a replicated one — whatever the slot ownership, replies discarded.
+// Only keyed write commands whose keys are all in the migration's slots are accepted: any other
+// record (CONFIG SET, DFLYMIGRATE, a key of another slot) fails the migration's flows.
 // Runs on the connection's thread; ends when the connection does (Cancel() closes it).
 #pragma once
 
@@ -29,6 +31,8 @@ class FlowConsumer : public ConnectionTakeover {
  private:
   // Applies the commands gathered so far; false when the migration must stop (out of memory).
   asio::awaitable<bool> ApplyBatch();
+  // Why a command record may not be applied, or "" if it may.
+  std::string CheckRecord(const std::vector<std::string_view>& args);
   // Records `error` on the migration and closes every flow of it.
   void Fail(std::string error, bool fatal);
 
@@ -43,6 +47,7 @@ class FlowConsumer : public ConnectionTakeover {
   std::vector<std::string_view> arg_storage_;
   std::vector<std::pair<size_t, size_t>> arg_ranges_;
   std::vector<CmdArgList> batch_;
+  std::vector<size_t> key_positions_;
 };
 
 }  // namespace darner

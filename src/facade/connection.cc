@@ -5,7 +5,9 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
+#include <atomic>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "base/logging.h"
@@ -14,9 +16,12 @@
 namespace darner {
 namespace {
 
+// The size of a fresh read buffer (Redis reads 16 KiB at a time too).
 constexpr size_t kInitialBuffer = 16 * 1024;
 // Execute at most this many pipelined requests before writing their replies.
 constexpr size_t kMaxBatch = 1024;
+// An idle connection keeps a reply buffer of at most this capacity.
+constexpr size_t kIdleReplyCapacity = 512;
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -24,9 +29,47 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
 
 thread_local ConnectionStats tl_stats;
 
+std::atomic<int64_t> g_buffer_bytes{0};
+std::atomic<size_t> g_query_buffer_limit{size_t{1} << 30};
+
+// Read buffers of kInitialBuffer bytes that idle connections gave back, for the next connection
+// of this thread that has bytes to read. Holds a few only: a burst of busy connections allocates
+// fresh ones.
+class BufferPool {
+ public:
+  std::unique_ptr<char[]> Get() {
+    if (free_.empty()) return std::make_unique_for_overwrite<char[]>(kInitialBuffer);
+    std::unique_ptr<char[]> buf = std::move(free_.back());
+    free_.pop_back();
+    return buf;
+  }
+  void Put(std::unique_ptr<char[]> buf) {
+    if (free_.size() < kMaxFree) free_.push_back(std::move(buf));
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 8;
+  std::vector<std::unique_ptr<char[]>> free_;
+};
+thread_local BufferPool tl_buffers;
+
+template <typename T>
+void Free(std::vector<T>* v) {
+  std::vector<T>().swap(*v);
+}
+
 }  // namespace
 
 ConnectionStats& ThreadConnectionStats() { return tl_stats; }
+
+size_t ConnectionBufferBytes() {
+  return static_cast<size_t>(std::max<int64_t>(0, g_buffer_bytes.load(std::memory_order_relaxed)));
+}
+
+void SetQueryBufferLimit(size_t bytes) {
+  g_query_buffer_limit.store(bytes, std::memory_order_relaxed);
+}
+size_t QueryBufferLimit() { return g_query_buffer_limit.load(std::memory_order_relaxed); }
 
 Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, ParserLimits limits,
                        bool privileged, unsigned thread_index)
@@ -36,9 +79,6 @@ Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, 
       privileged_(privileged),
       thread_index_(thread_index),
       fd_(socket_.native_handle()) {
-  // The whole request must fit in the buffer; allow the largest bulk plus headers, and at least
-  // Redis's default client-query-buffer-limit of 1 GiB.
-  max_buffer_ = std::max<size_t>(size_t{1} << 30, limits.max_bulk_len + (64u << 10));
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   auto remote = socket_.remote_endpoint(ec);
@@ -47,7 +87,10 @@ Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, 
   if (!ec) local_addr_ = FormatEndpoint(local);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  ResizeBuffer(0);
+  g_buffer_bytes.fetch_sub(static_cast<int64_t>(reply_capacity_), std::memory_order_relaxed);
+}
 
 void Connection::Close() {
   if (closing_) return;
@@ -58,28 +101,57 @@ void Connection::Close() {
   socket_.cancel(ec);
 }
 
+void Connection::ResizeBuffer(size_t capacity) {
+  if (capacity == buf_capacity_) return;
+  size_t used = capacity == 0 ? 0 : buf_end_ - buf_start_;  // 0: unparsed bytes are dropped
+  std::unique_ptr<char[]> fresh;
+  if (capacity == kInitialBuffer) {
+    fresh = tl_buffers.Get();
+  } else if (capacity > 0) {
+    fresh = std::make_unique_for_overwrite<char[]>(capacity);
+  }
+  if (used > 0) std::memcpy(fresh.get(), buf_.get() + buf_start_, used);
+  // Pool buffers are not counted: they are few per thread, and shared.
+  int64_t delta = (capacity == kInitialBuffer ? 0 : static_cast<int64_t>(capacity)) -
+                  (buf_capacity_ == kInitialBuffer ? 0 : static_cast<int64_t>(buf_capacity_));
+  if (delta != 0) g_buffer_bytes.fetch_add(delta, std::memory_order_relaxed);
+  if (buf_capacity_ == kInitialBuffer) tl_buffers.Put(std::move(buf_));
+  buf_ = std::move(fresh);
+  buf_capacity_ = capacity;
+  buf_start_ = 0;
+  buf_end_ = used;
+}
+
+// Logging lives outside the coroutines: a log statement's stream would otherwise take space in
+// the frame of every connection, idle or not.
+void Connection::LogQueryBufferLimit(size_t wanted) const {
+  LOG_EVERY_N_SEC(WARNING, 1) << "Closing client " << remote_addr_
+                              << " that reached max query buffer length (wanted " << wanted
+                              << " bytes, limit " << QueryBufferLimit() << ")";
+}
+
+void Connection::LogProtocolError() const {
+  LOG_EVERY_N_SEC(WARNING, 1) << "Protocol error from " << remote_addr_ << ": " << parser_.Error();
+}
+
 bool Connection::EnsureReadSpace(size_t wanted) {
   size_t used = buf_end_ - buf_start_;
   size_t need = std::max(wanted, used + 1);
-  if (need > max_buffer_) return false;
+  if (need > QueryBufferLimit()) return false;
+  if (!buf_) {
+    ResizeBuffer(kInitialBuffer);
+    return true;
+  }
   if (buf_start_ > 0 && (buf_end_ == buf_capacity_ || need > buf_capacity_ - buf_start_)) {
     std::memmove(buf_.get(), buf_.get() + buf_start_, used);
     buf_start_ = 0;
     buf_end_ = used;
   }
-  size_t target = std::max(need, used + 4096);  // read at least a few KiB at a time
-  if (target > buf_capacity_ || buf_end_ == buf_capacity_) {
-    size_t cap = std::max(kInitialBuffer, buf_capacity_);
-    while (cap < target) cap *= 2;
-    cap = std::min(cap, max_buffer_);
-    if (cap <= buf_capacity_) return buf_end_ < buf_capacity_;
-    auto fresh = std::make_unique<char[]>(cap);
-    std::memcpy(fresh.get(), buf_.get() + buf_start_, used);
-    buf_ = std::move(fresh);
-    buf_capacity_ = cap;
-    buf_start_ = 0;
-    buf_end_ = used;
-  }
+  if (buf_end_ < buf_capacity_) return true;
+  // Full: grow by half to double (to the end of the bulk being read, if known and in that
+  // range): geometric, and never more than twice the bytes that arrived.
+  size_t grow = std::min(2 * buf_capacity_, std::max(wanted, buf_capacity_ + buf_capacity_ / 2));
+  ResizeBuffer(std::min(grow, std::max(need, QueryBufferLimit())));
   return true;
 }
 
@@ -108,16 +180,48 @@ asio::awaitable<bool> Connection::FlushReplies() {
   } else {
     out.clear();
   }
+  if (out.capacity() != reply_capacity_) {
+    g_buffer_bytes.fetch_add(static_cast<int64_t>(out.capacity()) -
+                                 static_cast<int64_t>(reply_capacity_),
+                             std::memory_order_relaxed);
+    reply_capacity_ = out.capacity();
+  }
   co_return !ec;
 }
 
-asio::awaitable<bool> Connection::ReadMore() {
-  auto [ec, n] = co_await socket_.async_read_some(
-      asio::buffer(buf_.get() + buf_end_, buf_capacity_ - buf_end_), kAsTuple);
-  if (ec || n == 0) co_return false;
-  buf_end_ += n;
-  tl_stats.net_input_bytes += n;
-  co_return true;
+Connection::ReadStatus Connection::TryRead() {
+  // Read first and wait only when the socket has nothing: as many system calls as Asio's
+  // speculative read, but no buffer is lent to the wait. Waiting right after EAGAIN on this
+  // thread cannot miss an edge-triggered wake-up: the reactor runs on this thread too.
+  while (!closing_) {
+    ssize_t n = ::recv(fd_, buf_.get() + buf_end_, buf_capacity_ - buf_end_, MSG_DONTWAIT);
+    if (n > 0) {
+      buf_end_ += static_cast<size_t>(n);
+      tl_stats.net_input_bytes += static_cast<size_t>(n);
+      return ReadStatus::kData;
+    }
+    if (n == 0) return ReadStatus::kClosed;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return ReadStatus::kClosed;
+    if (buf_start_ == buf_end_) ReleaseIdle();
+    return ReadStatus::kWouldBlock;
+  }
+  return ReadStatus::kClosed;
+}
+
+void Connection::ReleaseIdle() {
+  ResizeBuffer(0);
+  std::string& out = reply_.buffer();
+  if (out.capacity() > kIdleReplyCapacity) {
+    std::string().swap(out);
+    g_buffer_bytes.fetch_sub(static_cast<int64_t>(reply_capacity_), std::memory_order_relaxed);
+    reply_capacity_ = 0;
+  }
+  Free(&batch_);
+  Free(&arg_storage_);
+  Free(&arg_ranges_);
+  Free(&request_ends_);
+  parser_.ShrinkIdle();
 }
 
 asio::awaitable<void> Connection::RunTakeover() {
@@ -134,14 +238,19 @@ asio::awaitable<void> Connection::RunTakeover() {
       if (consumed > 0 && buf_end_ - buf_start_ >= std::max<size_t>(wanted, 1)) continue;
     }
     if (!EnsureReadSpace(wanted)) {
-      LOG(WARNING) << "Takeover of " << remote_addr_ << " needs more than the buffer limit";
+      LogQueryBufferLimit(wanted);
       break;
     }
-    if (!co_await ReadMore()) break;
+    ReadStatus st = TryRead();
+    if (st == ReadStatus::kClosed) break;
+    if (st == ReadStatus::kWouldBlock) {
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+      if (ec) break;
+    }
   }
 }
 
-asio::awaitable<void> Connection::Run() {
+asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
   if (!service_->OnConnectionOpen(this)) {
     co_await FlushReplies();
     asio::error_code ec;
@@ -149,36 +258,42 @@ asio::awaitable<void> Connection::Run() {
     service_->OnConnectionClose(this);
     co_return;
   }
-  buf_ = std::make_unique<char[]>(kInitialBuffer);
-  buf_capacity_ = kInitialBuffer;
-  std::vector<CmdArgList> batch;
-  std::vector<std::string_view> arg_storage;
-  std::vector<std::pair<size_t, size_t>> arg_ranges;
   size_t wanted = 0;
   bool protocol_error = false;
 
   while (!closing_ && !protocol_error && !close_after_reply_) {
     if (!EnsureReadSpace(wanted)) {
-      reply_.SendError("Protocol error: query buffer limit exceeded");
-      co_await FlushReplies();
+      // As Redis: the client is closed without a reply.
+      LogQueryBufferLimit(wanted);
       break;
     }
-    if (!co_await ReadMore()) break;
+    // The wait is awaited here, not in a helper coroutine: an idle connection then keeps one
+    // coroutine frame alive, not two.
+    ReadStatus st = TryRead();
+    if (st == ReadStatus::kClosed) break;
+    if (st == ReadStatus::kWouldBlock) {
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+      if (ec) break;
+      continue;
+    }
     if (buf_end_ - buf_start_ < wanted) continue;
 
     // Parse and execute every complete request in the buffer, flushing between batches.
-    while (!protocol_error && !close_after_reply_) {
-      batch.clear();
-      arg_storage.clear();
-      arg_ranges.clear();
+    bool drained = false;
+    while (!drained && !protocol_error && !close_after_reply_ && !closing_) {
+      batch_.clear();
+      arg_storage_.clear();
+      arg_ranges_.clear();
+      request_ends_.clear();
       size_t batch_bytes = 0;
-      while (batch.size() < kMaxBatch) {
+      while (batch_.size() < kMaxBatch) {
         std::string_view avail(buf_.get() + buf_start_ + batch_bytes,
                                buf_end_ - buf_start_ - batch_bytes);
         size_t consumed = 0;
         RespParser::Status st = parser_.Parse(avail, &consumed);
         if (st == RespParser::Status::kIncomplete) {
           wanted = parser_.MinBytesWanted();  // relative to the request start
+          drained = true;
           break;
         }
         if (st == RespParser::Status::kError) {
@@ -187,27 +302,39 @@ asio::awaitable<void> Connection::Run() {
         }
         batch_bytes += consumed;
         if (parser_.Args().empty()) continue;
-        arg_ranges.emplace_back(arg_storage.size(), parser_.Args().size());
-        arg_storage.insert(arg_storage.end(), parser_.Args().begin(), parser_.Args().end());
-        batch.emplace_back();  // filled below once arg_storage stops growing
+        arg_ranges_.emplace_back(arg_storage_.size(), parser_.Args().size());
+        arg_storage_.insert(arg_storage_.end(), parser_.Args().begin(), parser_.Args().end());
+        batch_.emplace_back();  // filled below once arg_storage_ stops growing
+        request_ends_.push_back(batch_bytes);
         wanted = 0;
+        // Until AUTH succeeds, each request runs before the next is parsed: the limits for
+        // unauthenticated clients apply to requests parsed before AUTH only.
+        if (!parser_.authenticated()) break;
       }
-      for (size_t i = 0; i < batch.size(); ++i) {
-        batch[i] = CmdArgList(arg_storage.data() + arg_ranges[i].first, arg_ranges[i].second);
+      for (size_t i = 0; i < batch_.size(); ++i) {
+        batch_[i] = CmdArgList(arg_storage_.data() + arg_ranges_[i].first, arg_ranges_[i].second);
       }
-      if (!batch.empty()) co_await service_->DispatchBatch(this, batch);
+      size_t ran = 0;
+      if (!batch_.empty()) ran = co_await service_->DispatchBatch(this, batch_);
+      if (takeover_) {
+        // The bytes behind the request that started the takeover are the takeover's, whatever
+        // they looked like to the RESP parser.
+        batch_bytes = ran > 0 ? request_ends_[ran - 1] : 0;
+        protocol_error = false;
+        parser_.Reset();
+      }
       parser_.ReleaseInlineArgs();
       buf_start_ += batch_bytes;
       if (buf_start_ == buf_end_) buf_start_ = buf_end_ = 0;
       if (protocol_error) {
-        LOG(WARNING) << "Protocol error from " << remote_addr_ << ": " << parser_.Error();
+        LogProtocolError();
         reply_.SendError("Protocol error: " + parser_.Error());
       }
       if (!co_await FlushReplies()) {
         closing_ = true;
         break;
       }
-      if (batch.size() < kMaxBatch || takeover_) break;  // drained down to a partial request
+      if (takeover_) break;
     }
     if (closing_ || takeover_) break;
   }

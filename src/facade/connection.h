@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "facade/reply_builder.h"
 #include "facade/resp_parser.h"
@@ -20,6 +21,15 @@ struct ConnectionStats {
   uint64_t net_output_bytes = 0;
 };
 ConnectionStats& ThreadConnectionStats();
+
+// Bytes that all connections hold in read and reply buffers, on every thread (counted in
+// used_memory, and so against maxmemory, as Redis counts client buffers).
+size_t ConnectionBufferBytes();
+
+// Redis's client-query-buffer-limit (default 1 GiB): a connection whose unparsed input grows
+// past it is closed. Settable at run time from any thread.
+void SetQueryBufferLimit(size_t bytes);
+size_t QueryBufferLimit();
 
 // A protocol that takes a connection over after the RESP command loop (a slot-migration flow:
 // after `DFLYMIGRATE FLOW` the peer only streams binary records). The connection keeps reading
@@ -43,8 +53,8 @@ class Connection {
   ~Connection();
 
   // The read-parse-execute-write loop; returns when the peer closes, on a protocol error, or
-  // after Close().
-  asio::awaitable<void> Run();
+  // after Close(). `keep_alive` (this connection) keeps it alive as long as the loop runs.
+  asio::awaitable<void> Run(std::shared_ptr<Connection> keep_alive);
 
   // Asks the connection to finish its in-flight reply and end. Idempotent; own thread only.
   void Close();
@@ -52,13 +62,21 @@ class Connection {
   // Close after the replies of the current batch are written (QUIT, protocol errors).
   void CloseAfterReply() { close_after_reply_ = true; }
   bool close_after_reply() const { return close_after_reply_; }
-  // Unauthenticated connections get Redis's tighter request limits.
+  // Unauthenticated connections get Redis's tighter request limits. While they apply, requests
+  // are parsed and executed one at a time, so that a request sent right behind a successful
+  // AUTH is held to the authenticated limits.
   void SetAuthenticated(bool on) { parser_.SetAuthenticated(on); }
 
-  // Hands the connection to `takeover` once the replies of the current batch are sent.
-  void SetTakeover(std::unique_ptr<ConnectionTakeover> takeover) {
+  // Hands the connection to `takeover` once the replies of the current batch are sent: the
+  // requests pipelined behind this one are not executed, their bytes are the takeover's first
+  // input. A connection is taken over at most once: false (and `takeover` dropped) if it already
+  // was.
+  bool SetTakeover(std::unique_ptr<ConnectionTakeover> takeover) {
+    if (takeover_) return false;
     takeover_ = std::move(takeover);
+    return true;
   }
+  bool has_takeover() const { return takeover_ != nullptr; }
 
   ReplyBuilder& reply() { return reply_; }
   bool privileged() const { return privileged_; }
@@ -66,6 +84,7 @@ class Connection {
   const std::string& remote_addr() const { return remote_addr_; }
   const std::string& local_addr() const { return local_addr_; }
   int native_fd() { return fd_; }
+  // Read buffer capacity (0 while idle) and the unparsed bytes in it (CLIENT LIST qbuf).
   size_t read_buffer_size() const { return buf_capacity_; }
   size_t read_buffer_used() const { return buf_end_ - buf_start_; }
 
@@ -75,11 +94,26 @@ class Connection {
 
  private:
   asio::awaitable<bool> FlushReplies();
-  // Reads what the socket has into the buffer's free space; false on EOF or error.
-  asio::awaitable<bool> ReadMore();
+  // Reads what the socket has into the buffer's free space, without waiting. kWouldBlock: no
+  // bytes now (the caller waits for readability); an idle connection (nothing buffered) has
+  // then given its read buffer back to the thread's pool, so it holds no buffer while it waits.
+  enum class ReadStatus { kData, kWouldBlock, kClosed };
+  ReadStatus TryRead();
+  // Frees what an idle connection does not need: read buffer, a large reply buffer, the batch
+  // vectors.
+  void ReleaseIdle();
   // The read loop after a takeover.
   asio::awaitable<void> RunTakeover();
+  // Makes room for at least one more byte, and for `wanted` bytes of the current request if the
+  // buffer may grow that far: it grows at most to twice what is buffered, so a header that
+  // announces a large bulk commits memory only as the bulk's bytes arrive. False when the
+  // request would exceed the query buffer limit.
   bool EnsureReadSpace(size_t wanted);
+  void LogQueryBufferLimit(size_t wanted) const;
+  void LogProtocolError() const;
+  // Sets the buffer to `capacity` bytes, keeping the unparsed bytes (0: no buffer, and the
+  // unparsed bytes are dropped).
+  void ResizeBuffer(size_t capacity);
 
   asio::ip::tcp::socket socket_;
   ServiceInterface* service_;
@@ -93,11 +127,18 @@ class Connection {
   std::unique_ptr<ConnectionTakeover> takeover_;
   std::string remote_addr_, local_addr_;
 
+  // The requests of the batch being executed: argument views into buf_ (or the parser), and
+  // where in buf_ each request ends (relative to buf_start_).
+  std::vector<CmdArgList> batch_;
+  std::vector<std::string_view> arg_storage_;
+  std::vector<std::pair<size_t, size_t>> arg_ranges_;
+  std::vector<size_t> request_ends_;
+
   std::unique_ptr<char[]> buf_;
   size_t buf_capacity_ = 0;
   size_t buf_start_ = 0;  // first byte of the request being parsed
   size_t buf_end_ = 0;    // one past the last byte read
-  size_t max_buffer_;
+  size_t reply_capacity_ = 0;  // of reply_.buffer(), as last counted in ConnectionBufferBytes()
   std::shared_ptr<void> user_data_;
 };
 

@@ -10,12 +10,6 @@
 #include "io/as_tuple.h"
 
 namespace darner {
-namespace {
-
-asio::awaitable<void> RunConnection(std::shared_ptr<Connection> conn) { co_await conn->Run(); }
-
-}  // namespace
-
 Listener::Listener(ProactorPool* pool, ServiceInterface* service, ParserLimits limits,
                    bool privileged)
     : pool_(pool), service_(service), limits_(limits), privileged_(privileged) {}
@@ -72,7 +66,8 @@ asio::awaitable<void> Listener::AcceptLoop() {
       }
       auto conn =
           std::make_shared<Connection>(std::move(sock), service_, limits_, privileged_, thread);
-      asio::co_spawn(pool_->context(thread), RunConnection(std::move(conn)), asio::detached);
+      Connection* raw = conn.get();
+      asio::co_spawn(pool_->context(thread), raw->Run(std::move(conn)), asio::detached);
     });
   }
 }

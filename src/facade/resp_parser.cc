@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 
 namespace darner {
 namespace {
@@ -18,7 +19,7 @@ int HexValue(char c) {
 // Splits an inline request the way redis-cli and Redis's inline protocol do: spaces separate
 // arguments, "double quotes" allow C escapes, 'single quotes' allow \'. Returns false on
 // unbalanced quotes (or a closing quote not followed by a space).
-bool SplitInline(std::string_view line, std::deque<std::string>* out) {
+bool SplitInline(std::string_view line, std::vector<std::unique_ptr<std::string>>* out) {
   size_t i = 0;
   const size_t n = line.size();
   while (true) {
@@ -101,11 +102,27 @@ bool SplitInline(std::string_view line, std::deque<std::string>* out) {
       }
       if (i < n) ++i;
     }
-    out->push_back(std::move(current));
+    out->push_back(std::make_unique<std::string>(std::move(current)));
   }
 }
 
+// A length as Redis's string2ll reads it: an optional '-', then "0" or digits without a leading
+// zero, within int64; "-0" is not a length.
+bool ParseStrictInt(const char* first, const char* last, int64_t* value) {
+  const char* digits = first + (first < last && *first == '-');
+  if (digits == last || (last - digits > 1 && *digits == '0')) return false;
+  if (digits != first && last - digits == 1 && *digits == '0') return false;
+  auto [ptr, ec] = std::from_chars(first, last, *value);
+  return ec == std::errc() && ptr == last;
+}
+
 }  // namespace
+
+void RespParser::ShrinkIdle() {
+  std::vector<std::pair<size_t, size_t>>().swap(spans_);
+  std::vector<std::string_view>().swap(args_);
+  std::vector<std::unique_ptr<std::string>>().swap(owned_);
+}
 
 void RespParser::Reset() {
   in_multibulk_ = false;
@@ -139,6 +156,7 @@ RespParser::LineResult RespParser::ReadNumberLine(std::string_view buf, int64_t*
       ++q;
     }
     if (q > d && q + 1 < end && *q == '\r') {
+      if ((q - d > 1 && *d == '0') || (negative && n == 0)) return LineResult::kBadNumber;
       *value = negative ? -static_cast<int64_t>(n) : static_cast<int64_t>(n);
       pos_ = static_cast<size_t>(q - buf.data()) + 2;  // Redis does not check the byte after '\r'
       return LineResult::kOk;
@@ -154,8 +172,7 @@ RespParser::LineResult RespParser::ReadNumberLine(std::string_view buf, int64_t*
   if (cr - start > kMaxHeaderLine) return LineResult::kTooLong;
   const char* first = buf.data() + start;
   const char* last = buf.data() + cr;
-  auto [ptr, ec] = std::from_chars(first, last, *value);
-  if (ec != std::errc() || ptr != last || first == last) return LineResult::kBadNumber;
+  if (!ParseStrictInt(first, last, value)) return LineResult::kBadNumber;
   pos_ = cr + 2;  // Redis does not check the byte after '\r'
   return LineResult::kOk;
 }
@@ -263,7 +280,7 @@ RespParser::Status RespParser::ParseInline(std::string_view buf, size_t* consume
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   size_t first = owned_.size();
   if (!SplitInline(line, &owned_)) return Fail("unbalanced quotes in request");
-  for (size_t i = first; i < owned_.size(); ++i) args_.emplace_back(owned_[i]);
+  for (size_t i = first; i < owned_.size(); ++i) args_.emplace_back(*owned_[i]);
   *consumed = nl + 1;
   return Status::kOk;
 }

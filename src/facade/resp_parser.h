@@ -9,7 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,9 +47,12 @@ class RespParser {
   void Reset();
   // Applies the unauthenticated limits (or lifts them).
   void SetAuthenticated(bool on) { authenticated_ = on; }
+  bool authenticated() const { return authenticated_; }
 
   // Frees unescaped inline arguments; call once every parsed request has been executed.
   void ReleaseInlineArgs() { owned_.clear(); }
+  // Frees the storage requests left behind; call between requests (an idle connection).
+  void ShrinkIdle();
 
  private:
   Status ParseMultiBulk(std::string_view buf, size_t* consumed);
@@ -69,7 +72,9 @@ class RespParser {
   std::vector<std::pair<size_t, size_t>> spans_;
 
   std::vector<std::string_view> args_;
-  std::deque<std::string> owned_;  // unescaped inline arguments
+  // Unescaped inline arguments, each in its own allocation so their views stay valid as more
+  // are added (a deque would cost a 512-byte block for every idle connection).
+  std::vector<std::unique_ptr<std::string>> owned_;
   std::string error_;
   size_t want_ = 0;
 };

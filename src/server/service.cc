@@ -22,6 +22,9 @@ ABSL_FLAG(uint64_t, maxmemory, 0,
           "Limit on data memory in bytes (0 = unlimited); above it, writes that may grow memory "
           "get an OOM error");
 ABSL_FLAG(uint32_t, dbnum, 16, "Number of databases");
+ABSL_FLAG(uint64_t, client_query_buffer_limit, 1ull << 30,
+          "Redis's client-query-buffer-limit: a client whose unparsed input exceeds it is "
+          "disconnected (CONFIG SET client-query-buffer-limit)");
 
 namespace darner {
 namespace {
@@ -118,6 +121,7 @@ Service::~Service() = default;
 
 void Service::Init() {
   start_ms_ = NowMs();
+  SetQueryBufferLimit(absl::GetFlag(FLAGS_client_query_buffer_limit));
   CycleClock::ToMicros(0);  // calibrates now rather than on the first INFO
   unsigned n = pool_->size();
   unsigned dbs = absl::GetFlag(FLAGS_dbnum);
@@ -155,7 +159,7 @@ ThreadStats& Service::thread_stats() { return *tl_stats; }
 std::vector<ConnectionContext*>& Service::ThreadConnections() { return *tl_connections; }
 
 size_t Service::UsedMemory() const {
-  size_t total = 0;
+  size_t total = ConnectionBufferBytes();
   for (const auto& s : shards_) total += s->published_memory();
   size_t peak = peak_memory_.load(std::memory_order_relaxed);
   while (total > peak && !peak_memory_.compare_exchange_weak(peak, total)) {
@@ -189,7 +193,8 @@ bool Service::OnConnectionOpen(Connection* conn) {
   ++tl_stats->connections_received;
   size_t now_connected = connected_.fetch_add(1, std::memory_order_relaxed) + 1;
   tl_connections->push_back(cc.get());
-  if (now_connected > absl::GetFlag(FLAGS_maxclients)) {
+  // The admin port stays reachable when the main port is full (as in Dragonfly).
+  if (!conn->privileged() && now_connected > absl::GetFlag(FLAGS_maxclients)) {
     ++tl_stats->rejected_connections;
     conn->reply().SendError("max number of clients reached");
     return false;
@@ -437,7 +442,8 @@ size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, Conn
   return end;
 }
 
-asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const CmdArgList> cmds) {
+asio::awaitable<size_t> Service::DispatchBatch(Connection* conn,
+                                               std::span<const CmdArgList> cmds) {
   ConnectionContext* cc = Ctx(conn);
   EngineShard* local = EngineShard::tlocal();
   Prepared p;
@@ -452,9 +458,12 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
   const bool routed = GetClusterMode() == ClusterMode::kYes && !cc->replicated;
   RoutingPin pin;
   size_t stalled_index = cmds.size();  // the command that last waited for a stalled slot
-  // Nothing pipelined after QUIT (or a fatal error) runs.
+  // Nothing pipelined after QUIT (or a fatal error) runs, nor after a command that handed the
+  // connection to a takeover (DFLYMIGRATE FLOW): what follows it is the takeover's.
   uint64_t clock = 0;  // when the previous command ended, if it ran here just before
-  while (i < cmds.size() && !conn->closing() && !conn->close_after_reply()) {
+  const bool taken_over = conn->has_takeover();  // a flow applying its records
+  while (i < cmds.size() && !conn->closing() && !conn->close_after_reply() &&
+         (taken_over || !conn->has_takeover())) {
     uint64_t start_cycles = std::exchange(clock, 0);
     pin.Release();
     const SlotRouting* routing = routed ? pin.Acquire() : nullptr;
@@ -532,6 +541,7 @@ asio::awaitable<void> Service::DispatchBatch(Connection* conn, std::span<const C
     }
   }
   pin.Release();
+  co_return i;
 }
 
 }  // namespace darner

@@ -61,8 +61,8 @@ class Service : public ServiceInterface {
   // Stops per-shard background work; call before stopping the pool.
   void Shutdown();
 
-  asio::awaitable<void> DispatchBatch(Connection* conn,
-                                      std::span<const CmdArgList> commands) override;
+  asio::awaitable<size_t> DispatchBatch(Connection* conn,
+                                        std::span<const CmdArgList> commands) override;
   bool OnConnectionOpen(Connection* conn) override;
   void OnConnectionClose(Connection* conn) override;
 
@@ -91,7 +91,8 @@ class Service : public ServiceInterface {
   unsigned num_shards() const { return pool_->size(); }
   unsigned ShardOf(std::string_view key) const { return KeySlot(key) % num_shards(); }
 
-  // Bytes of data held by all shards (as last published by each shard).
+  // Bytes of data held by all shards (as last published by each shard), plus the connections'
+  // buffers.
   size_t UsedMemory() const;
   // Highest UsedMemory() seen so far.
   size_t PeakMemory() const { return peak_memory_.load(std::memory_order_relaxed); }

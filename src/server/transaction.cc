@@ -1,5 +1,7 @@
 #include "server/transaction.h"
 
+#include <absl/container/flat_hash_set.h>
+
 #include <asio/async_result.hpp>
 #include <memory>
 
@@ -12,6 +14,9 @@ Transaction::Transaction(Service* service, CmdArgList args, const CommandId* cid
     : service_(service), pool_(service->pool()) {
   std::vector<size_t> positions;
   cid->KeyPositions(args.size(), &positions);
+  // Distinct keys by hashing, not by scanning: a command's cost stays linear in its key count.
+  absl::flat_hash_set<absl::string_view> seen;  // Debian's abseil has its own string_view
+  seen.reserve(positions.size());
   for (size_t pos : positions) {
     unsigned shard = service->ShardOf(args[pos]);
     auto it = std::find_if(shards_.begin(), shards_.end(),
@@ -21,7 +26,8 @@ Transaction::Transaction(Service* service, CmdArgList args, const CommandId* cid
       it = shards_.end() - 1;
     }
     it->positions.push_back(pos);
-    if (std::find(it->lock_keys.begin(), it->lock_keys.end(), args[pos]) == it->lock_keys.end()) {
+    // Keys on different shards never compare equal (a key has one shard).
+    if (seen.insert(absl::string_view(args[pos].data(), args[pos].size())).second) {
       it->lock_keys.emplace_back(args[pos]);
     }
   }

@@ -18,6 +18,7 @@ ABSL_DECLARE_FLAG(std::string, requirepass);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
 ABSL_DECLARE_FLAG(uint64_t, maxmemory);
 ABSL_DECLARE_FLAG(uint32_t, dbnum);
+ABSL_DECLARE_FLAG(uint64_t, client_query_buffer_limit);
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, bind);
 ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
@@ -91,6 +92,17 @@ const std::vector<ConfigParam>& ConfigParams() {
       {"requirepass", [] { return absl::GetFlag(FLAGS_requirepass); },
        [](std::string_view v) -> std::string {
          absl::SetFlag(&FLAGS_requirepass, std::string(v));
+         return "";
+       }},
+      {"client-query-buffer-limit",
+       [] { return StrCat(absl::GetFlag(FLAGS_client_query_buffer_limit)); },
+       [](std::string_view v) -> std::string {
+         uint64_t bytes;
+         if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
+         if (bytes < (1u << 20) || bytes > uint64_t{INT64_MAX})
+           return "argument must be between 1048576 and 9223372036854775807 inclusive";
+         absl::SetFlag(&FLAGS_client_query_buffer_limit, bytes);
+         SetQueryBufferLimit(bytes);
          return "";
        }},
       {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len)); },

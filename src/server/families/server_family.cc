@@ -146,12 +146,16 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
   } else if (name == "memory") {
     size_t rss = ProcessRss();
     uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory);
-    StrAppend(out, "# Memory\r\nused_memory:", snap.memory,
-              "\r\nused_memory_human:", HumanBytes(snap.memory), "\r\nused_memory_rss:", rss,
+    // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
+    size_t clients = ConnectionBufferBytes();
+    size_t used = snap.memory + clients;
+    StrAppend(out, "# Memory\r\nused_memory:", used,
+              "\r\nused_memory_human:", HumanBytes(used), "\r\nused_memory_rss:", rss,
               "\r\nused_memory_rss_human:", HumanBytes(rss),
-              "\r\nused_memory_peak:", std::max(svc->PeakMemory(), snap.memory),
-              "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), snap.memory)),
-              "\r\nused_memory_dataset:", snap.memory, "\r\nmaxmemory:", maxmemory,
+              "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
+              "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
+              "\r\nused_memory_dataset:", snap.memory, "\r\nmem_clients_normal:", clients,
+              "\r\nmaxmemory:", maxmemory,
               "\r\nmaxmemory_human:", HumanBytes(maxmemory),
               "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-", mi_version() / 100, ".",
               (mi_version() / 10) % 10, ".", mi_version() % 10, "\r\n\r\n");
