@@ -7,12 +7,18 @@ helpers.py; this file wires it into fixtures and adds:
     redis-server and tests marked `darner_only` are skipped;
   * a per-test watchdog (SIGALRM) so no test can hang the suite, even though
     pytest-timeout is not installed (override with @pytest.mark.timeout(N));
-  * server log tails attached to failing test reports.
+  * server log tails attached to failing test reports;
+  * clean exits: every server a test used must end with status 0 and log no
+    sanitizer report (helpers.check_servers). A server that ends uncleanly fails
+    the test that owned it, at that test's teardown: spawned servers when they are
+    stopped, the module's server if it died during the test (or, for a death
+    noticed only later, the next test's setup, naming the test before), and its
+    exit status at the teardown of the module's last test.
 
 Fixtures
   server        function-scoped view of a module-scoped server (Darner with
                 --proactor_threads=2, or redis-server); flushed before each test,
-                restarted if a previous test crashed it.
+                restarted if a previous test crashed it (that test fails).
   r             redis.Redis (RESP2, decode_responses=True) connected to `server`.
   rb            same, bytes replies.
   raw           RawClient connected to `server`.
@@ -40,10 +46,13 @@ from helpers import (  # noqa: E402  (tests import what they need from helpers d
     REDIS_SERVER_BIN,
     TARGET,
     RawClient,
+    ServerProblems,
     ServerProcess,
+    check_servers,
     cluster_mode_enabled,
     extra_flag_value,
     is_redis_target,
+    reuse_servers,
     start_darner,
     start_redis,
     start_server,
@@ -86,7 +95,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    stop_all_servers()
+    # Servers no fixture stopped (a test started one by hand): nothing to fail any more, but
+    # the run does not pass with them.
+    leftover = stop_all_servers()
+    if leftover:
+        print("\nservers left running by the tests ended uncleanly:\n" + "\n".join(leftover))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     cleanup_tmp()
 
 
@@ -120,6 +134,8 @@ def pytest_runtest_call(item):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(ServerProblems):
+        rep.longrepr = str(call.excinfo.value)  # the message says it all; no fixture traceback
     if rep.failed:
         servers = getattr(item, "_darner_servers", [])
         for srv in servers:
@@ -154,6 +170,7 @@ def _module_server():
     srv = start_server()
     yield srv
     srv.stop()
+    check_servers([srv], "the module's server, stopped after its last test")
 
 
 def _flush(srv: ServerProcess):
@@ -162,16 +179,20 @@ def _flush(srv: ServerProcess):
         assert reply == "OK", f"FLUSHALL failed: {reply!r}"
 
 
+def _module_server_view(srv: ServerProcess, request):
+    """Setup and teardown of a test's view of a module-scoped server: alive and empty at the
+    start, and the test fails if the server died or logged a sanitizer report meanwhile."""
+    _track(request, srv)
+    reuse_servers([srv], request.node.nodeid)
+    _flush(srv)
+    yield srv
+    check_servers([srv], "the module's server, during this test")
+
+
 @pytest.fixture
 def server(_module_server, request):
     """The module's server, alive and empty at the start of every test."""
-    srv = _module_server
-    if not srv.alive():
-        # A previous test crashed it. That test has failed already; give this one a fresh server.
-        srv.restart()
-    _track(request, srv)
-    _flush(srv)
-    return srv
+    yield from _module_server_view(_module_server, request)
 
 
 @pytest.fixture
@@ -207,13 +228,13 @@ def rb(server):
     cli.close()
 
 
-@pytest.fixture
-def spawn_server(request):
-    """Factory: a fresh server of the current target with custom (Darner-named) flags."""
+def _spawner(request, start):
+    """A factory fixture's body: servers made with start(...) are tracked, stopped at
+    teardown, and must have ended cleanly."""
     started = []
 
     def spawn(flags: dict | None = None, threads: int | None = None, **kw) -> ServerProcess:
-        srv = start_server(flags, threads=threads, **kw)
+        srv = start(flags, threads=threads, **kw)
         started.append(srv)
         _track(request, srv)
         return srv
@@ -221,22 +242,19 @@ def spawn_server(request):
     yield spawn
     for s in started:
         s.stop()
+    check_servers(started, "servers this test started")
+
+
+@pytest.fixture
+def spawn_server(request):
+    """Factory: a fresh server of the current target with custom (Darner-named) flags."""
+    yield from _spawner(request, start_server)
 
 
 @pytest.fixture
 def spawn_darner(request):
     """Factory: Darner with arbitrary flags (for darner_only tests)."""
-    started = []
-
-    def spawn(flags: dict | None = None, threads: int | None = None, **kw) -> ServerProcess:
-        srv = start_darner(flags, threads=threads, **kw)
-        started.append(srv)
-        _track(request, srv)
-        return srv
-
-    yield spawn
-    for s in started:
-        s.stop()
+    yield from _spawner(request, start_darner)
 
 
 @pytest.fixture(scope="module")
@@ -246,14 +264,10 @@ def _module_redis():
     srv = start_redis()
     yield srv
     srv.stop()
+    check_servers([srv], "the module's redis-server, stopped after its last test")
 
 
 @pytest.fixture
 def redis_server(_module_redis, request):
     """A real redis-server (always Redis, whatever the target), flushed before each test."""
-    srv = _module_redis
-    if not srv.alive():
-        srv.restart()
-    _track(request, srv)
-    _flush(srv)
-    return srv
+    yield from _module_server_view(_module_redis, request)

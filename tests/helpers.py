@@ -12,7 +12,12 @@ Contents:
   * `RawClient`: a socket client that sends arbitrary bytes and reads exactly
     one reply, both as raw bytes and parsed;
   * `ServerProcess` / `start_server` / `start_darner` / `start_redis`:
-    bounded start / readiness check / stop of a Darner or redis-server process.
+    bounded start / readiness check / stop of a Darner or redis-server process,
+    and the checks every server gets when it stops (`check_servers`: exit
+    status 0, no sanitizer report in its log);
+  * `CheckedThread` / `stop_threads`: background threads of a test whose
+    unexpected exceptions fail the test instead of vanishing with the thread;
+  * `scaled()`: time bounds that stretch for sanitizer runs.
 
 Every blocking operation in this file has a time bound.
 """
@@ -29,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 # --------------------------------------------------------------------------
@@ -50,8 +56,17 @@ DEFAULT_THREADS = int(os.environ.get("DARNER_TEST_THREADS", "2"))
 START_TIMEOUT = float(os.environ.get("DARNER_TEST_START_TIMEOUT", "10"))
 STOP_TIMEOUT = 5.0
 IO_TIMEOUT = float(os.environ.get("DARNER_TEST_IO_TIMEOUT", "10"))
+# Sanitizer runs (`make test-asan` / `test-tsan`, next to a parallel ctest) set
+# DARNER_TEST_IO_TIMEOUT=30, three times the default: bounds on how long the server may take
+# stretch by the same factor, so release runs check the documented bounds exactly.
+TIME_SCALE = max(1.0, IO_TIMEOUT / 10.0)
 
 _BASE_TMP = Path(tempfile.mkdtemp(prefix="darner-tests-"))
+
+
+def scaled(seconds: float) -> float:
+    """An upper bound on how long the server may take, stretched by TIME_SCALE."""
+    return seconds * TIME_SCALE
 
 
 def is_redis_target() -> bool:
@@ -448,21 +463,66 @@ class RawClient:
 
 
 def free_port() -> int:
-    """A currently free TCP port on 127.0.0.1 (the OS picks it)."""
+    """A currently free TCP port on 127.0.0.1 (the OS picks it). Another process may take it
+    before the server binds it: servers are started through `_with_retries`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# The first line of a report by AddressSanitizer, ThreadSanitizer, LeakSanitizer or UBSan.
+SANITIZER_REPORT = re.compile(r"(ERROR|WARNING): (Address|Thread|Leak|UndefinedBehavior)Sanitizer"
+                              r"|runtime error:")
+
+
+def sanitizer_reports(text: str) -> list[str]:
+    """The lines of `text` (a server's log or output) that start a sanitizer report."""
+    return [line for line in text.splitlines() if SANITIZER_REPORT.search(line)]
+
+
+class ServerProblems(AssertionError):
+    """A server a test used exited uncleanly or logged a sanitizer report (conftest.py reports
+    it without a traceback)."""
+
+
+def check_servers(servers, what: str):
+    """Raise ServerProblems listing every problem of `servers` not reported yet (see
+    ServerProcess.problems); `what` says which servers these are, for the report."""
+    found = [p for srv in servers for p in srv.problems()]
+    if found:
+        raise ServerProblems(f"{what}:\n" + "\n".join(found))
+
+
+def reuse_servers(servers, test_id: str) -> bool:
+    """Hand module-scoped servers to the next test (`test_id`): restart any that died, and
+    raise ServerProblems for what went wrong after the previous test's check (a server that
+    died just after that test ended), naming that test. Returns whether one was restarted."""
+    late = [p for srv in servers for p in srv.problems()]
+    dead = [srv for srv in servers if not srv.alive()]
+    for srv in dead:
+        srv.restart()
+    previous = ", ".join(sorted({srv.last_test for srv in servers} - {None})) or "their start"
+    for srv in servers:
+        srv.last_test = test_id
+    if late:
+        raise ServerProblems(f"servers this test reuses, after {previous} ended"
+                             + (" (restarted for this test)" if dead else "") + ":\n" + "\n".join(late))
+    return bool(dead)
 
 
 _ALL_PROCS: list["ServerProcess"] = []
 _ALL_LOCK = threading.Lock()
 
 
-def stop_all_servers():
+def stop_all_servers() -> list[str]:
+    """Stop every server still running; returns their problems (see ServerProcess.problems)."""
     with _ALL_LOCK:
         procs = list(_ALL_PROCS)
+    found = []
     for p in procs:
         p.stop()
+        found += p.problems()
+    return found
 
 
 def cleanup_tmp():
@@ -491,15 +551,42 @@ class ServerStartError(RuntimeError):
     pass
 
 
+def _describe_status(rc: int) -> str:
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit status {rc}"
+
+
+def _server_env() -> dict:
+    """The environment of a server: a sanitizer told to log to a file would hide its reports
+    from the log the harness scans, so they go to stderr."""
+    env = dict(os.environ)
+    for var in ("ASAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if "log_path=" in env.get(var, ""):
+            env[var] += ":log_path=stderr"
+    return env
+
+
 class ServerProcess:
-    """One server process (Darner or redis-server) listening on 127.0.0.1."""
+    """One server process (Darner or redis-server) listening on 127.0.0.1.
+
+    Its stdout and stderr go to `log_path`. Every exit is checked: `problems()` reports, once
+    each, an exit status other than 0 (after the harness's SIGTERM, a SHUTDOWN, or a crash)
+    and every sanitizer report in the log. A test that ends a server another way on purpose
+    says so: `kill()` (SIGKILL, a simulated crash), or `allow_unclean_exit(reason)` (e.g. a
+    start that must fail). Both hold for the running process only; `restart()` checks again.
+    """
 
     def __init__(self, kind: str, argv: list[str], port: int | None, host: str = "127.0.0.1",
-                 password: str | None = None, wait_port: bool = True):
+                 password: str | None = None, wait_port: bool = True, admin_port: int | None = None):
         self.kind = kind  # "darner" or "redis"
         self.argv = argv
         self.host = host
         self.port = port
+        self.admin_port = admin_port
         self.password = password
         self.wait_port = wait_port
         self.proc: subprocess.Popen | None = None
@@ -507,13 +594,22 @@ class ServerProcess:
         self.log_path = self.workdir / "server.log"
         self._log = None
         self.returncode = None
+        self.started_at = self.ready_at = None  # time.monotonic() of the last start / PONG
+        self.unclean_exit_ok: str | None = None  # why this process may exit uncleanly
+        self._exit_checked = False  # this process's exit status went through _note_exit
+        self._problems: list[str] = []
+        self._scanned = 0  # bytes of the log already scanned for sanitizer reports
+        self.last_test = None  # node id of the last test that used it (see reuse_servers)
 
     # ---- lifecycle ----
     def start(self, timeout: float = START_TIMEOUT):
         self._log = open(self.log_path, "ab")
+        self.unclean_exit_ok = None
+        self._exit_checked = False
+        self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
             self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent,
+            cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent, env=_server_env(),
         )
         with _ALL_LOCK:
             _ALL_PROCS.append(self)
@@ -522,18 +618,23 @@ class ServerProcess:
         return self
 
     def wait_ready(self, timeout: float = START_TIMEOUT):
+        """Wait for PING on the main port (or, with --port=0, the admin port)."""
+        port = self.port or self.admin_port
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.allow_unclean_exit("failed to start (raised ServerStartError)")
                 raise ServerStartError(
                     f"{self.kind} exited with code {self.proc.returncode} during startup\n"
                     f"argv: {shlex.join(self.argv)}\n--- log tail ---\n{self.log_tail()}")
-            if ping_ready(self.host, self.port, timeout=min(1.0, max(0.05, deadline - time.monotonic()))):
+            if ping_ready(self.host, port, timeout=min(1.0, max(0.05, deadline - time.monotonic()))):
+                self.ready_at = time.monotonic()
                 return
             time.sleep(0.02)
+        self.allow_unclean_exit("failed to start (raised ServerStartError)")
         self.stop()
         raise ServerStartError(
-            f"{self.kind} did not answer PING on {self.host}:{self.port} within {timeout}s\n"
+            f"{self.kind} did not answer PING on {self.host}:{port} within {timeout}s\n"
             f"argv: {shlex.join(self.argv)}\n--- log tail ---\n{self.log_tail()}")
 
     def alive(self) -> bool:
@@ -550,18 +651,34 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             return None
 
+    def allow_unclean_exit(self, reason: str):
+        """The running process may exit with any status (say why): the test expects it."""
+        self.unclean_exit_ok = reason
+
+    def kill(self, timeout: float = STOP_TIMEOUT):
+        """SIGKILL on purpose (a simulated crash; also ends a SIGSTOPped process) and wait for
+        the exit, which is then not reported as a problem."""
+        self.allow_unclean_exit("killed with SIGKILL by the test")
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait(timeout=timeout)
+
     def stop(self, timeout: float = STOP_TIMEOUT):
-        """SIGTERM, then SIGKILL after `timeout` seconds. Returns the exit code."""
+        """SIGTERM (and SIGCONT, in case a test left it stopped), then SIGKILL after `timeout`
+        seconds. Returns the exit code; a non-zero one is recorded for problems()."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
+            how = "after SIGTERM"
             try:
                 self.proc.send_signal(signal.SIGTERM)
+                self.proc.send_signal(signal.SIGCONT)
             except ProcessLookupError:
                 pass
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                how = f"SIGKILLed: still running {timeout}s after SIGTERM"
                 try:
                     self.proc.kill()
                 except ProcessLookupError:
@@ -570,6 +687,7 @@ class ServerProcess:
                     self.proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     pass
+            self._note_exit(how)
         self.returncode = self.proc.returncode
         if self._log and not self._log.closed:
             self._log.close()
@@ -578,14 +696,58 @@ class ServerProcess:
                 _ALL_PROCS.remove(self)
         return self.returncode
 
-    def restart(self, timeout: float = START_TIMEOUT):
+    def restart(self, timeout: float = START_TIMEOUT, attempts: int = 3):
+        """Stop (if running) and start again, on the same ports unless another process took
+        one meanwhile (then on a new free one)."""
         self.stop()
-        if self.port is not None and self.port > 0 and not _port_free(self.port):
-            # someone took the port meanwhile: pick a new one
-            new = free_port()
-            self.argv = _replace_port(self.argv, self.kind, new)
-            self.port = new
-        return self.start(timeout)
+        for attempt in range(attempts):
+            if self.port is not None and self.port > 0 and not _port_free(self.port):
+                self.port = free_port()
+                self.argv = _replace_port(self.argv, self.kind, "port", self.port)
+            if self.admin_port is not None and not _port_free(self.admin_port):
+                self.admin_port = free_port()
+                self.argv = _replace_port(self.argv, self.kind, "admin_port", self.admin_port)
+            try:
+                return self.start(timeout)
+            except ServerStartError:
+                self.stop()
+                if attempt == attempts - 1 or "Address already in use" not in self.log_text():
+                    raise
+
+    # ---- checks ----
+    def _note_exit(self, how: str):
+        """Record the exit status of the process that ended (once per process)."""
+        if self._exit_checked or self.proc is None or self.proc.returncode is None:
+            return
+        self._exit_checked = True
+        rc = self.proc.returncode
+        if rc != 0 and self.unclean_exit_ok is None:
+            self._problems.append(f"{self!r} ended uncleanly ({how}): {_describe_status(rc)}")
+
+    def _scan_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._scanned)
+                data = f.read()
+        except OSError:
+            return
+        if self.alive():
+            data = data[:data.rfind(b"\n") + 1]  # a line still being written: next time
+        self._scanned += len(data)
+        reports = sanitizer_reports(data.decode(errors="replace"))
+        if reports:
+            self._problems.append(f"{self!r}: {len(reports)} sanitizer report(s) in "
+                                  f"{self.log_path}:\n  " + "\n  ".join(reports[:10]))
+
+    def problems(self) -> list[str]:
+        """What went wrong since the last call, each thing reported once: a process that ended
+        with a status other than 0 (unless allowed, see kill / allow_unclean_exit), and new
+        sanitizer reports in the log."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self._note_exit("exited while in use")
+        self._scan_log()
+        found, self._problems = self._problems, []
+        return found
 
     # ---- logs ----
     def log_text(self) -> str:
@@ -643,11 +805,12 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def _replace_port(argv, kind, new_port):
+def _replace_port(argv, kind, flag, new_port):
+    """argv with --<flag> (Darner: --flag=N; redis-server: --flag N) set to new_port."""
     out = list(argv)
     if kind == "darner":
-        return [f"--port={new_port}" if a.startswith("--port=") else a for a in out]
-    i = out.index("--port")
+        return [f"--{flag}={new_port}" if a.startswith(f"--{flag}=") else a for a in out]
+    i = out.index(f"--{flag}")
     out[i + 1] = str(new_port)
     return out
 
@@ -665,6 +828,8 @@ _REDIS_IGNORED_FLAGS = {"proactor_threads", "bind"}
 
 
 def _with_retries(make, attempts: int = 3):
+    """make() builds a ServerProcess on freshly picked free ports; start it, and if one of the
+    ports was taken before the server bound it, try again on new ones."""
     last = None
     for _ in range(attempts):
         srv = make()
@@ -680,11 +845,12 @@ def _with_retries(make, attempts: int = 3):
 
 def start_darner(flags: dict | None = None, threads: int | None = None, port: int | None = None,
                  extra_args: list[str] | None = None, use_extra_env: bool = True,
-                 wait_ready: bool = True) -> ServerProcess:
+                 wait_ready: bool = True, with_admin_port: bool = False) -> ServerProcess:
     """Start Darner on 127.0.0.1:<free port>.
 
     Flag precedence (absl: last one wins): suite defaults < DARNER_EXTRA_FLAGS
-    < `threads` / `flags` / `extra_args` given by the test.
+    < `threads` / `flags` / `extra_args` given by the test. `with_admin_port`: also an admin
+    listener on a free port (`.admin_port`); with port=0 readiness is checked there.
     """
     if not DARNER_BIN.exists():
         raise ServerStartError(
@@ -695,6 +861,7 @@ def start_darner(flags: dict | None = None, threads: int | None = None, port: in
 
     def make():
         p = port if port is not None else free_port()
+        admin = free_port() if with_admin_port else None
         argv = [str(DARNER_BIN), f"--port={p}", "--bind=127.0.0.1", f"--proactor_threads={DEFAULT_THREADS}"]
         if use_extra_env:
             argv += DARNER_EXTRA_FLAGS
@@ -702,11 +869,13 @@ def start_darner(flags: dict | None = None, threads: int | None = None, port: in
             argv.append(f"--proactor_threads={threads}")
         for k, v in flags.items():
             argv.append(f"--{k}={v}")
+        if admin is not None:
+            argv.append(f"--admin_port={admin}")
         argv += list(extra_args or [])
         return ServerProcess("darner", argv, p if p > 0 else None, password=flags.get("requirepass"),
-                             wait_port=wait_ready and p > 0)
+                             wait_port=wait_ready and (p > 0 or admin is not None), admin_port=admin)
 
-    if port is not None:
+    if port is not None and not with_admin_port:
         return make().start()
     return _with_retries(make)
 
@@ -755,8 +924,78 @@ def start_server(flags: dict | None = None, threads: int | None = None, **kw) ->
 
 
 # --------------------------------------------------------------------------
+# background threads of a test
+# --------------------------------------------------------------------------
+
+
+class CheckedThread(threading.Thread):
+    """A daemon thread that generates load or checks something while a test runs.
+
+    An exception that escapes `work()` (by default the `target` given) is kept in `.error`
+    instead of vanishing with the thread; `check()` and `stop_threads()` turn it into a test
+    failure. Loops watch `stop_event` (shared with other threads when one is passed in).
+    """
+
+    def __init__(self, target=None, args=(), name=None, stop_event: threading.Event | None = None):
+        super().__init__(target=target, args=args, name=name, daemon=True)
+        self.stop_event = stop_event or threading.Event()
+        self.error: str | None = None
+
+    def run(self):
+        try:
+            self.work()
+        except BaseException:
+            self.error = traceback.format_exc()
+
+    def work(self):
+        super().run()
+
+    def check(self):
+        """Fail if the thread died of an exception."""
+        if self.error is not None:
+            raise AssertionError(f"background thread {self.name} died:\n{self.error}")
+
+
+def stop_threads(threads, timeout: float = 30):
+    """Set every thread's stop_event, join them all (bounded), then fail if one died of an
+    exception or did not stop."""
+    for t in threads:
+        t.stop_event.set()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    died = [f"{t.name} did not stop within {timeout}s" if t.is_alive() else f"{t.name} died:\n{t.error}"
+            for t in threads if t.is_alive() or t.error is not None]
+    if died:
+        raise AssertionError("background threads failed:\n" + "\n".join(died))
+
+
+# --------------------------------------------------------------------------
 # misc helpers for tests
 # --------------------------------------------------------------------------
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports (IPv4 and IPv6) on which process `pid` has a listening socket."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if f[3] == "0A" and f[9] in inodes:  # state LISTEN, owned by pid
+                ports.add(int(f[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def wait_until(pred, timeout: float = 5.0, interval: float = 0.02, msg: str = "condition"):

@@ -5,16 +5,19 @@ checker that compares the cluster's contents with the model.
 Writers route each key by the slot map they learned (following -MOVED), so they behave like a
 cluster client. Every writer owns its keys, so the model of a key is the sequence of that
 writer's acknowledged writes, and its last one is what the cluster must hold. A write whose
-reply never came (a frozen or killed node) is "uncertain": its key is left out of the checks.
+reply never came is "uncertain": its key is left out of the checks. Only a fault the test
+injected may cost a reply (the test wraps it in `Manager.fault()`: a node frozen or killed);
+a lost reply on a connection no fault touched is an error of the writer, and so is any
+exception that ends a writer thread (see helpers.CheckedThread).
 """
+import contextlib
 import json
 import random
-import socket
 import threading
 import time
 
 from cluster_util import node, shard, slot
-from helpers import ConnectionClosed, RawClient
+from helpers import CheckedThread, ConnectionClosed, RawClient
 
 NUM_SLOTS = 16384
 
@@ -33,9 +36,31 @@ class Manager:
             for s in range(i * per, hi):
                 self.owner[s] = nid
         self.migrations: dict[tuple, list] = {}  # (src, dst) -> [(a, b), ...]
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards the fault counters below (writers read them)
+        self.fault_epoch = 0  # bumped whenever the test starts injecting a fault
+        self.faults_active = 0
         self.history = []  # (seconds, what, (src, dst), ranges)
         self.t0 = time.monotonic()
+
+    @contextlib.contextmanager
+    def fault(self, what):
+        """The test injects a fault that may cost writers replies (a node frozen, killed and
+        restarted) inside this block. Writers excuse a lost reply only on a connection that
+        was open when a fault began, or while one is in progress."""
+        with self.lock:
+            self.fault_epoch += 1
+            self.faults_active += 1
+        self.log("fault", what)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.faults_active -= 1
+
+    def faults_since(self, epoch: int) -> bool:
+        """Whether a fault is in progress or began after `fault_epoch` was `epoch`."""
+        with self.lock:
+            return self.faults_active > 0 or self.fault_epoch != epoch
 
     def log(self, what, key, ranges=None):
         self.history.append((round(time.monotonic() - self.t0, 2), what, key, ranges))
@@ -105,11 +130,15 @@ class Manager:
         return None
 
 
-class Writer(threading.Thread):
-    """Writes keys `<prefix><i>` until stopped, following MOVED like a cluster client."""
+class Writer(CheckedThread):
+    """Writes keys `<prefix><i>` until stopped, following MOVED like a cluster client.
+
+    `errors` collects error replies and replies lost with no fault to excuse them (the test
+    asserts it stays empty); stop writers with helpers.stop_threads, which fails if one died.
+    """
 
     def __init__(self, manager: Manager, prefix: str, count: int, seed: int, timeout: float = 5):
-        super().__init__(daemon=True)
+        super().__init__(name=f"Writer {prefix}")
         self.manager = manager
         # Every third key shares a hash tag with others, so some slots get many keys.
         self.keys = [f"{prefix}{{{i % 17}}}{i}" if i % 3 == 0 else f"{prefix}{i}"
@@ -120,9 +149,9 @@ class Writer(threading.Thread):
         self.uncertain: set[str] = set()
         self.acked = 0
         self.errors: list = []
-        self.stop_event = threading.Event()
         self.port_of_slot = {}
-        self.clients: dict[int, RawClient] = {}
+        # port -> (client, the manager's fault_epoch when it connected)
+        self.clients: dict[int, tuple[RawClient, int]] = {}
 
     def taint(self, slots):
         """Keys of `slots` leave the checks (their node died with them)."""
@@ -130,27 +159,20 @@ class Writer(threading.Thread):
             if slot(k) in slots:
                 self.uncertain.add(k)
 
-    def stop(self):
-        assert self.is_alive(), "writer thread died"
-        self.stop_event.set()
-        self.join()
-        for c in self.clients.values():
-            c.close()
-
-    def client(self, port):
-        c = self.clients.get(port)
-        if c is None:
-            c = RawClient(port=port, timeout=self.timeout)
-            self.clients[port] = c
-        return c
-
     def port_for(self, s):
         port = self.port_of_slot.get(s)
         if port is None:
             port = self.manager.servers[self.manager.owner[s]].port
         return port
 
-    def run(self):
+    def work(self):
+        try:
+            self.write_until_stopped()
+        finally:
+            for c, _ in self.clients.values():
+                c.close()
+
+    def write_until_stopped(self):
         n = 0
         while not self.stop_event.is_set():
             k = self.rnd.choice(self.keys)
@@ -168,14 +190,22 @@ class Writer(threading.Thread):
                 args, new = ("APPEND", k, "+"), (self.model.get(k) or b"") + b"+"
             s = slot(k)
             port = self.port_for(s)
+            conn = self.clients.get(port)
+            since = conn[1] if conn else self.manager.fault_epoch
             try:
-                reply = self.client(port).cmd_raw(*args)
-            except (OSError, ConnectionClosed, TimeoutError):
+                if conn is None:
+                    conn = self.clients[port] = (RawClient(port=port, timeout=self.timeout), since)
+                reply = conn[0].cmd_raw(*args)
+            except (OSError, ConnectionClosed) as e:  # OSError includes timeouts
                 # No reply: the write may or may not have happened.
                 self.uncertain.add(k)
-                c = self.clients.pop(port, None)
-                if c:
-                    c.close()
+                # A port no node has any more: a restart moved the node (a fault's doing).
+                if not self.manager.faults_since(since) and self.manager.node_of_port(port):
+                    self.errors.append((args, f"no reply from port {port}, no fault injected: {e!r}"))
+                dropped = self.clients.pop(port, None)
+                if dropped:
+                    dropped[0].close()
+                self.port_of_slot.pop(s, None)  # the node may have restarted on another port
                 time.sleep(0.05)
                 continue
             if reply.startswith(b"-MOVED"):

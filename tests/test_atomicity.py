@@ -7,34 +7,32 @@ do on single-threaded Redis. The tests start their own server with
 which validates the tests themselves) and are bounded to a few seconds.
 """
 
-import threading
 import time
 
 import pytest
 
-from helpers import ConnectionClosed, encode_command
+from helpers import CheckedThread, encode_command
 
 N_KEYS = 20
 KEYS = [f"atom:{i}" for i in range(N_KEYS)]  # hash to different shards
 DURATION = 2.5
 
 
-class Worker(threading.Thread):
+class Worker(CheckedThread):
+    """Runs fn(worker, client) for DURATION seconds; an exception (a failed check in fn, a lost
+    connection) ends it and is reported by `check()`."""
+
     def __init__(self, srv, fn):
-        super().__init__(daemon=True)
+        super().__init__()
         self.srv, self.fn = srv, fn
         self.count = 0
-        self.error = None
 
-    def run(self):
-        try:
-            with self.srv.client(timeout=10) as c:
-                deadline = time.monotonic() + DURATION
-                while time.monotonic() < deadline and self.error is None:
-                    self.fn(self, c)
-                    self.count += 1
-        except (OSError, ConnectionClosed, AssertionError) as e:  # reported by the test
-            self.error = e
+    def work(self):
+        with self.srv.client(timeout=10) as c:
+            deadline = time.monotonic() + DURATION
+            while time.monotonic() < deadline:
+                self.fn(self, c)
+                self.count += 1
 
 
 def run_workers(workers):
@@ -69,7 +67,7 @@ def test_mset_mget_never_torn(sharded):
         assert len(vals) == N_KEYS
         if len(set(vals)) != 1:
             torn.append(vals)
-            w.error = AssertionError(f"torn MGET: {sorted(set(vals))[:4]}")
+            raise AssertionError(f"torn MGET: {sorted(set(vals))[:4]}")
         seen_values.add(vals[0])
 
     writers = [Worker(sharded, writer_fn(i)) for i in range(2)]
@@ -77,7 +75,7 @@ def test_mset_mget_never_torn(sharded):
     run_workers(writers + readers)
     assert not torn, f"{len(torn)} MGETs saw mixed values, e.g. {torn[0][:6]}"
     for w in writers + readers:
-        assert w.error is None, repr(w.error)
+        w.check()
     assert all(w.count > 50 for w in writers), [w.count for w in writers]
     assert all(w.count > 50 for w in readers), [w.count for w in readers]
     # the readers really raced the writers
@@ -100,19 +98,19 @@ def test_del_and_mset_all_or_nothing(sharded):
             vals = c.cmd("MGET", *KEYS)
             if not (all(v is None for v in vals) or len(set(vals)) == 1):
                 bad.append(vals)
-                w.error = AssertionError("partial MGET")
+                raise AssertionError("partial MGET")
         else:
             n = c.cmd("EXISTS", *KEYS)
             if n not in (0, N_KEYS):
                 bad.append(n)
-                w.error = AssertionError(f"EXISTS saw {n} of {N_KEYS} keys")
+                raise AssertionError(f"EXISTS saw {n} of {N_KEYS} keys")
 
     ws = [Worker(sharded, writer)]
     rs = [Worker(sharded, reader) for _ in range(3)]
     run_workers(ws + rs)
     assert not bad, f"non-atomic observation, e.g. {bad[0]!r}"
     for w in ws + rs:
-        assert w.error is None, repr(w.error)
+        w.check()
     assert ws[0].count > 50 and all(r.count > 50 for r in rs)
 
 

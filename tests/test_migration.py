@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cluster_util import key_in_slots, node, push, shard, slot, start_yes
-from helpers import parse_info, parse_kv_line, wait_until
+from helpers import CheckedThread, parse_info, parse_kv_line, scaled, stop_threads, wait_until
 
 pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
@@ -127,7 +127,7 @@ def test_migration_moves_keys_and_redirects(pair):
         # After the ACK the source redirects the moved slots, the target serves them.
         k = key_in_slots(0, 2000, "key:")
         assert ca.cmd_raw("GET", k).startswith(b"-MOVED %d 127.0.0.1:%d" % (slot(k), b.port))
-        assert cb.cmd("GET", k) is not None
+        assert cb.cmd("GET", k) == f"value:{k[4:]}".encode().ljust(16, b"\0")  # as POPULATE made it
         ttl_key = key_in_slots(0, 2000, "ttl")
         assert 0 < cb.cmd("PTTL", ttl_key) <= 600000
         info = parse_info(ca.cmd("INFO", "cluster"))["cluster"]
@@ -183,7 +183,7 @@ def test_live_writes_during_migration_are_not_lost(pair):
         finally:
             c.close()
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    threads = [CheckedThread(target=writer, args=(i,), stop_event=stop) for i in range(4)]
     for t in threads:
         t.start()
     time.sleep(0.2)
@@ -195,9 +195,7 @@ def test_live_writes_during_migration_are_not_lost(pair):
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
     wait_finished(a, b, timeout=60)
     time.sleep(0.2)
-    stop.set()
-    for t in threads:
-        t.join()
+    stop_threads(threads)
     assert not errors
     # Changes to keys the traversal had already sent were forwarded.
     forwarded = [int(x) for x in re.findall(r"buckets on_db_update (\d+)", a.log_text())]
@@ -226,11 +224,12 @@ def test_cancel_during_sync_keeps_source_and_flushes_target(pair):
         start = time.monotonic()
         push_both(a, b, initial(a, b))
         took = time.monotonic() - start
-        assert took < 2.0
+        assert took < scaled(2.0)
         assert status(ca) == [] and status(cb) == []
         # Both sides stopped (every flow joined) within 50 ms.
         for c in (ca, cb):
-            assert 0 < int(parse_info(c.cmd("INFO", "cluster"))["cluster"]["migration_last_stop_us"]) < 50000
+            stop_us = int(parse_info(c.cmd("INFO", "cluster"))["cluster"]["migration_last_stop_us"])
+            assert 0 < stop_us < scaled(50000)
         assert ca.cmd("DBSIZE") == before
         wait_until(lambda: cb.cmd("DBSIZE") == 0, msg="target flushed partial slots")
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
@@ -321,9 +320,9 @@ def test_shutdown_during_migration_is_bounded(pair, phase, side):
             wait_finished(a, b)
     srv = a if side == "source" else b
     start = time.monotonic()
-    srv.proc.send_signal(signal.SIGTERM)
-    assert srv.proc.wait(timeout=10) == 0
-    assert time.monotonic() - start < 2.0
+    srv.signal(signal.SIGTERM)
+    assert srv.wait(timeout=10) == 0
+    assert time.monotonic() - start < scaled(2.0)
 
 
 def test_writes_to_the_slot_being_traversed(pair):
@@ -601,7 +600,7 @@ def test_cancel_at_random_points_is_bounded(pair, first):
                 if r == OK:
                     model[k] = str(n).encode()
 
-    t = threading.Thread(target=writer)
+    t = CheckedThread(target=writer, stop_event=stop)
     t.start()
     rnd = random.Random(2)
     order = (a, b) if first == "source" else (b, a)
@@ -620,10 +619,9 @@ def test_cancel_at_random_points_is_bounded(pair, first):
                 info = parse_info(c.cmd("INFO", "cluster"))["cluster"]
                 slow = [line for srv in (a, b) for line in srv.log_text().splitlines()
                         if re.search(r"stopped in \d{5,} us", line)]
-                assert int(info["migration_max_stop_us"]) < 50000, (info, slow)
+                assert int(info["migration_max_stop_us"]) < scaled(50000), (info, slow)
     finally:
-        stop.set()
-        t.join()
+        stop_threads([t])
     with a.client() as ca:
         assert ca.cmd("DBSIZE") == before + len(model)
         for k, v in model.items():
@@ -700,12 +698,12 @@ def test_frozen_target_then_resumed(pair):
         before = ca.cmd("DBSIZE")
         push_both(a, b, opening(a, b))
         wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
-        b.proc.send_signal(signal.SIGSTOP)
+        b.signal(signal.SIGSTOP)
         try:
             wait_until(lambda: status(ca)[0][4] != b"0", timeout=10, msg="error while frozen")
             assert ca.cmd_raw("PING") == b"+PONG\r\n"
         finally:
-            b.proc.send_signal(signal.SIGCONT)
+            b.signal(signal.SIGCONT)
     finishes_with_data(a, b, before)
 
 
@@ -718,14 +716,14 @@ def test_target_shutdown_while_source_frozen(pair):
         push_both(a, b, opening(a, b))
         wait_until(lambda: state_of(cb) == b"SYNC", msg="SYNC")
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
-    a.proc.send_signal(signal.SIGSTOP)
+    a.signal(signal.SIGSTOP)
     try:
         start = time.monotonic()
-        b.proc.send_signal(signal.SIGTERM)
-        assert b.proc.wait(timeout=10) == 0
-        assert time.monotonic() - start < 2.0
+        b.signal(signal.SIGTERM)
+        assert b.wait(timeout=10) == 0
+        assert time.monotonic() - start < scaled(2.0)
     finally:
-        a.proc.send_signal(signal.SIGCONT)
+        a.signal(signal.SIGCONT)
 
 
 def test_unrelated_config_after_finish_keeps_source_data_until_a_config_takes_it(pair):
@@ -752,6 +750,16 @@ def test_unrelated_config_after_finish_keeps_source_data_until_a_config_takes_it
         assert ca.cmd_raw("GET", key_in_slots(0, 2000, "key:")).startswith(b"$")
 
 
+def median_latency(c, n, *args):
+    """Median seconds of n round trips of `args` (each must answer +OK)."""
+    took = []
+    for _ in range(n):
+        start = time.monotonic()
+        assert c.cmd_raw(*args) == OK
+        took.append(time.monotonic() - start)
+    return sorted(took)[n // 2]
+
+
 def test_writers_to_a_stalled_migration_are_slowed_not_stuck(pair):
     """The target stops reading while the traversal is past some keys: changes to those keys
     pile up in the flow's output; once it is over the stream limit, writes to the migrating
@@ -759,10 +767,12 @@ def test_writers_to_a_stalled_migration_are_slowed_not_stuck(pair):
     finishes with every write."""
     a, b = pair(a_flags={"replication_stream_output_limit": 8192})
     moving_keys = keys_in_slots(0, 10, "m", 50)  # traversed first
-    other_keys = keys_in_slots(3000, 4000, "o", 50)
+    other_key = keys_in_slots(3000, 4000, "o", 1)[0]
     with a.client() as ca, b.client() as cb:
         for k in moving_keys:
             ca.cmd("SET", k, "0")
+        # How fast a write is on this machine and build, before any migration.
+        baseline = median_latency(ca, 100, "SET", other_key, "y")
         ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
         before = ca.cmd("DBSIZE")
         cb.cmd("DEBUG", "MIGRATION", "PAUSE")
@@ -774,18 +784,16 @@ def test_writers_to_a_stalled_migration_are_slowed_not_stuck(pair):
             start = time.monotonic()
             assert ca.cmd_raw("SET", moving_keys[n % 50], "x" * 500) == OK
             slow.append(time.monotonic() - start)
-        other = []
-        for n in range(100):
-            start = time.monotonic()
-            assert ca.cmd_raw("SET", other_keys[n % 50], "y") == OK
-            other.append(time.monotonic() - start)
+        other = median_latency(ca, 100, "SET", other_key, "y")
         stalled = int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_stalled_writes"])
         assert stalled > 100
         assert sorted(slow)[len(slow) // 2] >= 0.015  # slowed down to the stall wait...
-        assert max(slow) < 0.5  # ...and never stuck
-        assert sorted(other)[len(other) // 2] < 0.005  # other slots are not slowed
+        assert max(slow) < scaled(0.5)  # ...and never stuck
+        # Other slots are not slowed: as fast as before the migration, give or take noise (a
+        # stall wait of 15 ms is far outside that).
+        assert other < 3 * baseline + 0.002, (other, baseline)
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
-    finishes_with_data(a, b, before + 50)
+    finishes_with_data(a, b, before)
     with b.client() as cb:
         assert all(cb.cmd("GET", k) == b"x" * 500 for k in moving_keys)
 
@@ -815,8 +823,8 @@ def test_finalization_pause_is_bounded_when_the_target_stops_reading(pair):
             assert ca.cmd_raw("SET", others[n % 20], "v") == OK
             worst_other = max(worst_other, time.monotonic() - start)
             n += 1
-        assert 0.3 < worst < 1.5, worst  # paused for about one ACK wait, not longer
-        assert worst_other < 0.1, worst_other
+        assert 0.3 < worst < scaled(1.5), worst  # paused for about one ACK wait, not longer
+        assert worst_other < scaled(0.1), worst_other
         assert state_of(ca) == b"SYNC"
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
     finishes_with_data(a, b, before + 40)
@@ -867,8 +875,7 @@ def test_node_killed_mid_migration(pair, victim):
         wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
         slots_before = ca.cmd("CLUSTER", "SLOTS")
     dead, alive = (b, a) if victim == "target" else (a, b)
-    dead.proc.kill()
-    dead.proc.wait(timeout=10)
+    dead.kill()
     with alive.client() as c:
         assert c.cmd("CLUSTER", "SLOTS") == slots_before
         if victim == "target":
@@ -887,8 +894,8 @@ def test_node_killed_mid_migration(pair, victim):
             assert push(cb, initial(a, b)) == OK
             assert cb.cmd("DBSIZE") == 0 and status(cb) == []
         start = time.monotonic()
-        b.proc.send_signal(signal.SIGTERM)
-        assert b.proc.wait(timeout=10) == 0 and time.monotonic() - start < 2.0
+        b.signal(signal.SIGTERM)
+        assert b.wait(timeout=10) == 0 and time.monotonic() - start < scaled(2.0)
 
 
 def cluster_owned_by_a(spawn_darner, ids, keys):

@@ -3,17 +3,18 @@ open, close and cancel migrations are pushed in random order; the network betwee
 delays, drops and resets migration connections; nodes freeze (SIGSTOP) for a while. Nothing
 crashes, every node that is not frozen answers PING within 1 s throughout, and after the last
 config every acknowledged write is where it belongs. Nodes are also killed and restarted
-empty: without replicas their keys are gone, so their slots leave the checks from then on."""
+empty: without replicas their keys are gone, so their slots leave the checks from then on.
+Writers may lose replies only while the test freezes or kills a node (Manager.fault)."""
 import os
 import random
 import signal
-import threading
 import time
 
 import pytest
 
 from cluster_util import slot, start_yes
 from fault_proxy import FaultProxy
+from helpers import CheckedThread, ConnectionClosed, scaled, stop_threads
 from migration_model import Manager, Writer, check
 
 pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
@@ -22,36 +23,39 @@ SECONDS = float(os.environ.get("DARNER_CHAOS_SECONDS", "20"))
 MAX_KILLS = 2
 
 
-class Pinger(threading.Thread):
-    """PINGs every node that is not frozen, every 100 ms, and records replies slower than 1 s."""
+class Pinger(CheckedThread):
+    """PINGs every node that is not frozen, every 100 ms, and records replies slower than 1 s
+    (scaled for sanitizer runs) or missing."""
 
     def __init__(self, servers, frozen):
-        super().__init__(daemon=True)
+        super().__init__(name="Pinger")
         self.servers = servers
         self.frozen = frozen  # set of ids, changed by the test
         self.slow = []
-        self.stop_event = threading.Event()
+        self.pings = 0
 
-    def run(self):
+    def work(self):
+        limit = scaled(1.0)
         while not self.stop_event.is_set():
             for nid, srv in self.servers.items():
                 if nid in self.frozen:
                     continue
                 start = time.monotonic()
                 try:
-                    with srv.client(timeout=1.0) as c:
+                    with srv.client(timeout=limit) as c:
                         ok = c.cmd_raw("PING") == b"+PONG\r\n"
-                except OSError:
+                except (OSError, ConnectionClosed):
                     ok = False
                 took = time.monotonic() - start
+                self.pings += 1
                 # A node frozen while this PING was in flight does not count.
-                if (not ok or took > 1.0) and nid not in self.frozen:
+                if (not ok or took > limit) and nid not in self.frozen:
                     self.slow.append((nid, round(took, 3), ok))
             time.sleep(0.1)
 
 
 @pytest.mark.timeout(300)
-def test_chaos(spawn_darner):
+def test_chaos(spawn_darner, tmp_path):
     rnd = random.Random(int(os.environ.get("DARNER_CHAOS_SEED", "4")))
     servers = {nid: start_yes(spawn_darner, nid, threads=2,
                               migration_finalization_timeout_ms=1000,
@@ -115,10 +119,11 @@ def test_chaos(spawn_darner):
                 if nid in frozen:
                     continue
                 frozen.add(nid)
-                servers[nid].proc.send_signal(signal.SIGSTOP)
-                time.sleep(rnd.uniform(0.2, 0.8))
-                servers[nid].proc.send_signal(signal.SIGCONT)
-                time.sleep(0.05)
+                with manager.fault(f"freeze {nid}"):
+                    servers[nid].signal(signal.SIGSTOP)
+                    time.sleep(rnd.uniform(0.2, 0.8))
+                    servers[nid].signal(signal.SIGCONT)
+                    time.sleep(0.05)
                 frozen.discard(nid)
                 actions["freeze"] += 1
                 continue
@@ -131,10 +136,10 @@ def test_chaos(spawn_darner):
                 tainted.update(lost)
                 for w in writers:
                     w.taint(lost)
-                servers[nid].proc.kill()
-                servers[nid].proc.wait(timeout=10)
-                servers[nid].restart()
-                manager.push(to=[nid])
+                with manager.fault(f"kill {nid}"):
+                    servers[nid].kill()
+                    servers[nid].restart()
+                    manager.push(to=[nid])
                 frozen.discard(nid)
                 actions["kill"] += 1
                 continue
@@ -160,16 +165,14 @@ def test_chaos(spawn_darner):
             manager.cancel(k)
         manager.push()
     finally:
-        pinger.stop_event.set()
-        pinger.join()
-        for w in writers:
-            w.stop()
+        for nid in list(frozen):
+            servers[nid].signal(signal.SIGCONT)
         for p in proxies.values():
             p.close()
-        for nid in list(frozen):
-            servers[nid].proc.send_signal(signal.SIGCONT)
+        stop_threads([pinger, *writers])
     for nid, srv in servers.items():
         assert srv.alive(), f"{nid} died"
+    assert pinger.pings > SECONDS, pinger.pings  # it kept pinging throughout
     assert not pinger.slow, pinger.slow
     for w in writers:
         assert not w.errors, w.errors[:5]
@@ -189,12 +192,11 @@ def test_chaos(spawn_darner):
                 if c.cmd("EXISTS", k) != 1:
                     missing.append((k, slot(k), nid, owner))
     if missing:
-        with open("/tmp/chaos_history.txt", "w") as f:
+        with open(tmp_path / "chaos_history.txt", "w") as f:
             f.write(repr(missing[:50]) + "\n")
             for h in manager.history:
                 f.write(repr(h) + "\n")
         for nid, srv in servers.items():
-            with open(f"/tmp/chaos_{nid}.log", "w") as f:
-                f.write(srv.log_text())
-    assert not missing, (len(missing), missing[:10])
+            (tmp_path / f"chaos_{nid}.log").write_text(srv.log_text())
+    assert not missing, (len(missing), missing[:10], f"history and node logs in {tmp_path}")
     check(manager, writers, baseline, tainted)
