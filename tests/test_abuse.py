@@ -2,12 +2,13 @@
 keys in one command, idle connections by the thousand, requests pipelined behind AUTH. Each
 test holds for redis-server 7.0 too (DARNER_TEST_TARGET=redis) unless marked darner_only; the
 migration-target abuse lives in test_migration_target.py."""
+import os
 import socket
 import time
 
 import pytest
 
-from helpers import encode_command, wait_until
+from helpers import encode_command, parse_info, wait_until
 
 OK = b"+OK\r\n"
 
@@ -184,3 +185,159 @@ def test_requests_pipelined_behind_auth_get_authenticated_limits(spawn_server):
         assert c.read_raw().startswith(b"-WRONGPASS")
         assert c.read_raw() == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
         assert c.wait_closed(3)
+
+
+# ---------------------------------------------------------------- DEBUG
+
+
+def test_debug_is_local_only_by_default(spawn_darner):
+    srv = spawn_darner()
+    with srv.client() as c:
+        assert c.cmd("CONFIG", "GET", "enable-debug-command") == [b"enable-debug-command", b"local"]
+        assert c.cmd_raw("DEBUG", "SLEEP", "0") == OK  # 127.0.0.1 is local
+        assert c.cmd_raw("CONFIG", "SET", "enable-debug-command", "yes").startswith(
+            b"-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - "
+            b"can't set immutable config")
+
+
+@pytest.mark.parametrize("mode", ["no", "bogus"])
+def test_debug_command_modes(spawn_darner, mode):
+    if mode == "bogus":
+        from helpers import ServerStartError
+        with pytest.raises(ServerStartError):
+            spawn_darner(flags={"enable_debug_command": mode})
+        return
+    srv = spawn_darner(flags={"enable_debug_command": mode})
+    with srv.client() as c:
+        assert c.cmd_raw("DEBUG", "POPULATE", "10") == (
+            b"-ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+            b"\"local\", you can run it from a local connection, otherwise you need to set this "
+            b"option in the configuration file, and then restart the server.\r\n")
+        assert c.cmd("DBSIZE") == 0
+
+
+def test_debug_populate_stops_at_maxmemory(spawn_darner):
+    srv = spawn_darner(flags={"maxmemory": 32 * 1024 * 1024})
+    with srv.client(timeout=60) as c:
+        t0 = time.monotonic()
+        reply = c.cmd_raw("DEBUG", "POPULATE", "10", "k", "99999999999")
+        assert reply.startswith(b"-ERR value size exceeds proto-max-bulk-len"), reply
+        reply = c.cmd_raw("DEBUG", "POPULATE", "100000000", "k", "1000")
+        assert reply.startswith(b"-OOM"), reply
+        assert time.monotonic() - t0 < 30
+        used = int(parse_info(c.cmd("INFO", "memory"))["memory"]["used_memory"])
+        assert used < 40 * 1024 * 1024, used
+        assert c.cmd("DBSIZE") > 1000
+
+
+def test_debug_sleep_huge_is_clamped_not_instant(server, client):
+    c = client()
+    c.send(encode_command("DEBUG", "SLEEP", "1e10"))
+    assert c.no_reply_within(0.5), "DEBUG SLEEP 1e10 must not return at once"
+    other = client()
+    assert other.cmd_raw("PING") == b"+PONG\r\n"
+
+
+def test_debug_set_active_expire(r):
+    try:
+        assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        r.set("gone", "1", px=10)
+        time.sleep(0.5)
+        assert r.dbsize() == 1  # not collected in the background
+        assert r.get("gone") is None  # but expired on access
+        assert r.dbsize() == 0
+        r.set("gone", "1", px=10)
+        assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        wait_until(lambda: r.dbsize() == 0, timeout=5, msg="active expiry back on")
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+# ---------------------------------------------------------------- file descriptors
+
+
+def _prlimited_darner(spawn_darner, nofile):
+    """A Darner started under `ulimit -n N` (so it sees a low descriptor limit at start)."""
+    srv = spawn_darner()
+    srv.stop()
+    srv.argv = ["sh", "-c", f'ulimit -n {nofile} && exec "$0" "$@"'] + srv.argv
+    return srv.start()
+
+
+def _connect_many(port, n, timeout=5.0):
+    """Opens n connections, PINGs on each; returns (pongs, errors, silent) counts."""
+    socks, pongs, errors, silent = [], 0, 0, 0
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            s.sendall(b"PING\r\n")
+            socks.append(s)
+        for s in socks:
+            try:
+                reply = s.recv(64)
+            except socket.timeout:
+                silent += 1
+                continue
+            if reply.startswith(b"+PONG"):
+                pongs += 1
+            elif reply.startswith(b"-ERR max number of clients reached"):
+                errors += 1
+            else:
+                silent += 1
+    finally:
+        for s in socks:
+            s.close()
+    return pongs, errors, silent
+
+
+@pytest.mark.darner_only
+def test_maxclients_lowered_to_the_descriptor_limit(spawn_darner):
+    srv = _prlimited_darner(spawn_darner, 256)
+    with srv.client() as c:
+        maxclients = int(c.cmd("CONFIG", "GET", "maxclients")[1])
+        assert 100 < maxclients < 256
+        assert c.cmd_raw("CONFIG", "SET", "maxclients", "100000").startswith(
+            b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+            b"system is not able to handle the specified number of clients, try with")
+    assert "maxclients has been reduced to" in srv.log_text()
+    pongs, errors, silent = _connect_many(srv.port, 300)
+    assert silent == 0 and errors > 0 and pongs >= maxclients - 1, (pongs, errors, silent)
+
+
+@pytest.mark.darner_only
+def test_out_of_descriptors_rejects_and_does_not_spin(spawn_darner):
+    import resource
+    srv = spawn_darner()
+    # Lower the limit under a running server, below its maxclients: accept() itself fails.
+    resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (128, 128))
+    cpu0 = sum(int(x) for x in open(f"/proc/{srv.pid}/stat").read().split()[13:15])
+    t0 = time.monotonic()
+    pongs, errors, silent = _connect_many(srv.port, 250)
+    assert silent == 0 and errors > 0 and pongs > 50, (pongs, errors, silent)
+    time.sleep(1.0)
+    ticks = sum(int(x) for x in open(f"/proc/{srv.pid}/stat").read().split()[13:15]) - cpu0
+    elapsed = time.monotonic() - t0
+    hz = os.sysconf("SC_CLK_TCK")
+    assert ticks / hz < 0.5 * elapsed, f"{ticks / hz:.2f}s CPU in {elapsed:.2f}s"
+    assert srv.log_text().count("accept failed") < 20
+    with srv.client() as c:
+        assert c.cmd_raw("PING") == b"+PONG\r\n"
+
+
+# ---------------------------------------------------------------- cluster config
+
+
+@pytest.mark.darner_only
+def test_config_address_with_crlf_is_rejected(spawn_darner):
+    from cluster_util import node, push, shard, start_yes
+    srv = start_yes(spawn_darner, "a")
+    good = [shard([(0, 8191)], node("a", srv.port)), shard([(8192, 16383)], node("b", 1))]
+    bad = [shard([(0, 8191)], node("a", srv.port)),
+           shard([(8192, 16383)], node("b", 1, ip="1.2.3.4\r\n:666\r\n+INJECTED"))]
+    with srv.client() as c:
+        assert push(c, good) == OK
+        assert push(c, bad) == b"-ERR Invalid cluster configuration.\r\n"
+        # The old config stays, and a MOVED is one well-formed line.
+        reply = c.cmd_raw("GET", "foo")  # slot 12182: node b
+        assert reply == b"-MOVED 12182 127.0.0.1:1\r\n"
+        assert c.cmd_raw("PING") == b"+PONG\r\n"

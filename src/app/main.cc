@@ -1,5 +1,6 @@
 // Darner's entry point: parses flags, starts the thread pool, the service and the listeners,
 // and shuts everything down on SIGTERM/SIGINT or SHUTDOWN.
+#include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
 #include <absl/flags/parse.h>
 #include <absl/flags/usage.h>
@@ -26,6 +27,8 @@ ABSL_FLAG(uint32_t, admin_port, 0, "Privileged second listener (same protocol); 
 ABSL_FLAG(std::string, admin_bind, "", "Address of the admin listener (empty: all interfaces)");
 ABSL_FLAG(uint32_t, proactor_threads, 0, "Event-loop threads, one shard each (0: CPU count)");
 ABSL_FLAG(uint64_t, proto_max_bulk_len, 512u << 20, "Largest bulk string a client may send");
+ABSL_DECLARE_FLAG(std::string, enable_debug_command);
+ABSL_DECLARE_FLAG(uint32_t, maxclients);
 
 namespace darner {
 namespace {
@@ -48,8 +51,26 @@ struct ShutdownLatch {
 };
 
 int Run() {
+  if (std::string mode = absl::GetFlag(FLAGS_enable_debug_command);
+      mode != "no" && mode != "yes" && mode != "local") {
+    LOG(ERROR) << "--enable_debug_command must be 'no', 'yes' or 'local', not '" << mode << "'";
+    return 1;
+  }
   unsigned threads = absl::GetFlag(FLAGS_proactor_threads);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // As Redis: raise the open-files limit for maxclients, or lower maxclients to fit it, so that
+  // clients over the limit are refused with an error instead of failing accept().
+  if (uint32_t wanted = absl::GetFlag(FLAGS_maxclients),
+      fit = FitMaxClientsToFdLimit(wanted, threads);
+      fit < wanted) {
+    LOG(WARNING) << "You requested maxclients of " << wanted << " requiring at least "
+                 << wanted + ReservedFds(threads)
+                 << " max file descriptors, but the open files limit allows fewer. maxclients "
+                    "has been reduced to "
+                 << fit << " to compensate for low ulimit. If you need higher maxclients "
+                 << "increase 'ulimit -n'.";
+    absl::SetFlag(&FLAGS_maxclients, fit);
+  }
 
   // Signals are taken synchronously by a dedicated thread, so no handler runs on pool threads.
   sigset_t sigs;

@@ -97,6 +97,22 @@ bool StringField(const json& obj, const char* name, std::string_view ctx, std::s
   return true;
 }
 
+// An id or address goes verbatim into replies (MOVED, CLUSTER NODES, SLOT-MIGRATION-STATUS):
+// printable ASCII without spaces, and of a sane length, so it can never split a reply. (Empty is
+// allowed, as before: an ip may be left out of a hidden node.)
+bool WordField(const json& obj, const char* name, std::string_view ctx, std::string* out,
+               std::string* error) {
+  if (!StringField(obj, name, ctx, out, error)) return false;
+  constexpr size_t kMaxLen = 256;
+  bool printable = std::all_of(out->begin(), out->end(), [](char c) { return c > ' ' && c < 127; });
+  if (out->size() > kMaxLen || !printable) {
+    *error = StrCat(ctx, ": '", name, "' must be at most ", kMaxLen,
+                    " printable characters without spaces");
+    return false;
+  }
+  return true;
+}
+
 bool PortField(const json& obj, std::string_view ctx, uint16_t* out, std::string* error) {
   const json* f = Field(obj, "port");
   if (f == nullptr) {
@@ -134,8 +150,8 @@ bool ParseNode(const json& j, std::string_view ctx, ClusterNode* out, std::strin
     *error = StrCat(ctx, ": node must be an object, got ", j.type_name());
     return false;
   }
-  if (!StringField(j, "id", ctx, &out->id, error)) return false;
-  if (!StringField(j, "ip", ctx, &out->ip, error)) return false;
+  if (!WordField(j, "id", ctx, &out->id, error)) return false;
+  if (!WordField(j, "ip", ctx, &out->ip, error)) return false;
   if (!PortField(j, ctx, &out->port, error)) return false;
   out->health = ParseHealth(j, out->id);
   return true;
@@ -184,8 +200,8 @@ bool ParseMigration(const json& j, std::string_view ctx, MigrationInfo* out, std
     *error = StrCat(ctx, ": must be an object, got ", j.type_name());
     return false;
   }
-  if (!StringField(j, "node_id", ctx, &out->node_id, error)) return false;
-  if (!StringField(j, "ip", ctx, &out->ip, error)) return false;
+  if (!WordField(j, "node_id", ctx, &out->node_id, error)) return false;
+  if (!WordField(j, "ip", ctx, &out->ip, error)) return false;
   if (!PortField(j, ctx, &out->port, error)) return false;
   return ParseSlotRanges(j, ctx, &out->slot_ranges, error);
 }

@@ -494,6 +494,22 @@ TEST(ClusterConfigSchemaTest, NodeFields) {
   ASSERT_TRUE(host);
   EXPECT_EQ(host->shards()[1].master.ip, "db-1.example.com");
   EXPECT_TRUE(Accepted([](json& j) { j[1]["master"]["ip"] = ""; }));
+  // Ids and addresses go verbatim into replies: no control characters, spaces or huge strings.
+  for (const char* field : {"id", "ip"}) {
+    SCOPED_TRACE(field);
+    for (std::string bad : {std::string("1.2.3.4\r\n:666\r\n+INJECTED"), std::string("a b"),
+                            std::string("x\0y", 3), std::string("\x7f"), std::string(257, 'a')}) {
+      EXPECT_TRUE(Rejected([&](json& j) { j[1]["master"][field] = bad; },
+                           std::string("'") + field + "' must be at most 256 printable"));
+      EXPECT_TRUE(Rejected([&](json& j) { j[0]["replicas"][0][field] = bad; }, "printable"));
+    }
+  }
+  EXPECT_TRUE(Accepted([](json& j) { j[1]["master"]["ip"] = std::string(256, 'a'); }));
+  EXPECT_TRUE(Accepted([](json& j) { j[0]["replicas"][0]["id"] = std::string(256, 'a'); }));
+  EXPECT_TRUE(Rejected([](json& j) { j[0]["migrations"][0]["ip"] = "10.0.0.1\r\n"; },
+                       "'ip' must be at most 256 printable"));
+  EXPECT_TRUE(Rejected([](json& j) { j[0]["migrations"][0]["node_id"] = "a\nb"; },
+                       "'node_id' must be at most 256 printable"));
 }
 
 TEST(ClusterConfigSchemaTest, MigrationFields) {

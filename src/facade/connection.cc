@@ -82,7 +82,13 @@ Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, 
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   auto remote = socket_.remote_endpoint(ec);
-  if (!ec) remote_addr_ = FormatEndpoint(remote);
+  if (!ec) {
+    remote_addr_ = FormatEndpoint(remote);
+    is_local_ = remote.address().is_loopback() ||
+                (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped() &&
+                 asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6())
+                     .is_loopback());
+  }
   auto local = socket_.local_endpoint(ec);
   if (!ec) local_addr_ = FormatEndpoint(local);
 }

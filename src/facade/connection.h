@@ -82,6 +82,8 @@ class Connection {
   bool privileged() const { return privileged_; }
   unsigned thread_index() const { return thread_index_; }
   const std::string& remote_addr() const { return remote_addr_; }
+  // Whether the peer connected from a loopback address.
+  bool is_local() const { return is_local_; }
   const std::string& local_addr() const { return local_addr_; }
   int native_fd() { return fd_; }
   // Read buffer capacity (0 while idle) and the unparsed bytes in it (CLIENT LIST qbuf).
@@ -124,6 +126,7 @@ class Connection {
   int fd_;
   bool closing_ = false;
   bool close_after_reply_ = false;
+  bool is_local_ = false;
   std::unique_ptr<ConnectionTakeover> takeover_;
   std::string remote_addr_, local_addr_;
 

@@ -15,6 +15,7 @@ namespace darner {
 class Listener {
  public:
   Listener(ProactorPool* pool, ServiceInterface* service, ParserLimits limits, bool privileged);
+  ~Listener();
 
   // Binds and listens; port 0 lets the kernel choose. Returns false with *error on failure.
   bool Bind(const std::string& address, uint16_t port, std::string* error);
@@ -27,6 +28,9 @@ class Listener {
 
  private:
   asio::awaitable<void> AcceptLoop();
+  // Out of descriptors: frees the spare one, accepts a pending client with it, tells it the
+  // server is full and closes it. False if there was no spare or no pending client.
+  bool RejectOneWithSpareFd();
 
   ProactorPool* pool_;
   ServiceInterface* service_;
@@ -35,6 +39,7 @@ class Listener {
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   uint16_t port_ = 0;
   unsigned next_thread_ = 0;
+  int spare_fd_;  // a descriptor held in reserve for RejectOneWithSpareFd
 };
 
 }  // namespace darner

@@ -111,12 +111,19 @@ void EngineShard::StopPeriodic() {
   drop_timer_.cancel();
 }
 
+namespace {
+std::atomic<bool> g_active_expire{true};
+}  // namespace
+
+void EngineShard::SetActiveExpire(bool on) { g_active_expire.store(on, std::memory_order_relaxed); }
+bool EngineShard::ActiveExpire() { return g_active_expire.load(std::memory_order_relaxed); }
+
 void EngineShard::ActiveExpireTick() {
   auto start = std::chrono::steady_clock::now();
   bool more = false;
   int64_t now = NowMs();
   for (auto& d : dbs_) {
-    if (!d) continue;
+    if (!d || !ActiveExpire()) continue;
     while (d->ExpireDue(now, kKeysPerStep) == kKeysPerStep) {
       if (std::chrono::steady_clock::now() - start > kTickBudget) {
         more = true;

@@ -50,6 +50,10 @@ class EngineShard {
   // period); StopPeriodic cancels it.
   void StartPeriodic(std::function<void()> on_tick);
   void StopPeriodic();
+  // DEBUG SET-ACTIVE-EXPIRE: whether the periodic task collects expired keys (every shard;
+  // default on). Lazy expiry on access is not affected.
+  static void SetActiveExpire(bool on);
+  static bool ActiveExpire();
 
  private:
   void ActiveExpireTick();

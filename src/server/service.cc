@@ -3,6 +3,7 @@
 #include <absl/flags/flag.h>
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <asio/steady_timer.hpp>
@@ -29,6 +30,7 @@ ABSL_FLAG(uint64_t, client_query_buffer_limit, 1ull << 30,
 namespace darner {
 namespace {
 
+std::atomic<unsigned> g_thread_count{0};  // ThreadCount()
 thread_local ThreadStats* tl_stats = nullptr;
 thread_local std::vector<ConnectionContext*>* tl_connections = nullptr;
 
@@ -110,6 +112,7 @@ std::string Sanitize(std::string s) {
 }  // namespace
 
 Service::Service(ProactorPool* pool) : pool_(pool) {
+  g_thread_count.store(pool->size(), std::memory_order_relaxed);
   RegisterConnectionFamily(&registry_);
   RegisterServerFamily(&registry_);
   RegisterGenericFamily(&registry_);
@@ -165,6 +168,23 @@ size_t Service::UsedMemory() const {
   while (total > peak && !peak_memory_.compare_exchange_weak(peak, total)) {
   }
   return total;
+}
+
+unsigned ThreadCount() { return g_thread_count.load(std::memory_order_relaxed); }
+
+unsigned ReservedFds(unsigned threads) { return 32 + 4 * threads; }
+
+uint32_t FitMaxClientsToFdLimit(uint32_t maxclients, unsigned threads) {
+  rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return maxclients;
+  const rlim_t wanted = rlim_t{maxclients} + ReservedFds(threads);
+  if (lim.rlim_cur >= wanted) return maxclients;
+  rlimit raised = lim;
+  raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(wanted, lim.rlim_max);
+  if (raised.rlim_cur > lim.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  if (lim.rlim_cur >= wanted) return maxclients;
+  if (lim.rlim_cur <= ReservedFds(threads)) return 1;
+  return static_cast<uint32_t>(lim.rlim_cur - ReservedFds(threads));
 }
 
 double ThreadStats::InstantaneousOps() const {

@@ -51,6 +51,14 @@ struct ThreadStats {
 
 class Transaction;
 
+// Descriptors kept out of maxclients' reach: listeners, event loops, log files, migration links.
+unsigned ReservedFds(unsigned threads);
+// Raises the open-files limit so that `maxclients` clients fit, as far as the hard limit allows,
+// and returns how many clients do fit (maxclients, or fewer when the limit cannot be raised).
+uint32_t FitMaxClientsToFdLimit(uint32_t maxclients, unsigned threads);
+// The number of threads of the running Service (0 before one exists).
+unsigned ThreadCount();
+
 class Service : public ServiceInterface {
  public:
   explicit Service(ProactorPool* pool);

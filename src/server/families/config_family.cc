@@ -19,6 +19,7 @@ ABSL_DECLARE_FLAG(uint32_t, maxclients);
 ABSL_DECLARE_FLAG(uint64_t, maxmemory);
 ABSL_DECLARE_FLAG(uint32_t, dbnum);
 ABSL_DECLARE_FLAG(uint64_t, client_query_buffer_limit);
+ABSL_DECLARE_FLAG(std::string, enable_debug_command);
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, bind);
 ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
@@ -86,6 +87,12 @@ const std::vector<ConfigParam>& ConfigParams() {
          int64_t n;
          if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
          if (n < 1 || n > UINT32_MAX) return "argument must be between 1 and 4294967295 inclusive";
+         uint32_t fit = FitMaxClientsToFdLimit(static_cast<uint32_t>(n), ThreadCount());
+         if (fit < n) {
+           return StrCat("The operating system is not able to handle the specified number of "
+                         "clients, try with ",
+                         fit);
+         }
          absl::SetFlag(&FLAGS_maxclients, static_cast<uint32_t>(n));
          return "";
        }},
@@ -108,6 +115,7 @@ const std::vector<ConfigParam>& ConfigParams() {
       {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len)); },
        nullptr},
       {"databases", [] { return StrCat(absl::GetFlag(FLAGS_dbnum)); }, nullptr},
+      {"enable-debug-command", [] { return absl::GetFlag(FLAGS_enable_debug_command); }, nullptr},
       {"port", [] { return StrCat(absl::GetFlag(FLAGS_port)); }, nullptr},
       {"bind", [] { return absl::GetFlag(FLAGS_bind); }, nullptr},
       {"maxmemory-policy", [] { return std::string("noeviction"); },

@@ -22,6 +22,10 @@
 #include "server/service.h"
 #include "server/transaction.h"
 
+ABSL_FLAG(std::string, enable_debug_command, "local",
+          "Redis's enable-debug-command: who may run DEBUG: 'no', 'yes' or 'local' (connections "
+          "from a loopback address only). Darner's default is 'local' (Redis's is 'no')");
+ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
 ABSL_DECLARE_FLAG(uint64_t, maxmemory);
 ABSL_DECLARE_FLAG(int32_t, port);
@@ -329,6 +333,22 @@ void CmdMemory(CmdArgList args, CommandContext& cx) {
   }
 }
 
+// What DEBUG POPULATE may fill memory up to: maxmemory, or without one 80% of the machine's RAM.
+size_t PopulateMemoryLimit() {
+  if (uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory); maxmemory > 0) return maxmemory;
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return SIZE_MAX;
+  return static_cast<size_t>(pages) / 5 * 4 * static_cast<size_t>(page);
+}
+
+// Whether this connection may run DEBUG (Redis's enable-debug-command).
+bool DebugAllowed(const Connection& conn) {
+  std::string mode = absl::GetFlag(FLAGS_enable_debug_command);
+  if (mode == "yes") return true;
+  if (mode == "local") return conn.is_local();
+  return false;
+}
+
 // DEBUG POPULATE <count> [<prefix>] [<size>] [SLOTS <start> <end>]: keys <prefix>:0 .. :count-1
 // that do not exist yet; with SLOTS only those whose slot is in [start, end]. In cluster `yes`
 // mode, keys of slots the node does not serve are skipped too.
@@ -355,6 +375,11 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
     cx.rb->SendError("value is out of range, must be positive");
     co_return;
   }
+  // No value larger than a client could SET.
+  if (static_cast<uint64_t>(size) > absl::GetFlag(FLAGS_proto_max_bulk_len)) {
+    cx.rb->SendError("value size exceeds proto-max-bulk-len");
+    co_return;
+  }
   int64_t first_slot = 0, last_slot = kNumSlots - 1;
   if (slots_at < args.size()) {
     if (args.size() != slots_at + 3) {
@@ -371,12 +396,25 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
   DbIndex db = cx.db;
   unsigned shards = cx.service->num_shards();
   bool routed = GetClusterMode() == ClusterMode::kYes;
+  Service* svc = cx.service;
+  const size_t limit = PopulateMemoryLimit();
+  bool out_of_memory = false;
   co_await cx.tx->RunOnAll([&](EngineShard& s) {
     DbSlice& slice = s.db(db);
     std::string key = prefix + ":";
     size_t base = key.size();
     std::string value;
-    for (int64_t i = 0; i < count; ++i) {
+    // Memory is checked every few keys (and before the first): POPULATE stops at the limit.
+    size_t budget = 0;
+    for (int64_t i = 0; i < count && !out_of_memory; ++i) {
+      if (budget == 0) {
+        s.PublishMemory();
+        if (svc->UsedMemory() > limit) {
+          out_of_memory = true;
+          break;
+        }
+        budget = std::max<size_t>(1, (64u << 10) / (static_cast<size_t>(size) + 64));
+      }
       key.resize(base);
       StrAppend(&key, i);
       SlotId slot = KeySlot(key);
@@ -386,13 +424,25 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
       value = StrCat("value:", i);
       if (size > 0) value.resize(static_cast<size_t>(size), '\0');
       slice.Add(key, CompactValue::String(value));
+      --budget;
     }
     s.PublishMemory();
   });
+  if (out_of_memory) {
+    cx.rb->SendError("-OOM DEBUG POPULATE stopped: used memory > 'maxmemory' (or 80% of RAM)");
+    co_return;
+  }
   cx.rb->SendOk();
 }
 
 asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
+  if (!DebugAllowed(*cx.conn->conn)) {
+    cx.rb->SendError(
+        "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
+        "can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the server.");
+    co_return;
+  }
   std::string sub = ToUpper(args[0]);
   if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 7) {
     co_await DebugPopulate(args.subspan(1), cx);
@@ -424,9 +474,19 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
       cx.rb->SendError(kInvalidFloatErr);
       co_return;
     }
+    // Clamped to ten years: a larger value would overflow the timer's clock.
+    secs = std::min<long double>(secs, 10.0L * 365 * 24 * 3600);
     asio::steady_timer timer(co_await asio::this_coro::executor);
     timer.expires_after(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     co_await timer.async_wait(kAsTuple);
+    cx.rb->SendOk();
+  } else if (sub == "SET-ACTIVE-EXPIRE" && args.size() == 2) {
+    int64_t on;
+    if (!ParseInt64(args[1], &on)) {
+      cx.rb->SendError(kInvalidIntErr);
+      co_return;
+    }
+    EngineShard::SetActiveExpire(on != 0);
     cx.rb->SendOk();
   } else if (sub == "HELP" && args.size() == 1) {
     cx.rb->SendSimpleStrings(
@@ -439,7 +499,11 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
          "    Make the next <count> INITs fail, ACKs go unanswered, or flows close.",
          "MIGRATION FAULT ACK-DELAY <ms>|APPLY-DELAY <us>",
          "    Delay every ACK, or every batch a flow applies (0 turns a fault off).",
-         "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "HELP",
+         "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+         "SET-ACTIVE-EXPIRE <0|1>",
+         "    0 stops collecting expired keys in the background (they still expire when",
+         "    accessed); 1 resumes it.",
+         "HELP",
          "    Print this help."});
   } else {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
