@@ -341,3 +341,64 @@ def test_config_address_with_crlf_is_rejected(spawn_darner):
         reply = c.cmd_raw("GET", "foo")  # slot 12182: node b
         assert reply == b"-MOVED 12182 127.0.0.1:1\r\n"
         assert c.cmd_raw("PING") == b"+PONG\r\n"
+
+
+# ---------------------------------------------------------------- the admin port
+
+
+@pytest.mark.darner_only
+def test_restricted_commands_and_admin_nopass(spawn_darner):
+    from helpers import RawClient
+    restricted = b"-ERR Cannot execute restricted command (admin only)\r\n"
+    srv = spawn_darner(flags={"restricted_commands": "dflycluster,dflymigrate,config",
+                              "requirepass": "pw", "admin_nopass": "true", "maxclients": 2,
+                              "cluster_mode": "yes"}, with_admin_port=True)
+    main = srv.client()  # AUTHs with the password
+    assert main.cmd_raw("CONFIG", "GET", "maxclients") == restricted
+    assert main.cmd_raw("CONFIG", "SET", "requirepass", "x") == restricted
+    assert main.cmd_raw("DFLYCLUSTER", "CONFIG", "[]") == restricted
+    assert main.cmd_raw("DFLYMIGRATE", "FLOW", "src", "0") == restricted
+    assert main.cmd_raw("PING") == b"+PONG\r\n"
+    with RawClient(port=srv.admin_port) as admin:  # no AUTH on the admin port
+        assert admin.cmd("CONFIG", "GET", "maxclients") == [b"maxclients", b"2"]
+        assert admin.cmd_raw("DFLYCLUSTER", "GETSLOTINFO", "SLOTS", "0").startswith(b"*1")
+    # The admin port is exempt from maxclients.
+    second = srv.client()
+    third = RawClient(port=srv.port)
+    assert third.read_raw() == b"-ERR max number of clients reached\r\n"
+    with RawClient(port=srv.admin_port) as admin:
+        assert admin.cmd_raw("PING") == b"+PONG\r\n"
+    for c in (main, second, third):
+        c.close()
+
+
+@pytest.mark.darner_only
+def test_restricted_commands_must_exist(spawn_darner):
+    from helpers import ServerStartError
+    with pytest.raises(ServerStartError, match="restricted_commands: unknown command 'nosuch'"):
+        spawn_darner(flags={"restricted_commands": "config,nosuch"})
+
+
+# ---------------------------------------------------------------- size flags
+
+
+@pytest.mark.darner_only
+@pytest.mark.parametrize("flag,value,config,expected", [
+    ("maxmemory", "100mb", "maxmemory", 100 << 20),
+    ("maxmemory", "8G", "maxmemory", 8 << 30),
+    ("maxmemory", "1.5GB", "maxmemory", 3 << 29),
+    ("proto_max_bulk_len", "512KiB", "proto-max-bulk-len", 512 << 10),
+    ("client_query_buffer_limit", "2g", "client-query-buffer-limit", 2 << 30),
+    ("maxmemory", "1048576", "maxmemory", 1 << 20),
+])
+def test_size_flags_take_units(spawn_darner, flag, value, config, expected):
+    srv = spawn_darner(flags={flag: value})
+    with srv.client() as c:
+        assert c.cmd("CONFIG", "GET", config) == [config.encode(), str(expected).encode()]
+
+
+@pytest.mark.darner_only
+def test_size_flag_garbage_fails_at_start(spawn_darner):
+    from helpers import ServerStartError
+    with pytest.raises(ServerStartError, match="100mb"):
+        spawn_darner(flags={"maxmemory": "lots"})

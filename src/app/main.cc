@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/byte_size.h"
 #include "base/logging.h"
 #include "cluster/cluster_family.h"
 #include "facade/listener.h"
@@ -26,7 +27,8 @@ ABSL_FLAG(std::string, bind, "", "Address to listen on (empty: all interfaces)")
 ABSL_FLAG(uint32_t, admin_port, 0, "Privileged second listener (same protocol); 0 = off");
 ABSL_FLAG(std::string, admin_bind, "", "Address of the admin listener (empty: all interfaces)");
 ABSL_FLAG(uint32_t, proactor_threads, 0, "Event-loop threads, one shard each (0: CPU count)");
-ABSL_FLAG(uint64_t, proto_max_bulk_len, 512u << 20, "Largest bulk string a client may send");
+ABSL_FLAG(darner::ByteSize, proto_max_bulk_len, {512u << 20},
+          "Largest bulk string a client may send (bytes, or a size such as 512mb)");
 ABSL_DECLARE_FLAG(std::string, enable_debug_command);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
 
@@ -89,6 +91,10 @@ int Run() {
     return 1;
   }
   cluster.Register(service.mutable_registry());
+  if (std::string error; !service.RestrictCommands(&error)) {
+    LOG(ERROR) << error;
+    return 1;
+  }
   pool.Start(nullptr);
   service.Init();
 
@@ -96,7 +102,7 @@ int Run() {
   service.SetShutdownHook([&latch] { latch.Request(); });
 
   ParserLimits limits;
-  limits.max_bulk_len = absl::GetFlag(FLAGS_proto_max_bulk_len);
+  limits.max_bulk_len = absl::GetFlag(FLAGS_proto_max_bulk_len).bytes;
 
   std::vector<std::unique_ptr<Listener>> listeners;
   int32_t port = absl::GetFlag(FLAGS_port);

@@ -17,6 +17,15 @@ void CommandId::KeyPositions(size_t argc, std::vector<size_t>* out) const {
   for (int i = first_key; i <= last; i += key_step) out->push_back(static_cast<size_t>(i));
 }
 
+bool CommandRegistry::Restrict(std::string_view name) {
+  const CommandId* found = Find(name);
+  if (found == nullptr || found->parent != nullptr) return false;
+  auto* cid = const_cast<CommandId*>(found);  // entries are owned here
+  cid->restricted = true;
+  for (const CommandId* sub : cid->subcommands) const_cast<CommandId*>(sub)->restricted = true;
+  return true;
+}
+
 CommandRegistry& CommandRegistry::operator<<(CommandId cid) {
   cid.index = commands_.size();
   std::string name = cid.name;

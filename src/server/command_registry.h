@@ -71,6 +71,8 @@ struct CommandId {
   // "PARENT|SUB" entries; the dispatcher resolves argv[1] to one of them.
   std::vector<const CommandId*> subcommands;
   const CommandId* parent = nullptr;
+  // Allowed only on the admin port (--restricted_commands); subcommands follow their parent.
+  bool restricted = false;
 
   bool IsWrite() const { return flags & co::kWrite; }
   bool IsHidden() const { return flags & co::kHidden; }
@@ -85,6 +87,8 @@ class CommandRegistry {
   CommandRegistry& operator<<(CommandId cid);
   const CommandId* Find(std::string_view name) const;  // case-insensitive, "config|get" too
   const CommandId* FindSub(const CommandId& parent, std::string_view sub) const;
+  // Marks `name` (a top-level command, with its subcommands) admin-port only; false if unknown.
+  bool Restrict(std::string_view name);
   // Number of top-level commands (what COMMAND COUNT reports).
   size_t top_level_count() const { return top_level_; }
   size_t size() const { return commands_.size(); }

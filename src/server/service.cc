@@ -10,6 +10,7 @@
 #include <asio/this_coro.hpp>
 #include <utility>
 
+#include "base/byte_size.h"
 #include "base/cycle_clock.h"
 #include "base/logging.h"
 #include "base/strings.h"
@@ -19,13 +20,19 @@
 
 ABSL_FLAG(std::string, requirepass, "", "Password clients must AUTH with (empty: none)");
 ABSL_FLAG(uint32_t, maxclients, 64000, "Maximum number of connected clients");
-ABSL_FLAG(uint64_t, maxmemory, 0,
-          "Limit on data memory in bytes (0 = unlimited); above it, writes that may grow memory "
-          "get an OOM error");
+ABSL_FLAG(darner::ByteSize, maxmemory, {},
+          "Limit on memory (bytes, or a size such as 8G or 512mb; 0 = unlimited); above it, "
+          "writes that may grow memory get an OOM error");
 ABSL_FLAG(uint32_t, dbnum, 16, "Number of databases");
-ABSL_FLAG(uint64_t, client_query_buffer_limit, 1ull << 30,
+ABSL_FLAG(std::vector<std::string>, restricted_commands, {},
+          "Commands (comma-separated) that only connections on the admin port may run; others "
+          "get 'Cannot execute restricted command (admin only)'");
+ABSL_FLAG(bool, admin_nopass, false,
+          "Connections on the admin port are authenticated without AUTH (requirepass applies to "
+          "the main port only)");
+ABSL_FLAG(darner::ByteSize, client_query_buffer_limit, {1ull << 30},
           "Redis's client-query-buffer-limit: a client whose unparsed input exceeds it is "
-          "disconnected (CONFIG SET client-query-buffer-limit)");
+          "disconnected (bytes, or a size such as 1G; CONFIG SET client-query-buffer-limit)");
 
 namespace darner {
 namespace {
@@ -122,9 +129,20 @@ Service::Service(ProactorPool* pool) : pool_(pool) {
 
 Service::~Service() = default;
 
+bool Service::RestrictCommands(std::string* error) {
+  for (const std::string& name : absl::GetFlag(FLAGS_restricted_commands)) {
+    if (name.empty()) continue;
+    if (!registry_.Restrict(name)) {
+      *error = StrCat("--restricted_commands: unknown command '", name, "'");
+      return false;
+    }
+  }
+  return true;
+}
+
 void Service::Init() {
   start_ms_ = NowMs();
-  SetQueryBufferLimit(absl::GetFlag(FLAGS_client_query_buffer_limit));
+  SetQueryBufferLimit(absl::GetFlag(FLAGS_client_query_buffer_limit).bytes);
   CycleClock::ToMicros(0);  // calibrates now rather than on the first INFO
   unsigned n = pool_->size();
   unsigned dbs = absl::GetFlag(FLAGS_dbnum);
@@ -170,6 +188,11 @@ size_t Service::UsedMemory() const {
   return total;
 }
 
+bool AuthRequired(const Connection& conn) {
+  return !absl::GetFlag(FLAGS_requirepass).empty() &&
+         !(conn.privileged() && absl::GetFlag(FLAGS_admin_nopass));
+}
+
 unsigned ThreadCount() { return g_thread_count.load(std::memory_order_relaxed); }
 
 unsigned ReservedFds(unsigned threads) { return 32 + 4 * threads; }
@@ -207,7 +230,7 @@ bool Service::OnConnectionOpen(Connection* conn) {
   cc->conn = conn;
   cc->id = next_client_id_.fetch_add(1, std::memory_order_relaxed);
   cc->created_ms = cc->last_active_ms = NowMs();
-  cc->authenticated = absl::GetFlag(FLAGS_requirepass).empty();
+  cc->authenticated = !AuthRequired(*conn);
   conn->SetAuthenticated(cc->authenticated);
   conn->set_user_data(cc);
   ++tl_stats->connections_received;
@@ -273,6 +296,9 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
     p->cid = sub;
   }
   const CommandId& cid = *p->cid;
+  if (cid.restricted && !cc->conn->privileged() && !cc->replicated) {
+    return "Cannot execute restricted command (admin only)";
+  }
   if ((cid.arity > 0 && argc != cid.arity) || (cid.arity < 0 && argc < -cid.arity)) {
     *error_storage = StrCat("wrong number of arguments for '", ToLower(cid.name), "' command");
     return *error_storage;
@@ -284,7 +310,7 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
     }
   }
   if (cid.flags & co::kDenyOom) {
-    uint64_t limit = absl::GetFlag(FLAGS_maxmemory);
+    uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
     if (limit > 0 && UsedMemory() > limit) {
       return "-OOM command not allowed when used memory > 'maxmemory'.";
     }
@@ -401,7 +427,7 @@ uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard*
   RecordCall(p.cid, start, end, errors_before, *cx.rb);
   // With a memory limit, writers keep the published figure current for the OOM check; without
   // one, the shard's periodic tick is enough.
-  if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory) > 0) shard->PublishMemory();
+  if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory).bytes > 0) shard->PublishMemory();
   return end;
 }
 

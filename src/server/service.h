@@ -51,6 +51,10 @@ struct ThreadStats {
 
 class Transaction;
 
+// Whether `conn` must AUTH before running commands (requirepass set, and not an admin-port
+// connection under --admin_nopass).
+bool AuthRequired(const Connection& conn);
+
 // Descriptors kept out of maxclients' reach: listeners, event loops, log files, migration links.
 unsigned ReservedFds(unsigned threads);
 // Raises the open-files limit so that `maxclients` clients fit, as far as the hard limit allows,
@@ -64,6 +68,9 @@ class Service : public ServiceInterface {
   explicit Service(ProactorPool* pool);
   ~Service() override;
 
+  // Applies --restricted_commands to the command table; call once every family is registered
+  // and before Init(). False with *error for an unknown command.
+  bool RestrictCommands(std::string* error);
   // Creates the shards (one per pool thread); call before any connection arrives.
   void Init();
   // Stops per-shard background work; call before stopping the pool.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_size.h"
 #include "base/strings.h"
 #include "core/bits.h"
 #include "core/numbers.h"
@@ -20,7 +21,7 @@
 #include "server/families/families.h"
 #include "server/transaction.h"
 
-ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 
 namespace darner {
 namespace {
@@ -34,7 +35,7 @@ DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
 
 // Bit offsets must address a byte below proto-max-bulk-len, so no bit write can grow a string
 // beyond it.
-uint64_t MaxBulkLen() { return absl::GetFlag(FLAGS_proto_max_bulk_len); }
+uint64_t MaxBulkLen() { return absl::GetFlag(FLAGS_proto_max_bulk_len).bytes; }
 
 // The string value of key for reading (counting a keyspace hit or miss): nullptr when missing;
 // sets *wrong_type when it is not a string.

@@ -7,6 +7,7 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
 
+#include "base/byte_size.h"
 #include "base/strings.h"
 #include "core/glob.h"
 #include "facade/arg_parser.h"
@@ -16,13 +17,13 @@
 
 ABSL_DECLARE_FLAG(std::string, requirepass);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
-ABSL_DECLARE_FLAG(uint64_t, maxmemory);
+ABSL_DECLARE_FLAG(darner::ByteSize, maxmemory);
 ABSL_DECLARE_FLAG(uint32_t, dbnum);
-ABSL_DECLARE_FLAG(uint64_t, client_query_buffer_limit);
+ABSL_DECLARE_FLAG(darner::ByteSize, client_query_buffer_limit);
 ABSL_DECLARE_FLAG(std::string, enable_debug_command);
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, bind);
-ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 ABSL_DECLARE_FLAG(std::string, cluster_announce_ip);
 ABSL_DECLARE_FLAG(uint32_t, announce_port);
 
@@ -75,11 +76,11 @@ struct ConfigParam {
 
 const std::vector<ConfigParam>& ConfigParams() {
   static const std::vector<ConfigParam> params = {
-      {"maxmemory", [] { return StrCat(absl::GetFlag(FLAGS_maxmemory)); },
+      {"maxmemory", [] { return StrCat(absl::GetFlag(FLAGS_maxmemory).bytes); },
        [](std::string_view v) -> std::string {
          uint64_t bytes;
          if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
-         absl::SetFlag(&FLAGS_maxmemory, bytes);
+         absl::SetFlag(&FLAGS_maxmemory, ByteSize{bytes});
          return "";
        }},
       {"maxclients", [] { return StrCat(absl::GetFlag(FLAGS_maxclients)); },
@@ -102,17 +103,17 @@ const std::vector<ConfigParam>& ConfigParams() {
          return "";
        }},
       {"client-query-buffer-limit",
-       [] { return StrCat(absl::GetFlag(FLAGS_client_query_buffer_limit)); },
+       [] { return StrCat(absl::GetFlag(FLAGS_client_query_buffer_limit).bytes); },
        [](std::string_view v) -> std::string {
          uint64_t bytes;
          if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
          if (bytes < (1u << 20) || bytes > uint64_t{INT64_MAX})
            return "argument must be between 1048576 and 9223372036854775807 inclusive";
-         absl::SetFlag(&FLAGS_client_query_buffer_limit, bytes);
+         absl::SetFlag(&FLAGS_client_query_buffer_limit, ByteSize{bytes});
          SetQueryBufferLimit(bytes);
          return "";
        }},
-      {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len)); },
+      {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len).bytes); },
        nullptr},
       {"databases", [] { return StrCat(absl::GetFlag(FLAGS_dbnum)); }, nullptr},
       {"enable-debug-command", [] { return absl::GetFlag(FLAGS_enable_debug_command); }, nullptr},

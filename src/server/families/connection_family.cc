@@ -173,7 +173,7 @@ void CmdQuit(CmdArgList args, CommandContext& cx) {
 void CmdReset(CmdArgList args, CommandContext& cx) {
   cx.conn->db = 0;
   cx.conn->name.clear();
-  cx.conn->authenticated = absl::GetFlag(FLAGS_requirepass).empty();
+  cx.conn->authenticated = !AuthRequired(*cx.conn->conn);
   cx.conn->conn->SetAuthenticated(cx.conn->authenticated);
   cx.rb->SetResp3(false);
   cx.rb->SendSimpleString("RESET");

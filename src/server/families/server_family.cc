@@ -14,6 +14,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "base/byte_size.h"
 #include "base/cycle_clock.h"
 #include "base/strings.h"
 #include "facade/arg_parser.h"
@@ -25,9 +26,9 @@
 ABSL_FLAG(std::string, enable_debug_command, "local",
           "Redis's enable-debug-command: who may run DEBUG: 'no', 'yes' or 'local' (connections "
           "from a loopback address only). Darner's default is 'local' (Redis's is 'no')");
-ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
-ABSL_DECLARE_FLAG(uint64_t, maxmemory);
+ABSL_DECLARE_FLAG(darner::ByteSize, maxmemory);
 ABSL_DECLARE_FLAG(int32_t, port);
 
 namespace darner {
@@ -149,7 +150,7 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
               "\r\n\r\n");
   } else if (name == "memory") {
     size_t rss = ProcessRss();
-    uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory);
+    uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory).bytes;
     // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
     size_t clients = ConnectionBufferBytes();
     size_t used = snap.memory + clients;
@@ -335,7 +336,7 @@ void CmdMemory(CmdArgList args, CommandContext& cx) {
 
 // What DEBUG POPULATE may fill memory up to: maxmemory, or without one 80% of the machine's RAM.
 size_t PopulateMemoryLimit() {
-  if (uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory); maxmemory > 0) return maxmemory;
+  if (uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory).bytes; maxmemory > 0) return maxmemory;
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   if (pages <= 0 || page <= 0) return SIZE_MAX;
   return static_cast<size_t>(pages) / 5 * 4 * static_cast<size_t>(page);
@@ -376,7 +377,7 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
     co_return;
   }
   // No value larger than a client could SET.
-  if (static_cast<uint64_t>(size) > absl::GetFlag(FLAGS_proto_max_bulk_len)) {
+  if (static_cast<uint64_t>(size) > absl::GetFlag(FLAGS_proto_max_bulk_len).bytes) {
     cx.rb->SendError("value size exceeds proto-max-bulk-len");
     co_return;
   }

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "base/byte_size.h"
 #include "base/strings.h"
 #include "core/lcs.h"
 #include "facade/arg_parser.h"
@@ -15,7 +16,7 @@
 #include "server/service.h"
 #include "server/transaction.h"
 
-ABSL_DECLARE_FLAG(uint64_t, proto_max_bulk_len);
+ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 
 namespace darner {
 namespace {
@@ -348,7 +349,7 @@ void CmdIncrByFloat(CmdArgList args, CommandContext& cx) {
 
 // Checks that a string grown to `len` bytes stays within proto-max-bulk-len.
 bool CheckStringSize(CommandContext& cx, uint64_t len) {
-  if (len > absl::GetFlag(FLAGS_proto_max_bulk_len)) {
+  if (len > absl::GetFlag(FLAGS_proto_max_bulk_len).bytes) {
     cx.rb->SendError("string exceeds maximum allowed size (proto-max-bulk-len)");
     return false;
   }
@@ -468,7 +469,7 @@ asio::awaitable<void> CmdLcs(CmdArgList args, CommandContext& cx) {
   opts.want_string = !len_only && !idx;
   opts.want_matches = idx;
   opts.min_match_len = min_len;
-  opts.max_table_bytes = absl::GetFlag(FLAGS_proto_max_bulk_len);
+  opts.max_table_bytes = absl::GetFlag(FLAGS_proto_max_bulk_len).bytes;
   LcsResult result;
   switch (ComputeLcs(values[0], values[1], opts, &result)) {
     case LcsStatus::kStringTooLong:
