@@ -402,3 +402,76 @@ def test_size_flag_garbage_fails_at_start(spawn_darner):
     from helpers import ServerStartError
     with pytest.raises(ServerStartError, match="100mb"):
         spawn_darner(flags={"maxmemory": "lots"})
+
+
+# ---------------------------------------------------------------- output buffers
+
+
+def test_client_output_buffer_limit_config(r):
+    default = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    assert r.config_get("client-output-buffer-limit") == {"client-output-buffer-limit": default}
+    try:
+        for bad, why in [("normal 1mb 512kb", "Wrong number of arguments"),
+                         ("bogus 1 1 1", "Invalid client class"),
+                         ("normal x 1 1", "Error in hard, soft or soft_seconds"),
+                         ("normal 1 1 -1", "Error in hard, soft or soft_seconds")]:
+            with pytest.raises(Exception, match=why):
+                r.config_set("client-output-buffer-limit", bad)
+        r.config_set("client-output-buffer-limit", "normal 1mb 512kb 10 replica 1 1 1")
+        assert r.config_get("client-output-buffer-limit")["client-output-buffer-limit"] == (
+            "normal 1048576 524288 10 slave 1 1 1 pubsub 33554432 8388608 60")
+    finally:
+        r.config_set("client-output-buffer-limit",
+                     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60")
+
+
+def _reader_that_does_not_read(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def _closed_before(s, nbytes, timeout=10.0) -> bool:
+    """Reads until EOF; True if the peer closed before `nbytes` arrived."""
+    got = 0
+    s.settimeout(timeout)
+    while True:
+        try:
+            chunk = s.recv(1 << 16)
+        except ConnectionResetError:
+            return True
+        if not chunk:
+            return got < nbytes
+        got += len(chunk)
+        if got >= nbytes:
+            return False
+
+
+@pytest.mark.parametrize("limit", ["normal 1mb 0 0", "normal 0 512kb 1"], ids=["hard", "soft"])
+def test_client_output_buffer_limit_closes_slow_readers(r, server, limit):
+    value = "v" * 20_000_000  # well past what the kernel's socket buffers take
+    r.set("big", value)
+    r.config_set("client-output-buffer-limit", limit)
+    try:
+        s = _reader_that_does_not_read(server.port)
+        s.sendall(encode_command("GET", "big"))
+        time.sleep(2.5)  # past the soft limit's second (Redis counts in whole seconds, strictly)
+        # Redis checks the limits when it adds output: give it more to add.
+        try:
+            s.sendall(encode_command("GET", "big"))
+        except OSError:
+            pass  # already closed
+        assert _closed_before(s, len(value)), "a reader over the limit must be closed"
+        s.close()
+        wait_until(lambda: "scheduled to be closed ASAP for overcoming of output buffer limits"
+                   in server.log_text(), msg="Redis's log line")
+        assert r.strlen("big") == len(value)  # others are unaffected
+    finally:
+        r.config_set("client-output-buffer-limit", "normal 0 0 0")
+    # Without a limit the slow reader gets everything.
+    s = _reader_that_does_not_read(server.port)
+    s.sendall(encode_command("GET", "big"))
+    time.sleep(0.5)
+    assert not _closed_before(s, len(value))
+    s.close()

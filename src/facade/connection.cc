@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
@@ -30,6 +31,8 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
 thread_local ConnectionStats tl_stats;
 
 std::atomic<int64_t> g_buffer_bytes{0};
+std::atomic<uint64_t> g_output_hard{0}, g_output_soft{0};
+std::atomic<uint32_t> g_output_soft_seconds{0};
 std::atomic<size_t> g_query_buffer_limit{size_t{1} << 30};
 
 // Read buffers of kInitialBuffer bytes that idle connections gave back, for the next connection
@@ -71,6 +74,18 @@ void SetQueryBufferLimit(size_t bytes) {
 }
 size_t QueryBufferLimit() { return g_query_buffer_limit.load(std::memory_order_relaxed); }
 
+void SetNormalOutputLimit(OutputBufferLimit limit) {
+  g_output_hard.store(limit.hard, std::memory_order_relaxed);
+  g_output_soft.store(limit.soft, std::memory_order_relaxed);
+  g_output_soft_seconds.store(limit.soft_seconds, std::memory_order_relaxed);
+}
+
+OutputBufferLimit NormalOutputLimit() {
+  return {g_output_hard.load(std::memory_order_relaxed),
+          g_output_soft.load(std::memory_order_relaxed),
+          g_output_soft_seconds.load(std::memory_order_relaxed)};
+}
+
 Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, ParserLimits limits,
                        bool privileged, unsigned thread_index)
     : socket_(std::move(socket)),
@@ -96,6 +111,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, 
 Connection::~Connection() {
   ResizeBuffer(0);
   g_buffer_bytes.fetch_sub(static_cast<int64_t>(reply_capacity_), std::memory_order_relaxed);
+  if (soft_timer_) soft_timer_->cancel();
 }
 
 void Connection::Close() {
@@ -161,9 +177,25 @@ bool Connection::EnsureReadSpace(size_t wanted) {
   return true;
 }
 
+void Connection::AccountReplyCapacity() {
+  size_t capacity = reply_.buffer().capacity();
+  if (capacity == reply_capacity_) return;
+  g_buffer_bytes.fetch_add(static_cast<int64_t>(capacity) - static_cast<int64_t>(reply_capacity_),
+                           std::memory_order_relaxed);
+  reply_capacity_ = capacity;
+}
+
+void Connection::LogOutputLimit(size_t pending, const char* which) const {
+  LOG_EVERY_N_SEC(WARNING, 1) << "Client addr=" << remote_addr_
+                              << " scheduled to be closed ASAP for overcoming of output buffer "
+                                 "limits ("
+                              << which << " limit, " << pending << " bytes pending)";
+}
+
 asio::awaitable<bool> Connection::FlushReplies() {
   std::string& out = reply_.buffer();
   if (out.empty()) co_return true;
+  AccountReplyCapacity();  // counted in used_memory while it waits for the peer
   // Replies almost always fit in the socket buffer: send directly, and fall back to an
   // asynchronous write only for what the kernel did not take.
   ssize_t sent = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -174,25 +206,59 @@ asio::awaitable<bool> Connection::FlushReplies() {
   } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
     ec = asio::error_code(errno, asio::error::get_system_category());
   }
-  if (!ec && done < out.size()) {
-    auto [wec, n] = co_await asio::async_write(
-        socket_, asio::buffer(out.data() + done, out.size() - done), kAsTuple);
+  // Redis's client-output-buffer-limit on what the peer has not taken: over the hard limit the
+  // client is closed at once; over the soft limit for soft-seconds in a row, too.
+  const OutputBufferLimit limit = NormalOutputLimit();
+  bool over_soft = false;
+  while (!ec && done < out.size()) {
+    size_t pending = out.size() - done;
+    if (limit.hard > 0 && pending > limit.hard) {
+      LogOutputLimit(pending, "hard");
+      ec = asio::error::no_buffer_space;
+      break;
+    }
+    if (limit.soft > 0 && pending > limit.soft) {
+      if (limit.soft_seconds == 0) {
+        LogOutputLimit(pending, "soft");
+        ec = asio::error::no_buffer_space;
+        break;
+      }
+      if (!over_soft) {
+        over_soft = true;
+        ArmSoftLimitTimer(limit.soft_seconds);
+      }
+    } else if (over_soft) {
+      over_soft = false;
+      soft_timer_->cancel();
+    }
+    auto [wec, n] = co_await socket_.async_write_some(
+        asio::buffer(out.data() + done, std::min<size_t>(pending, 1u << 20)), kAsTuple);
     ec = wec;
     done += n;
   }
+  if (over_soft) soft_timer_->cancel();
   tl_stats.net_output_bytes += done;
   if (out.capacity() > (1u << 20)) {
     std::string().swap(out);
   } else {
     out.clear();
   }
-  if (out.capacity() != reply_capacity_) {
-    g_buffer_bytes.fetch_add(static_cast<int64_t>(out.capacity()) -
-                                 static_cast<int64_t>(reply_capacity_),
-                             std::memory_order_relaxed);
-    reply_capacity_ = out.capacity();
-  }
+  AccountReplyCapacity();
   co_return !ec;
+}
+
+void Connection::ArmSoftLimitTimer(uint32_t seconds) {
+  if (!soft_timer_) soft_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  soft_timer_->expires_after(std::chrono::seconds(seconds));
+  // The timer dies with the connection; its handler then sees operation_aborted and touches
+  // nothing.
+  soft_timer_->async_wait([this](const asio::error_code& ec) {
+    if (ec) return;
+    LogOutputLimit(reply_.buffer().size(), "soft");
+    Close();
+    asio::error_code ignored;
+    socket_.cancel(ignored);  // ends the pending write too
+  });
 }
 
 Connection::ReadStatus Connection::TryRead() {
@@ -220,8 +286,7 @@ void Connection::ReleaseIdle() {
   std::string& out = reply_.buffer();
   if (out.capacity() > kIdleReplyCapacity) {
     std::string().swap(out);
-    g_buffer_bytes.fetch_sub(static_cast<int64_t>(reply_capacity_), std::memory_order_relaxed);
-    reply_capacity_ = 0;
+    AccountReplyCapacity();
   }
   Free(&batch_);
   Free(&arg_storage_);

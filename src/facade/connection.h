@@ -4,6 +4,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +31,17 @@ size_t ConnectionBufferBytes();
 // past it is closed. Settable at run time from any thread.
 void SetQueryBufferLimit(size_t bytes);
 size_t QueryBufferLimit();
+
+// Redis's client-output-buffer-limit for one class of clients (0: no limit): a client whose
+// unsent replies exceed `hard`, or stay above `soft` for `soft_seconds`, is closed.
+struct OutputBufferLimit {
+  uint64_t hard = 0;
+  uint64_t soft = 0;
+  uint32_t soft_seconds = 0;
+};
+// The limit of the "normal" class (every client until pub/sub exists); any thread.
+void SetNormalOutputLimit(OutputBufferLimit limit);
+OutputBufferLimit NormalOutputLimit();
 
 // A protocol that takes a connection over after the RESP command loop (a slot-migration flow:
 // after `DFLYMIGRATE FLOW` the peer only streams binary records). The connection keeps reading
@@ -96,6 +108,11 @@ class Connection {
 
  private:
   asio::awaitable<bool> FlushReplies();
+  // Counts the reply buffer's capacity in ConnectionBufferBytes().
+  void AccountReplyCapacity();
+  // Closes the connection if its replies stay above the soft limit for `seconds`.
+  void ArmSoftLimitTimer(uint32_t seconds);
+  void LogOutputLimit(size_t pending, const char* which) const;
   // Reads what the socket has into the buffer's free space, without waiting. kWouldBlock: no
   // bytes now (the caller waits for readability); an idle connection (nothing buffered) has
   // then given its read buffer back to the thread's pool, so it holds no buffer while it waits.
@@ -142,6 +159,7 @@ class Connection {
   size_t buf_start_ = 0;  // first byte of the request being parsed
   size_t buf_end_ = 0;    // one past the last byte read
   size_t reply_capacity_ = 0;  // of reply_.buffer(), as last counted in ConnectionBufferBytes()
+  std::unique_ptr<asio::steady_timer> soft_timer_;  // made on first use: most never need one
   std::shared_ptr<void> user_data_;
 };
 

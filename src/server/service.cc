@@ -129,7 +129,11 @@ Service::Service(ProactorPool* pool) : pool_(pool) {
 
 Service::~Service() = default;
 
-bool Service::RestrictCommands(std::string* error) {
+bool Service::ApplyStartupFlags(std::string* error) {
+  if (!ApplyOutputBufferLimitFlag(error)) {
+    *error = StrCat("--client_output_buffer_limit: ", *error);
+    return false;
+  }
   for (const std::string& name : absl::GetFlag(FLAGS_restricted_commands)) {
     if (name.empty()) continue;
     if (!registry_.Restrict(name)) {

@@ -68,9 +68,10 @@ class Service : public ServiceInterface {
   explicit Service(ProactorPool* pool);
   ~Service() override;
 
-  // Applies --restricted_commands to the command table; call once every family is registered
-  // and before Init(). False with *error for an unknown command.
-  bool RestrictCommands(std::string* error);
+  // Applies the flags checked at start (--restricted_commands to the command table,
+  // --client_output_buffer_limit); call once every family is registered and before Init().
+  // False with *error for a bad value.
+  bool ApplyStartupFlags(std::string* error);
   // Creates the shards (one per pool thread); call before any connection arrives.
   void Init();
   // Stops per-shard background work; call before stopping the pool.

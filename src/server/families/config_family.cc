@@ -7,6 +7,8 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
 
+#include <mutex>
+
 #include "base/byte_size.h"
 #include "base/strings.h"
 #include "core/glob.h"
@@ -21,6 +23,11 @@ ABSL_DECLARE_FLAG(darner::ByteSize, maxmemory);
 ABSL_DECLARE_FLAG(uint32_t, dbnum);
 ABSL_DECLARE_FLAG(darner::ByteSize, client_query_buffer_limit);
 ABSL_DECLARE_FLAG(std::string, enable_debug_command);
+ABSL_FLAG(std::string, client_output_buffer_limit,
+          "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+          "Redis's client-output-buffer-limit: '<class> <hard> <soft> <soft seconds>' for the "
+          "classes normal, replica and pubsub; a client whose unsent replies pass the hard limit, "
+          "or stay over the soft one that long, is closed (0: no limit)");
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, bind);
 ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
@@ -65,6 +72,67 @@ bool ParseMemory(std::string_view s, uint64_t* out) {
   *out = v * mul;
   return true;
 }
+
+// Redis's client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" for one or more of
+// the classes normal, replica (alias slave) and pubsub. Only "normal" applies so far (no
+// replicas or pub/sub yet); the others are kept for CONFIG GET.
+struct OutputLimits {
+  OutputBufferLimit normal, replica{256u << 20, 64u << 20, 60}, pubsub{32u << 20, 8u << 20, 60};
+};
+std::mutex output_limits_mu;  // guards CurrentOutputLimits() (CONFIG runs on any thread)
+OutputLimits& CurrentOutputLimits() {
+  static OutputLimits limits;
+  return limits;
+}
+
+std::string FormatOutputLimits(const OutputLimits& l) {
+  auto one = [](const char* name, const OutputBufferLimit& x) {
+    return StrCat(name, " ", x.hard, " ", x.soft, " ", x.soft_seconds);
+  };
+  return StrCat(one("normal", l.normal), " ", one("slave", l.replica), " ",
+                one("pubsub", l.pubsub));
+}
+
+std::string SetOutputLimits(std::string_view value) {
+  std::vector<std::string> words =
+      absl::StrSplit(absl::string_view(value.data(), value.size()), ' ', absl::SkipEmpty());
+  if (words.size() % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
+  std::lock_guard lk(output_limits_mu);
+  OutputLimits next = CurrentOutputLimits();
+  for (size_t i = 0; i < words.size(); i += 4) {
+    OutputBufferLimit* target;
+    std::string cls = ToLower(words[i]);
+    if (cls == "normal") {
+      target = &next.normal;
+    } else if (cls == "replica" || cls == "slave") {
+      target = &next.replica;
+    } else if (cls == "pubsub") {
+      target = &next.pubsub;
+    } else {
+      return "Invalid client class specified in buffer limit configuration.";
+    }
+    uint64_t hard, soft;
+    int64_t seconds;
+    if (!ParseMemory(words[i + 1], &hard) || !ParseMemory(words[i + 2], &soft) ||
+        !ParseInt64(words[i + 3], &seconds) || seconds < 0 || seconds > UINT32_MAX) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    }
+    *target = {hard, soft, static_cast<uint32_t>(seconds)};
+  }
+  CurrentOutputLimits() = next;
+  SetNormalOutputLimit(next.normal);
+  return "";
+}
+
+}  // namespace
+
+// --client_output_buffer_limit, applied at start (main).
+bool ApplyOutputBufferLimitFlag(std::string* error) {
+  *error = SetOutputLimits(absl::GetFlag(FLAGS_client_output_buffer_limit));
+  return error->empty();
+}
+
+namespace {
 
 // One CONFIG parameter: its Redis name, how to read it, and (if mutable) how to set it, which
 // returns an error text or empty on success.
@@ -113,6 +181,12 @@ const std::vector<ConfigParam>& ConfigParams() {
          SetQueryBufferLimit(bytes);
          return "";
        }},
+      {"client-output-buffer-limit",
+       [] {
+         std::lock_guard lk(output_limits_mu);
+         return FormatOutputLimits(CurrentOutputLimits());
+       },
+       SetOutputLimits},
       {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len).bytes); },
        nullptr},
       {"databases", [] { return StrCat(absl::GetFlag(FLAGS_dbnum)); }, nullptr},

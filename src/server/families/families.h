@@ -1,6 +1,8 @@
 // Registration entry points of the command families.
 #pragma once
 
+#include <string>
+
 namespace darner {
 
 class CommandRegistry;
@@ -10,5 +12,8 @@ void RegisterServerFamily(CommandRegistry* registry);
 void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterStringFamily(CommandRegistry* registry);
 void RegisterBitopsFamily(CommandRegistry* registry);
+
+// Applies --client_output_buffer_limit; false with *error when it does not parse.
+bool ApplyOutputBufferLimitFlag(std::string* error);
 
 }  // namespace darner
