@@ -475,6 +475,12 @@ SANITIZER_REPORT = re.compile(r"(ERROR|WARNING): (Address|Thread|Leak|UndefinedB
                               r"|runtime error:")
 
 
+def sanitizer_build() -> bool:
+    """Whether DARNER_BIN is an ASan or TSan build (their allocators make RSS meaningless)."""
+    path = str(DARNER_BIN)
+    return "/asan/" in path or "/tsan/" in path
+
+
 def sanitizer_reports(text: str) -> list[str]:
     """The lines of `text` (a server's log or output) that start a sanitizer report."""
     return [line for line in text.splitlines() if SANITIZER_REPORT.search(line)]
