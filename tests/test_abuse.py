@@ -481,3 +481,62 @@ def test_client_output_buffer_limit_closes_slow_readers(r, server, limit):
     time.sleep(0.5)
     assert not _closed_before(s, len(value))
     s.close()
+
+
+@pytest.mark.darner_only
+def test_recommended_cluster_deployment(spawn_darner):
+    """docs/security.md: passwords everywhere, cluster control on admin ports only, migrations
+    to the target's admin port, links authenticated with --masterauth."""
+    from cluster_util import key_in_slots, node, push, shard
+    from helpers import RawClient
+    flags = {"cluster_mode": "yes", "requirepass": "pw", "masterauth": "pw",
+             "restricted_commands": "dflycluster,dflymigrate"}
+    a = spawn_darner({**flags, "cluster_node_id": "A"}, with_admin_port=True)
+    b = spawn_darner({**flags, "cluster_node_id": "B"}, with_admin_port=True)
+    mig = {"node_id": "B", "ip": "127.0.0.1", "port": b.admin_port,
+           "slot_ranges": [{"start": 0, "end": 100}]}
+    initial = [shard([(0, 8191)], node("A", a.port)), shard([(8192, 16383)], node("B", b.port))]
+    opening = [shard([(0, 8191)], node("A", a.port), migrations=[mig]),
+               shard([(8192, 16383)], node("B", b.port))]
+    closing = [shard([(101, 8191)], node("A", a.port)),
+               shard([(0, 100), (8192, 16383)], node("B", b.port))]
+    restricted = b"-ERR Cannot execute restricted command (admin only)\r\n"
+
+    def admin(srv):
+        c = RawClient(port=srv.admin_port)
+        assert c.cmd_raw("PING").startswith(b"-NOAUTH")
+        assert c.cmd_raw("AUTH", "pw") == OK
+        return c
+
+    keys = [key_in_slots(0, 100, prefix="m", skip=i) for i in range(20)]
+    with a.client() as main_a, admin(a) as ad_a, admin(b) as ad_b:
+        assert push(main_a, initial) == restricted
+        for c in (ad_b, ad_a):
+            assert push(c, initial) == OK
+        for i, k in enumerate(keys):
+            assert main_a.cmd_raw("SET", k, f"v{i}") == OK
+        for c in (ad_b, ad_a):
+            assert push(c, opening) == OK
+        wait_until(lambda: (ad_a.cmd("DFLYCLUSTER", "SLOT-MIGRATION-STATUS") or [[0, 0, 0]])[0][2]
+                   == b"FINISHED", timeout=20, msg="migration over the admin port finished")
+        for c in (ad_b, ad_a):
+            assert push(c, closing) == OK
+    with b.client() as main_b:
+        assert [main_b.cmd("GET", k) for k in keys] == [f"v{i}".encode() for i in range(20)]
+        assert main_b.cmd_raw("DFLYMIGRATE", "INIT", "A", "1", "0", "100") == restricted
+
+
+@pytest.mark.darner_only
+def test_migration_link_without_masterauth_fails_auth(spawn_darner):
+    from cluster_util import node, push, shard
+    a = spawn_darner({"cluster_mode": "yes", "cluster_node_id": "A", "requirepass": "pw"})
+    b = spawn_darner({"cluster_mode": "yes", "cluster_node_id": "B", "requirepass": "pw"})
+    mig = {"node_id": "B", "ip": "127.0.0.1", "port": b.port,
+           "slot_ranges": [{"start": 0, "end": 100}]}
+    opening = [shard([(0, 8191)], node("A", a.port), migrations=[mig]),
+               shard([(8192, 16383)], node("B", b.port))]
+    with a.client() as ca, b.client() as cb:
+        assert push(cb, opening) == OK
+        assert push(ca, opening) == OK
+        wait_until(lambda: b"NOAUTH" in ca.cmd("DFLYCLUSTER", "SLOT-MIGRATION-STATUS")[0][4],
+                   timeout=10, msg="the link's INIT refused for want of AUTH")
