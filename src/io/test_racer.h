@@ -2,11 +2,25 @@
 #pragma once
 
 #include <barrier>
+#include <chrono>
 #include <functional>
 #include <thread>
 #include <vector>
 
 namespace darner {
+
+// An upper bound on how long an operation may take, stretched in sanitizer builds (which run
+// several times slower, and in CI next to other test binaries): a bound that holds in release
+// must not flake there, and a hang still fails.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr int kTimeScale = 5;
+#else
+inline constexpr int kTimeScale = 1;
+#endif
+template <typename Rep, typename Period>
+constexpr auto Slack(std::chrono::duration<Rep, Period> bound) {
+  return bound * kTimeScale;
+}
 
 // `n` persistent threads that race the calling thread once per round: Start() releases them
 // into `task` while the caller goes on, Join() waits until they are done. (Starting a thread
