@@ -262,23 +262,30 @@ void Connection::ArmSoftLimitTimer(uint32_t seconds) {
 }
 
 Connection::ReadStatus Connection::TryRead() {
-  // Read first and wait only when the socket has nothing: as many system calls as Asio's
-  // speculative read, but no buffer is lent to the wait. Waiting right after EAGAIN on this
-  // thread cannot miss an edge-triggered wake-up: the reactor runs on this thread too.
   while (!closing_) {
-    ssize_t n = ::recv(fd_, buf_.get() + buf_end_, buf_capacity_ - buf_end_, MSG_DONTWAIT);
+    size_t space = buf_capacity_ - buf_end_;
+    ssize_t n = ::recv(fd_, buf_.get() + buf_end_, space, MSG_DONTWAIT);
     if (n > 0) {
       buf_end_ += static_cast<size_t>(n);
       tl_stats.net_input_bytes += static_cast<size_t>(n);
+      // A short read emptied the socket's receive queue: the next read waits first.
+      socket_drained_ = static_cast<size_t>(n) < space;
       return ReadStatus::kData;
     }
     if (n == 0) return ReadStatus::kClosed;
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return ReadStatus::kClosed;
-    if (buf_start_ == buf_end_) ReleaseIdle();
+    socket_drained_ = true;
     return ReadStatus::kWouldBlock;
   }
   return ReadStatus::kClosed;
+}
+
+asio::awaitable<bool> Connection::WaitReadable() {
+  if (buf_start_ == buf_end_) ReleaseIdle();
+  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+  socket_drained_ = false;
+  co_return !ec && !closing_;
 }
 
 void Connection::ReleaseIdle() {
@@ -308,16 +315,15 @@ asio::awaitable<void> Connection::RunTakeover() {
       wanted = takeover_->MinBytesWanted();
       if (consumed > 0 && buf_end_ - buf_start_ >= std::max<size_t>(wanted, 1)) continue;
     }
+    if (socket_drained_) {
+      bool readable = co_await WaitReadable();
+      if (!readable) break;
+    }
     if (!EnsureReadSpace(wanted)) {
       LogQueryBufferLimit(wanted);
       break;
     }
-    ReadStatus st = TryRead();
-    if (st == ReadStatus::kClosed) break;
-    if (st == ReadStatus::kWouldBlock) {
-      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
-      if (ec) break;
-    }
+    if (TryRead() == ReadStatus::kClosed) break;
   }
 }
 
@@ -333,21 +339,25 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
   bool protocol_error = false;
 
   while (!closing_ && !protocol_error && !close_after_reply_) {
+    // Once the socket is drained, wait for readability before reading: Asio re-arms the
+    // descriptor for the wait (one epoll_ctl), which also reports bytes that arrived since the
+    // short read, so this costs what a failed speculative read would, and holds no buffer.
+    // The wait is awaited here, not in a helper coroutine: an idle connection then keeps one
+    // coroutine frame alive, not two.
+    if (socket_drained_) {
+      if (buf_start_ == buf_end_) ReleaseIdle();
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+      if (ec) break;
+      socket_drained_ = false;
+    }
     if (!EnsureReadSpace(wanted)) {
       // As Redis: the client is closed without a reply.
       LogQueryBufferLimit(wanted);
       break;
     }
-    // The wait is awaited here, not in a helper coroutine: an idle connection then keeps one
-    // coroutine frame alive, not two.
     ReadStatus st = TryRead();
     if (st == ReadStatus::kClosed) break;
-    if (st == ReadStatus::kWouldBlock) {
-      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
-      if (ec) break;
-      continue;
-    }
-    if (buf_end_ - buf_start_ < wanted) continue;
+    if (st == ReadStatus::kWouldBlock || buf_end_ - buf_start_ < wanted) continue;
 
     // Parse and execute every complete request in the buffer, flushing between batches.
     bool drained = false;

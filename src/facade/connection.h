@@ -113,11 +113,14 @@ class Connection {
   // Closes the connection if its replies stay above the soft limit for `seconds`.
   void ArmSoftLimitTimer(uint32_t seconds);
   void LogOutputLimit(size_t pending, const char* which) const;
-  // Reads what the socket has into the buffer's free space, without waiting. kWouldBlock: no
-  // bytes now (the caller waits for readability); an idle connection (nothing buffered) has
-  // then given its read buffer back to the thread's pool, so it holds no buffer while it waits.
+  // Reads what the socket has into the buffer's free space, without waiting, and notes whether
+  // the socket is now drained (a short read or EAGAIN), after which the next read waits for
+  // readability first.
   enum class ReadStatus { kData, kWouldBlock, kClosed };
   ReadStatus TryRead();
+  // The wait of the takeover loop (the command loop awaits it inline, to keep one frame):
+  // frees an idle connection's buffers, then waits for readability. False on close or error.
+  asio::awaitable<bool> WaitReadable();
   // Frees what an idle connection does not need: read buffer, a large reply buffer, the batch
   // vectors.
   void ReleaseIdle();
@@ -144,6 +147,7 @@ class Connection {
   bool closing_ = false;
   bool close_after_reply_ = false;
   bool is_local_ = false;
+  bool socket_drained_ = false;  // the last read emptied the socket (see TryRead)
   std::unique_ptr<ConnectionTakeover> takeover_;
   std::string remote_addr_, local_addr_;
 
