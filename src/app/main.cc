@@ -91,7 +91,7 @@ int Run() {
     return 1;
   }
   cluster.Register(service.mutable_registry());
-  if (std::string error; !service.RestrictCommands(&error)) {
+  if (std::string error; !service.ApplyStartupFlags(&error)) {
     LOG(ERROR) << error;
     return 1;
   }
