@@ -4,7 +4,9 @@ checker that compares the cluster's contents with the model.
 
 Writers route each key by the slot map they learned (following -MOVED), so they behave like a
 cluster client. Every writer owns its keys, so the model of a key is the sequence of that
-writer's acknowledged writes, and its last one is what the cluster must hold. A write whose
+writer's acknowledged writes, and its last one is what the cluster must hold: the value, and
+the expiry time a `SET ... PX` gave it (kept by APPEND, cleared by a plain SET), which a
+migration must carry over as it is (checked within TTL_TOLERANCE_MS). A write whose
 reply never came is "uncertain": its key is left out of the checks. Only a fault the test
 injected may cost a reply (the test wraps it in `Manager.fault()`: a node frozen or killed);
 a lost reply on a connection no fault touched is an error of the writer, and so is any
@@ -20,6 +22,10 @@ from cluster_util import node, shard, slot
 from helpers import CheckedThread, ConnectionClosed, RawClient
 
 NUM_SLOTS = 16384
+# How far a key's remaining TTL may be from the model's: the model knows the expiry time to
+# within the write's round trip, and PTTL is read a round trip later; a lost or restarted TTL
+# is off by the whole TTL or by seconds.
+TTL_TOLERANCE_MS = 250
 
 
 class Manager:
@@ -146,6 +152,8 @@ class Writer(CheckedThread):
         self.rnd = random.Random(seed)
         self.timeout = timeout
         self.model: dict[str, bytes | None] = {}
+        # key -> (earliest, latest) unix ms its TTL ends at, or None for no TTL
+        self.expiry: dict[str, tuple[int, int] | None] = {}
         self.uncertain: set[str] = set()
         self.acked = 0
         self.errors: list = []
@@ -180,14 +188,18 @@ class Writer(CheckedThread):
                 continue
             n += 1
             op = self.rnd.random()
+            ttl_ms = None  # the write's TTL; "keep" for APPEND
             if op < 0.5:
                 args, new = ("SET", k, str(n)), str(n).encode()
             elif op < 0.65:
-                args, new = ("SET", k, str(n), "PX", "600000"), str(n).encode()
+                # Long enough to outlive the test, distinct per write.
+                ttl_ms = self.rnd.randrange(600_000, 900_000)
+                args, new = ("SET", k, str(n), "PX", str(ttl_ms)), str(n).encode()
             elif op < 0.8:
                 args, new = ("DEL", k), None
             else:
                 args, new = ("APPEND", k, "+"), (self.model.get(k) or b"") + b"+"
+                ttl_ms = "keep"
             s = slot(k)
             port = self.port_for(s)
             conn = self.clients.get(port)
@@ -195,7 +207,9 @@ class Writer(CheckedThread):
             try:
                 if conn is None:
                     conn = self.clients[port] = (RawClient(port=port, timeout=self.timeout), since)
+                sent_ms = time.time() * 1000
                 reply = conn[0].cmd_raw(*args)
+                acked_ms = time.time() * 1000
             except (OSError, ConnectionClosed) as e:  # OSError includes timeouts
                 # No reply: the write may or may not have happened.
                 self.uncertain.add(k)
@@ -216,6 +230,13 @@ class Writer(CheckedThread):
                 self.errors.append((args, reply))
                 continue
             self.model[k] = new
+            if ttl_ms == "keep":
+                if self.model.get(k) == b"+":  # APPEND created the key: no TTL
+                    self.expiry[k] = None
+            elif ttl_ms is None or new is None:
+                self.expiry[k] = None
+            else:
+                self.expiry[k] = (int(sent_ms) + ttl_ms, int(acked_ms) + 1 + ttl_ms)
             self.acked += 1
 
 
@@ -241,7 +262,20 @@ def check(manager: Manager, writers, baseline_total: int, tainted=frozenset()):
             nid = manager.owner[slot(k)]
             with manager.servers[nid].client(timeout=30) as c:
                 got = c.cmd("GET", k)
+                before_ms = time.time() * 1000
+                pttl = c.cmd("PTTL", k)
+                after_ms = time.time() * 1000
             assert got == v, f"{k}: expected {v!r}, {nid} has {got!r}"
             expected_total += v is not None
+            if v is None:
+                continue
+            ends = w.expiry.get(k)
+            if ends is None:
+                assert pttl == -1, f"{k}: expected no TTL, {nid} has PTTL {pttl}"
+            else:
+                lo = ends[0] - after_ms - TTL_TOLERANCE_MS
+                hi = ends[1] - before_ms + TTL_TOLERANCE_MS
+                assert lo <= pttl <= hi, \
+                    f"{k}: expected PTTL in [{lo:.0f}, {hi:.0f}], {nid} has {pttl}"
         expected_total += sum(1 for k in w.uncertain if k in seen and slot(k) not in tainted)
     assert total == expected_total, (total, expected_total)

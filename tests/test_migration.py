@@ -296,11 +296,14 @@ def test_stalled_target_times_out_then_succeeds(pair):
 
 
 @pytest.mark.parametrize("side", ["source", "target"])
-@pytest.mark.parametrize("phase", ["connecting", "sync", "finalizing", "finished"])
+@pytest.mark.parametrize("phase", ["connecting", "sync", "finalizing", "finished", "error",
+                                   "fatal"])
 def test_shutdown_during_migration_is_bounded(pair, phase, side):
     """SIGTERM on either side in every state of a migration: exit 0 within 2 s (DF-10)."""
-    a, b = pair(a_flags={"migration_finalization_timeout_ms": 60000},
-                b_flags={"migration_finalization_timeout_ms": 60000})
+    b_flags = {"migration_finalization_timeout_ms": 60000}
+    if phase == "fatal":
+        b_flags["maxmemory"] = 2_000_000
+    a, b = pair(a_flags={"migration_finalization_timeout_ms": 60000}, b_flags=b_flags)
     with a.client() as ca, b.client() as cb:
         ca.cmd("DEBUG", "POPULATE", "50000", "key", "100")
         if phase == "connecting":
@@ -312,9 +315,21 @@ def test_shutdown_during_migration_is_bounded(pair, phase, side):
             push_both(a, b, opening(a, b))
             wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
         elif phase == "finalizing":
-            fault(cb, "ACK-DELAY", 60000)  # the ACK waits: the source is stuck in finalization
+            # The ACK waits (past the pause limit the source gives the attempt up, and tries
+            # again): the source keeps finalizing, the target keeps joining.
+            fault(cb, "ACK-DELAY", 60000)
             push_both(a, b, opening(a, b))
             wait_until(lambda: "attempt 1 with" in a.log_text(), msg="finalization started")
+        elif phase == "error":
+            # Every INIT fails: the source is in ERROR between its retries.
+            fault(cb, "INIT-ERROR", 1000)
+            push_both(a, b, opening(a, b))
+            wait_until(lambda: state_of(ca) == b"ERROR", msg="source in ERROR")
+        elif phase == "fatal":
+            ca.cmd("DEBUG", "POPULATE", "40000", "big", "200")
+            push_both(a, b, opening(a, b))
+            wait_until(lambda: state_of(ca) == b"FATAL" and state_of(cb) == b"FATAL", timeout=30,
+                       msg="FATAL on both sides")
         else:
             push_both(a, b, opening(a, b))
             wait_finished(a, b)
@@ -423,6 +438,28 @@ def test_lost_ack_is_retried(pair):
     finishes_with_data(a, b, before)
     assert "Finalization attempt 1 to B: no ACK reply" in a.log_text()
     assert "Finish outgoing migration for A: B (attempt 2" in a.log_text()
+
+
+def test_five_failed_finalizations_restart_the_migration(pair):
+    """Every ACK is lost five times in a row: after the fifth failed finalization attempt the
+    source starts over (new INIT, the target flushes and resyncs) instead of retrying the ACK
+    forever over a path that may drop everything; the restart then finishes."""
+    a, b = pair()
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
+        before = ca.cmd("DBSIZE")
+        fault(cb, "ACK-DROP", 5)
+        push_both(a, b, opening(a, b))
+        wait_finished(a, b)
+        errors = int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_errors_total"])
+        assert errors == 5, errors
+        assert status(ca)[0][4].startswith(b"Finalization failed 5 times, restarting: ")
+    log = a.log_text()
+    for k in range(1, 5):
+        assert f"Finalization attempt {k} to B: no ACK reply" in log, k
+    assert "Finish outgoing migration for A: B (attempt 1," in log  # of the second pass
+    assert "Incoming migration from A restarted" in b.log_text()  # the second INIT
+    finishes_with_data(a, b, before)
 
 
 def test_late_ack_reply_does_not_finish_a_later_attempt(pair):
@@ -572,6 +609,18 @@ def test_big_string_values_migrate(pair):
 # ---- bounded stop ---------------------------------------------------------------------------------
 
 STOP_POINTS = int(__import__("os").environ.get("DARNER_STOP_POINTS", "200"))
+# Cancel-to-stopped (the first cancelling push until neither side lists the migration): the
+# target for its p99 over the STOP_POINTS cancels is 10 ms (measured 5-9 ms in release builds
+# on a 2-core machine; 9.3 ms over 800 cancels on a quiet one). The assertion allows 30 ms:
+# every cancel crosses threads a few times, and on a machine shared with other work a thread
+# waits for a core as long as it runs (15-55 ms measured while a build ran alongside). It still
+# catches the old tail (max 236 ms: polls, and flow consumers that held their thread).
+CANCEL_P99 = 0.030
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
 
 
 @pytest.mark.timeout(600)
@@ -579,8 +628,9 @@ STOP_POINTS = int(__import__("os").environ.get("DARNER_STOP_POINTS", "200"))
 def test_cancel_at_random_points_is_bounded(pair, first):
     """Start a migration and cancel it after a random delay, many times, under write load, with
     the cancelling config reaching the source or the target first. Every stop joins its flows
-    within 50 ms; afterwards no flow is connected, the target holds none of the keys, and the
-    source lost no acknowledged write."""
+    within 50 ms, and cancel-to-stopped (both configs applied, neither side lists the
+    migration) has a p99 within CANCEL_P99; afterwards no flow is connected, the target holds
+    none of the keys, and the source lost no acknowledged write."""
     a, b = pair()
     with a.client() as ca:
         ca.cmd("DEBUG", "POPULATE", "200000", "key", "100")
@@ -599,20 +649,25 @@ def test_cancel_at_random_points_is_bounded(pair, first):
                 r = c.cmd_raw("SET", k, str(n))
                 if r == OK:
                     model[k] = str(n).encode()
+                # About 1,500 writes/s: load, without the test itself taking a core of a small
+                # machine away from the nodes it times.
+                time.sleep(0.0005)
 
     t = CheckedThread(target=writer, stop_event=stop)
     t.start()
     rnd = random.Random(2)
-    order = (a, b) if first == "source" else (b, a)
+    cancelled = []  # seconds from the first cancelling push until neither side lists it
     try:
         with a.client() as ca, b.client() as cb:
+            order = (ca, cb) if first == "source" else (cb, ca)
             for _ in range(STOP_POINTS):
                 push_both(a, b, opening(a, b))
                 time.sleep(rnd.random() ** 2 * 0.05)  # most cancels early: in CONNECTING or SYNC
-                for srv in order:
-                    with srv.client() as c:
-                        assert push(c, initial(a, b)) == OK
+                start = time.monotonic()
+                for c in order:
+                    assert push(c, initial(a, b)) == OK
                 assert status(ca) == [] and status(cb) == []
+                cancelled.append(time.monotonic() - start)
                 assert cb.cmd("DBSIZE") == 0
                 assert b"migration_flow" not in cb.cmd("CLIENT", "LIST")
             for c in (ca, cb):
@@ -620,6 +675,10 @@ def test_cancel_at_random_points_is_bounded(pair, first):
                 slow = [line for srv in (a, b) for line in srv.log_text().splitlines()
                         if re.search(r"stopped in \d{5,} us", line)]
                 assert int(info["migration_max_stop_us"]) < scaled(50000), (info, slow)
+        ms = [round(x * 1000, 1) for x in (percentile(cancelled, 0.5), percentile(cancelled, 0.99),
+                                           max(cancelled))]
+        print(f"cancel-to-stopped p50/p99/max ms: {ms}")
+        assert percentile(cancelled, 0.99) < scaled(CANCEL_P99), ms
     finally:
         stop_threads([t])
     with a.client() as ca:
@@ -798,11 +857,51 @@ def test_writers_to_a_stalled_migration_are_slowed_not_stuck(pair):
         assert all(cb.cmd("GET", k) == b"x" * 500 for k in moving_keys)
 
 
+# --migration_pause_limit_ms (default 50): how long one finalization attempt may keep writes to
+# the migrating slots paused. A write that arrives during a pause waits at most that long, plus
+# the time to publish the routing that lifts it (slack, stretched for sanitizer builds).
+PAUSE_LIMIT = 0.05
+
+
+def pause_bound():
+    return PAUSE_LIMIT + scaled(0.1)
+
+
+def test_output_far_over_the_limit_fails_the_attempt(pair):
+    """Writers are slowed, not stopped, while a flow is over --replication_stream_output_limit;
+    so its unsent output can still grow. Once it is 64 times over the limit the attempt fails
+    (long before --replication_timeout), the output is dropped, and the migration restarts and
+    finishes with every write once the target reads again."""
+    a, b = pair(a_flags={"replication_stream_output_limit": 8192, "replication_timeout": 60000})
+    moving_keys = keys_in_slots(0, 10, "m", 20)  # traversed first
+    with a.client() as ca, b.client() as cb:
+        for k in moving_keys:
+            ca.cmd("SET", k, "0")
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        before = ca.cmd("DBSIZE")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        time.sleep(0.3)  # the traversal is past slots 0-10, stuck further on
+        start = time.monotonic()
+        big = "x" * 50_000
+        # 20 x 50 KB changes of traversed keys: 1 MB, over 64 x 8 KiB = 512 KiB.
+        for n in range(20):
+            assert ca.cmd_raw("SET", moving_keys[n], big) == OK
+        wait_until(lambda: status(ca)[0][4] == b"JournalStreamer write operation timeout",
+                   timeout=10, msg="attempt failed on the output limit")
+        assert time.monotonic() - start < scaled(5)  # not the 60 s write timeout
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    finishes_with_data(a, b, before)
+    with b.client() as cb:
+        assert all(cb.cmd("GET", k) == big.encode() for k in moving_keys)
+
+
 def test_finalization_pause_is_bounded_when_the_target_stops_reading(pair):
     """The whole stream, marker included, fits in the socket buffers of a target that stopped
-    reading: the ACK join cannot succeed, so the migrating slots stay paused for at most the
-    ACK wait (--migration_finalization_timeout_ms), then resume; other slots never pause; the
-    migration finishes once the target reads again."""
+    reading: the ACK join cannot succeed. The migrating slots stay paused for at most
+    --migration_pause_limit_ms per attempt (not the ACK wait), then resume; other slots never
+    pause; the migration finishes once the target reads again."""
     a, b = pair(a_flags={"migration_finalization_timeout_ms": 500})
     keys = keys_in_slots(0, 10, "f", 20)
     others = keys_in_slots(3000, 3100, "g", 20)
@@ -823,11 +922,83 @@ def test_finalization_pause_is_bounded_when_the_target_stops_reading(pair):
             assert ca.cmd_raw("SET", others[n % 20], "v") == OK
             worst_other = max(worst_other, time.monotonic() - start)
             n += 1
-        assert 0.3 < worst < scaled(1.5), worst  # paused for about one ACK wait, not longer
+        assert 0.02 < worst < pause_bound(), worst  # paused (attempts run), never long
         assert worst_other < scaled(0.1), worst_other
-        assert state_of(ca) == b"SYNC"
+        info = parse_info(ca.cmd("INFO", "cluster"))["cluster"]
+        assert int(info["migration_max_pause_us"]) < pause_bound() * 1e6, info
+        # Attempts fail (after five, the migration starts over); none finishes.
+        assert state_of(ca) in (b"SYNC", b"ERROR", b"CONNECTING")
+        assert "paused for the limit of 50 ms" in a.log_text()
         cb.cmd("DEBUG", "MIGRATION", "RESUME")
     finishes_with_data(a, b, before + 40)
+
+
+class LatencyWriter(CheckedThread):
+    """SETs keys in turn on one connection until stopped (or redirected: the migration
+    finished); keeps the worst latency and the last acknowledged value of every key."""
+
+    def __init__(self, srv, keys):
+        super().__init__(name="LatencyWriter")
+        self.srv, self.keys = srv, keys
+        self.worst = 0.0
+        self.model = {}
+        self.writes = 0
+
+    def work(self):
+        with self.srv.client() as c:
+            while not self.stop_event.is_set():
+                k = self.keys[self.writes % len(self.keys)]
+                self.writes += 1
+                start = time.monotonic()
+                reply = c.cmd_raw("SET", k, str(self.writes))
+                self.worst = max(self.worst, time.monotonic() - start)
+                if reply.startswith(b"-MOVED"):
+                    return  # the migration finished: the keys are the target's now
+                assert reply == OK, reply
+                self.model[k] = str(self.writes).encode()
+
+
+def test_frozen_target_during_the_ack_round_trip_pauses_writes_briefly(pair):
+    """Issue 13: the target is frozen (SIGSTOP) while the source waits for the ACK reply, with
+    the default ACK wait of 30 s. Writes to the migrating slots on the source complete within
+    the pause limit plus slack all along: each attempt is given up at the limit and the pause
+    lifted. After SIGCONT a later attempt finishes, with every acknowledged write moved."""
+    a, b = pair()
+    keys = keys_in_slots(0, 10, "p", 20)
+    with a.client() as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "20000", "key", "100")
+        before = ca.cmd("DBSIZE")
+        # The ACK waits 300 ms before joining: wide enough a window to freeze the target in.
+        fault(cb, "ACK-DELAY", 300)
+        writer = LatencyWriter(a, keys)
+        writer.start()
+        try:
+            push_both(a, b, opening(a, b))
+            # The flows log their marker line inside the pause, just before the ACK is sent.
+            wait_until(lambda: "attempt 1 with" in a.log_text(), timeout=30, interval=0.002,
+                       msg="finalization attempt 1")
+            b.signal(signal.SIGSTOP)
+            try:
+                time.sleep(1.5)
+                assert state_of(ca) in (b"SYNC", b"ERROR", b"CONNECTING")
+            finally:
+                b.signal(signal.SIGCONT)
+            fault(cb, "ACK-DELAY", 0)
+            wait_finished(a, b)
+        finally:
+            stop_threads([writer])
+        info = parse_info(ca.cmd("INFO", "cluster"))["cluster"]
+        print(f"worst write {writer.worst * 1000:.1f} ms, longest pause "
+              f"{int(info['migration_max_pause_us']) / 1000:.1f} ms")
+        assert writer.writes > 100
+        assert writer.worst < pause_bound(), writer.worst
+        assert int(info["migration_max_pause_us"]) < pause_bound() * 1e6, info
+        assert "Finalization attempt 1 to B: no ACK reply: writes to the migrating slots were " \
+            "paused for the limit of 50 ms" in a.log_text()
+    finishes_with_data(a, b, before + len(keys))
+    with b.client() as cb:
+        for k, v in writer.model.items():
+            assert cb.cmd("GET", k) == v, k
 
 
 def test_flushall_on_the_target_during_migration_restarts_it(pair):

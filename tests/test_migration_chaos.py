@@ -2,9 +2,12 @@
 open, close and cancel migrations are pushed in random order; the network between the nodes
 delays, drops and resets migration connections; nodes freeze (SIGSTOP) for a while. Nothing
 crashes, every node that is not frozen answers PING within 1 s throughout, and after the last
-config every acknowledged write is where it belongs. Nodes are also killed and restarted
-empty: without replicas their keys are gone, so their slots leave the checks from then on.
-Writers may lose replies only while the test freezes or kills a node (Manager.fault)."""
+config every acknowledged write is where it belongs, with its TTL: writers' keys (some written
+with PX), and populated keys of which every tenth has its own expiry time. A last calm round
+(writers stopped) moves slots of every node, so some checked keys surely got their final state
+from a migration. Nodes are also killed and restarted empty: without replicas their keys are
+gone, so their slots leave the checks from then on. Writers may lose replies only while the
+test freezes or kills a node (Manager.fault)."""
 import os
 import random
 import signal
@@ -14,13 +17,21 @@ import pytest
 
 from cluster_util import slot, start_yes
 from fault_proxy import FaultProxy
-from helpers import CheckedThread, ConnectionClosed, scaled, stop_threads
-from migration_model import Manager, Writer, check
+from helpers import CheckedThread, ConnectionClosed, scaled, stop_threads, wait_until
+from migration_model import TTL_TOLERANCE_MS, Manager, Writer, check
 
 pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
 SECONDS = float(os.environ.get("DARNER_CHAOS_SECONDS", "20"))
 MAX_KILLS = 2
+BULK = 30000  # keys per node, populated before the chaos and never written again
+# Every TTL_EVERY-th bulk key gets its own absolute expiry time: migrated over and over, never
+# rewritten, so their TTLs at the end are what the migrations carried.
+TTL_EVERY = 10
+
+
+def bulk_expiry(base_ms: int, i: int) -> int:
+    return base_ms + 600_000 + (i % 1000) * 97
 
 
 class Pinger(CheckedThread):
@@ -66,9 +77,18 @@ def test_chaos(spawn_darner, tmp_path):
     manager = Manager(servers, {nid: p.port for nid, p in proxies.items()})
     manager.push()
     initial_owner = list(manager.owner)
+    base_ms = int(time.time() * 1000)
     for nid, srv in servers.items():
         with srv.client() as c:
-            c.cmd("DEBUG", "POPULATE", "30000", f"bulk{nid}", "200")
+            c.cmd("DEBUG", "POPULATE", str(BULK), f"bulk{nid}", "200")
+        r = srv.redis()
+        pipe = r.pipeline(transaction=False)
+        for i in range(0, BULK, TTL_EVERY):
+            k = f"bulk{nid}:{i}"
+            if initial_owner[slot(k)] == nid:
+                pipe.pexpireat(k, bulk_expiry(base_ms, i))
+        assert all(pipe.execute())
+        r.close()
     writers = [Writer(manager, f"w{i}_", 300, seed=i) for i in range(3)]
     for w in writers:
         w.start()
@@ -178,11 +198,32 @@ def test_chaos(spawn_darner, tmp_path):
         assert not w.errors, w.errors[:5]
     assert sum(w.acked for w in writers) > 1000
     print("chaos actions:", actions, "acked:", sum(w.acked for w in writers))
+    # A last, calm round with the writers stopped: every node gives some of its slots to the
+    # next one. Writers rewrite their keys all the time and kills taint slots, so without it the
+    # checks below might never see a key whose final state (value, TTL) a migration carried.
+    manager.migration_ports = {}  # the proxies are gone
+    final, final_slots = [], set()
+    for i, src in enumerate(manager.ids):
+        dst = manager.ids[(i + 1) % len(manager.ids)]
+        owned = [s for s in range(16384) if manager.owner[s] == src and s not in tainted]
+        if owned:
+            chosen = rnd.sample(owned, min(400, len(owned)))
+            manager.start(src, dst, Manager.runs(chosen))
+            final.append((src, dst))
+            final_slots.update(chosen)
+    manager.push()
+    for key in final:
+        wait_until(lambda: manager.finished(key), timeout=scaled(30), msg=f"final {key}")
+    for key in final:
+        manager.close(key)
+    manager.push()
     assert actions["open"] >= 3 and actions["close"] >= 1, actions
     missing = []
+    wrong_ttl = []
+    carried_ttls = 0  # TTLs checked on keys the final round moved
     baseline = 0
     for nid, srv in servers.items():
-        for i in range(30000):
+        for i in range(BULK):
             k = f"bulk{nid}:{i}"
             if initial_owner[slot(k)] != nid or slot(k) in tainted:
                 continue
@@ -191,6 +232,18 @@ def test_chaos(spawn_darner, tmp_path):
             with servers[owner].client() as c:
                 if c.cmd("EXISTS", k) != 1:
                     missing.append((k, slot(k), nid, owner))
+                    continue
+                before_ms = time.time() * 1000
+                pttl = c.cmd("PTTL", k)
+                after_ms = time.time() * 1000
+            if i % TTL_EVERY:
+                ok = pttl == -1
+            else:
+                at = bulk_expiry(base_ms, i)
+                ok = at - after_ms - TTL_TOLERANCE_MS <= pttl <= at - before_ms + TTL_TOLERANCE_MS
+                carried_ttls += slot(k) in final_slots
+            if not ok:
+                wrong_ttl.append((k, slot(k), nid, owner, pttl))
     if missing:
         with open(tmp_path / "chaos_history.txt", "w") as f:
             f.write(repr(missing[:50]) + "\n")
@@ -199,4 +252,6 @@ def test_chaos(spawn_darner, tmp_path):
         for nid, srv in servers.items():
             (tmp_path / f"chaos_{nid}.log").write_text(srv.log_text())
     assert not missing, (len(missing), missing[:10], f"history and node logs in {tmp_path}")
+    assert not wrong_ttl, (len(wrong_ttl), wrong_ttl[:10])
+    assert carried_ttls > 0
     check(manager, writers, baseline, tainted)

@@ -3,6 +3,7 @@ the flow stream consumer, status, and every way an incoming migration ends — f
 too late, cancelled by config, re-initialized, out of memory, corrupt or forbidden input,
 shutdown. The source is played by the test (cluster_util.FakeSource), speaking Dragonfly's wire
 format."""
+import itertools
 import signal
 import socket
 import time
@@ -163,6 +164,67 @@ def test_ack_join_timeout_and_data_after_marker(target):
     src.close()
 
 
+def test_ack_joins_only_its_own_attempts_markers(target):
+    """Issue 13: a source that gave attempt k up sends attempt k+1. An ACK of k+1 never joins on
+    the markers of k (it waits for k+1's), and a late ACK of k, once a flow has passed k+1's
+    marker, is refused at once instead of waiting out the join timeout."""
+    join_timeout = 0.3 * TIME_SCALE
+    dst = target(migration_finalization_timeout_ms=int(join_timeout * 1000))
+    src = syncing_source(dst, num_flows=2)
+    k = keys_for(1)[0]
+    src.send(0, rec_command("SET", k, "1") + rec_lsn(1))
+    src.send(1, rec_lsn(1))
+    with dst.client() as c:
+        wait_until(lambda: c.cmd("DBSIZE") == 1)
+        time.sleep(0.05)
+        # Every flow parked at attempt 1 with nothing after it: that is no join for attempt 2.
+        t = time.monotonic()
+        assert src.ack(2) == b"-ERR Join timeout happened\r\n"
+        assert time.monotonic() - t > join_timeout - 0.05
+        assert status(c)[0][2] == b"SYNC"
+        # Attempt 2's markers: a late ACK of attempt 1 is stale at once, attempt 2 joins.
+        src.send(0, rec_command("SET", k, "2") + rec_lsn(2))
+        src.send(1, rec_lsn(2))
+        time.sleep(0.1)
+        t = time.monotonic()
+        assert src.ack(1) == b"-ERR Join timeout happened\r\n"
+        assert time.monotonic() - t < join_timeout - 0.05
+        assert status(c)[0][2] == b"SYNC"
+        assert src.ack(2) == b":2\r\n"
+        assert status(c)[0][2] == b"FINISHED"
+        assert c.cmd("GET", k) == b"2"
+    src.close()
+
+
+def test_ack_abandoned_by_the_source_does_not_finish(target):
+    """Issue 13: a source gives an attempt up when its pause limit passes, and closes the
+    control connection before it lets writes after the marker happen. An ACK whose connection
+    is closed never finishes the migration, even when its markers arrive afterwards (a target
+    frozen while the source waited); the next attempt does."""
+    dst = target()
+    src = syncing_source(dst, num_flows=2)
+    k = keys_for(1)[0]
+    src.send(0, rec_command("SET", k, "1"))
+    with dst.client() as c:
+        wait_until(lambda: c.cmd("DBSIZE") == 1)
+        late = socket.create_connection(("127.0.0.1", dst.port), timeout=10)
+        late.sendall(b"DFLYMIGRATE ACK src 1\r\n")
+        time.sleep(0.05)  # the ACK waits for the markers
+        late.close()  # the source gave attempt 1 up
+        for f in range(2):
+            src.send(f, rec_lsn(1))
+        wait_until(lambda: "ACK 1 from src abandoned by the source" in dst.log_text(),
+                   msg="abandoned ACK noticed")
+        time.sleep(0.05)
+        assert status(c)[0][2] == b"SYNC"
+        assert c.cmd_raw("GET", k).startswith(b"-MOVED")  # the slots are not served here
+        src.send(0, rec_command("SET", k, "2") + rec_lsn(2))
+        src.send(1, rec_lsn(2))
+        assert src.ack(2) == b":2\r\n"
+        assert status(c)[0][2] == b"FINISHED" and c.cmd("GET", k) == b"2"
+    src.close()
+
+
 def test_reinit_flushes_partial_data_and_restarts(target):
     dst = target()
     src = syncing_source(dst, num_flows=1)
@@ -206,6 +268,65 @@ def test_cancel_by_config_is_bounded_and_flushes_partial_data(target):
             assert src.flow_closed_by_peer(f, timeout=1)
         # The source's late ACK is told the migration is gone.
         assert src.ack(1) == b"+UNKNOWN_MIGRATION\r\n"
+    src.close()
+
+
+def short_keys_by_shard(ranges=RANGES, shards=2):
+    """Keys of 1-3 characters in `ranges`, by the shard (slot % shards) that owns them."""
+    out = [[] for _ in range(shards)]
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+    for n in (1, 2, 3):
+        for t in itertools.product(chars, repeat=n):
+            k = "".join(t)
+            s = slot(k)
+            if any(a <= s <= b for a, b in ranges):
+                out[s % shards].append(k)
+    return out
+
+
+def test_cancel_while_a_flow_has_a_backlog_is_prompt(target):
+    """Issue 13: a flow with a backlog in its socket must not hold its thread until the backlog
+    is applied (records of keys on the flow's own shard apply without suspending, and the
+    connection reads on while bytes are there). Clients on the flows' threads are served while
+    the backlogs apply, and a config that drops the migration stops it within a bound (the
+    consumer yields every 256 commands)."""
+    dst = target()  # two threads
+    src = syncing_source(dst, num_flows=4)
+    # Flows 0, 1 carry keys of shard 0 and flows 2, 3 of shard 1, so whichever threads the flow
+    # connections land on, each thread has a flow whose keys are its own.
+    by_shard = short_keys_by_shard()
+    chunks = [b"".join(rec_command("SET", k, "v") for k in ks[:200]) * 20 for ks in by_shard]
+    with dst.client() as c:
+        assert c.cmd_raw("DEBUG", "MIGRATION", "PAUSE") == OK
+        # Fill every flow's socket buffers while nothing reads: megabytes of 14-byte records.
+        for f, sock in enumerate(src.flows):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            sock.setblocking(False)
+            data, sent = chunks[f // 2], 0
+            while True:
+                try:
+                    sent += sock.send(data)
+                except BlockingIOError:
+                    break
+            sock.setblocking(True)
+            assert sent > 1 << 20, sent
+        clients = [dst.client() for _ in range(4)]  # spread over the threads
+        try:
+            assert c.cmd_raw("DEBUG", "MIGRATION", "RESUME") == OK
+            for cl in clients:
+                start = time.monotonic()
+                assert cl.cmd_raw("PING") == b"+PONG\r\n"
+                assert time.monotonic() - start < scaled(0.05)
+        finally:
+            for cl in clients:
+                cl.close()
+        no_migration = [shard([(0, 8191)], node("src", 1)),
+                        shard([(8192, 16383)], node("dst", dst.port))]
+        start = time.monotonic()
+        assert push(c, no_migration) == OK
+        took = time.monotonic() - start
+        assert took < scaled(0.05), took
+        assert status(c) == [] and c.cmd("DBSIZE") == 0
     src.close()
 
 

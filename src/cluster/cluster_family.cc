@@ -17,6 +17,7 @@
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
 #include "io/as_tuple.h"
+#include "io/cancel_scope.h"
 #include "server/command_registry.h"
 #include "server/conn_context.h"
 #include "server/engine_shard.h"
@@ -63,6 +64,14 @@ constexpr size_t kMaxSlotInfoEntries = 1 << 20;
 
 std::chrono::milliseconds FinalizationTimeout() {
   return std::chrono::milliseconds(absl::GetFlag(FLAGS_migration_finalization_timeout_ms));
+}
+
+// Whether the peer of `conn` closed it (a pending EOF; requests pipelined after the current
+// one count as open). For ACK: a source closes the control connection when it gives up.
+bool PeerClosed(Connection* conn) {
+  if (conn->closing()) return true;
+  char byte;
+  return recv(conn->native_fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 std::string UnknownSubcommand(std::string_view sub, std::string_view command) {
@@ -296,6 +305,27 @@ std::unique_ptr<Transaction> ControlTransaction(Service* service) {
                                        service->registry().Find("DFLYCLUSTER"));
 }
 
+// Waits until no command admitted under an older routing is still running; false at `timeout`
+// or when `scope` (if any) is cancelled. Such commands normally end within microseconds: the
+// checks back off from 50 us to 1 ms instead of sleeping a whole millisecond at once.
+asio::awaitable<bool> WaitRouted(Service* service, Transaction* tx,
+                                 std::chrono::milliseconds timeout, CancelScope* scope) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::chrono::microseconds step(50);
+  CancelScope never;
+  while (true) {
+    // A zero timeout checks once.
+    bool drained = co_await service->WaitForRoutedCommands(tx, std::chrono::milliseconds(0));
+    if (drained) co_return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) co_return false;
+    auto nap = std::min<std::chrono::steady_clock::duration>(step, deadline - now);
+    std::error_code slept = co_await SleepFor(scope != nullptr ? *scope : never, nap);
+    if (slept) co_return false;
+    step = std::min(step * 2, std::chrono::microseconds(1000));
+  }
+}
+
 // Runs when commands admitted under an older routing were still running as a config switch
 // ended its wait: once they have finished, detaches again whatever they may have written to the
 // lost slots, unless a later config gave those slots back.
@@ -508,8 +538,12 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
   }
   co_await cx.service->PublishRouting(f->RoutingNow(*config), cx.tx);
   // Writes admitted under the old routing may still be running; the slots they hit are only
-  // detached once they are done, or they could land after the detach and survive it.
-  bool drained = co_await cx.service->WaitForRoutedCommands(cx.tx, kRoutedCommandsWait);
+  // detached once they are done, or they could land after the detach and survive it. With no
+  // slot to detach there is nothing to wait for (a cancel that keeps the slots here).
+  bool drained = true;
+  if (!flush.Empty()) {
+    drained = co_await WaitRouted(cx.service, cx.tx, kRoutedCommandsWait, nullptr);
+  }
   if (!drained) LOG(WARNING) << "Cluster config change timed for: " << f->my_id_;
   if (!flush.Empty()) {
     LOG(INFO) << "Flushing newly unowned slots: " << SlotRangesToString(flush.ToRanges());
@@ -865,22 +899,35 @@ asio::awaitable<void> ClusterCommands::MigrateAck(CmdArgList args, CommandContex
     cx.conn->conn->Close();
     co_return;
   }
-  // Join: every flow must have parked at this attempt's marker.
+  // Join: every flow must have parked at this attempt's marker. A source that gave the
+  // attempt up (its pause limit passed) closed this connection before it let writes after the
+  // marker happen: the attempt is not finished here then, whatever the flows show.
+  using Join = IncomingMigration::Join;
   auto deadline = std::chrono::steady_clock::now() + FinalizationTimeout();
-  bool joined = false, data_after_marker = false;
+  Join join = Join::kWaiting;
+  bool abandoned = false;
   while (true) {
     if (m->state() == MigrationState::kFatal) {
       rb->SendError("-INCOMING_MIGRATION_OOM");
       co_return;
     }
-    joined = m->Joined(attempt, &data_after_marker);
-    if (joined || data_after_marker || std::chrono::steady_clock::now() >= deadline) break;
+    join = m->Joined(attempt);
+    abandoned = PeerClosed(cx.conn->conn);
+    if (join != Join::kWaiting || abandoned || std::chrono::steady_clock::now() >= deadline) break;
     timer.expires_after(std::chrono::microseconds(250));  // the pause on the source lasts this
     co_await timer.async_wait(kAsTuple);
   }
-  if (!joined) {
-    LOG(WARNING) << (data_after_marker ? "Can't join migration because of data after LSN for "
-                                       : "Can't join migration in time for ")
+  if (abandoned) {
+    LOG(WARNING) << "ACK " << attempt << " from " << m->source_id()
+                 << " abandoned by the source: not finishing that attempt";
+    co_return;
+  }
+  if (join != Join::kJoined) {
+    LOG(WARNING) << (join == Join::kDataAfterMarker
+                         ? "Can't join migration because of data after LSN for "
+                     : join == Join::kSuperseded
+                         ? "Can't join migration (a later attempt's marker arrived) for "
+                         : "Can't join migration in time for ")
                  << m->source_id();
     m->RecordError("Can't join migration in time", false);
     rb->SendError("Join timeout happened");
@@ -908,12 +955,69 @@ ClusterFamily::ClusterFamily(Service* service) : service_(service) {
 
 ClusterFamily::~ClusterFamily() { g_family = nullptr; }
 
+// A LockApply() caller waiting for its turn. `wake` is a scope used as a one-shot event: the
+// holder cancels it to hand the lock over (granted), or the caller's own scope (its parent)
+// does, to give up.
+struct ClusterFamily::ApplyWaiter {
+  ApplyWaiter() = default;
+  explicit ApplyWaiter(CancelScope& parent) : wake(parent) {}
+  CancelScope wake;
+  bool granted = false;  // under apply_mu_
+};
+
 asio::awaitable<void> ClusterFamily::LockApply() {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (applying_.exchange(true, std::memory_order_acquire)) {
-    timer.expires_after(std::chrono::milliseconds(1));
-    co_await timer.async_wait(kAsTuple);
+  bool locked = co_await AcquireApply(nullptr);
+  (void)locked;  // always true without a scope
+}
+
+asio::awaitable<bool> ClusterFamily::AcquireApply(CancelScope* scope) {
+  std::shared_ptr<ApplyWaiter> waiter;
+  {
+    std::lock_guard lk(apply_mu_);
+    if (scope != nullptr && scope->cancelled()) co_return false;
+    if (!applying_) {
+      applying_ = true;
+      co_return true;
+    }
+    waiter =
+        scope != nullptr ? std::make_shared<ApplyWaiter>(*scope) : std::make_shared<ApplyWaiter>();
+    apply_waiters_.push_back(waiter);
   }
+  std::error_code woken = co_await SleepFor(waiter->wake, std::chrono::hours(24 * 365));
+  (void)woken;
+  std::shared_ptr<ApplyWaiter> next;
+  {
+    std::lock_guard lk(apply_mu_);
+    if (!waiter->granted) {
+      std::erase(apply_waiters_, waiter);  // our scope was cancelled first
+      co_return false;
+    }
+    if (scope == nullptr || !scope->cancelled()) co_return true;
+    next = HandOffApply();  // granted, but cancelled meanwhile: pass the lock on
+  }
+  if (next) next->wake.Cancel();
+  co_return false;
+}
+
+std::shared_ptr<ClusterFamily::ApplyWaiter> ClusterFamily::HandOffApply() {
+  while (!apply_waiters_.empty()) {
+    std::shared_ptr<ApplyWaiter> w = std::move(apply_waiters_.front());
+    apply_waiters_.pop_front();
+    if (w->wake.cancelled()) continue;  // gave up (its scope was cancelled)
+    w->granted = true;
+    return w;
+  }
+  applying_ = false;
+  return nullptr;
+}
+
+void ClusterFamily::UnlockApply() {
+  std::shared_ptr<ApplyWaiter> next;
+  {
+    std::lock_guard lk(apply_mu_);
+    next = HandOffApply();
+  }
+  if (next) next->wake.Cancel();
 }
 
 std::vector<std::shared_ptr<IncomingMigration>> ClusterFamily::incoming() const {
@@ -968,24 +1072,16 @@ std::shared_ptr<const SlotRouting> ClusterFamily::RoutingNow(const ClusterConfig
 }
 
 asio::awaitable<bool> ClusterFamily::LockApply(CancelScope& scope) {
-  // Unused, but keep it (or a co_await into a named variable) ahead of the loop: with GCC 12,
-  // a coroutine whose first suspension is the co_await in the `if` condition below crashes
-  // (removing this line made every migration segfault).
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (applying_.exchange(true, std::memory_order_acquire)) {
-    std::error_code slept = co_await SleepFor(scope, std::chrono::milliseconds(1));
-    if (slept) co_return false;
-  }
-  if (scope.cancelled()) {
-    UnlockApply();
-    co_return false;
-  }
-  co_return true;
+  bool locked = co_await AcquireApply(&scope);
+  co_return locked;
 }
 
 asio::awaitable<bool> ClusterFamily::SetSlotsPaused(const SlotSet& slots, bool paused,
                                                     CancelScope& scope) {
-  if (!co_await LockApply(scope)) co_return false;
+  // Awaited as a statement of its own: GCC 12 has crashed coroutines whose first suspension
+  // was a co_await in an `if` condition.
+  bool locked = co_await LockApply(scope);
+  if (!locked) co_return false;
   {
     std::lock_guard lk(migrations_mu_);
     if (paused) {
@@ -1003,7 +1099,8 @@ asio::awaitable<bool> ClusterFamily::SetSlotsPaused(const SlotSet& slots, bool p
 }
 
 asio::awaitable<bool> ClusterFamily::FinishOutgoing(OutgoingMigration* m, CancelScope& scope) {
-  if (!co_await LockApply(scope)) co_return false;
+  bool locked = co_await LockApply(scope);
+  if (!locked) co_return false;
   std::unique_ptr<Transaction> tx = ControlTransaction(service_);
   m->MarkFinished(co_await CountKeys(service_, tx.get(), m->slots()));
   {
@@ -1017,9 +1114,11 @@ asio::awaitable<bool> ClusterFamily::FinishOutgoing(OutgoingMigration* m, Cancel
   co_return true;
 }
 
-asio::awaitable<bool> ClusterFamily::WaitForRoutedCommands(std::chrono::milliseconds timeout) {
+asio::awaitable<bool> ClusterFamily::WaitForRoutedCommands(std::chrono::milliseconds timeout,
+                                                           CancelScope& scope) {
   std::unique_ptr<Transaction> tx = ControlTransaction(service_);
-  co_return co_await service_->WaitForRoutedCommands(tx.get(), timeout);
+  bool drained = co_await WaitRouted(service_, tx.get(), timeout, &scope);
+  co_return drained;
 }
 
 void ClusterFamily::RecordStop(std::chrono::microseconds took) {

@@ -8,6 +8,7 @@
 #include <asio/awaitable.hpp>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,20 +68,29 @@ class ClusterFamily {
   asio::awaitable<bool> SetSlotsPaused(const SlotSet& slots, bool paused, CancelScope& scope);
   // Marks `m` finished: its slots are no longer served here (MOVED to the target), and resumed.
   asio::awaitable<bool> FinishOutgoing(OutgoingMigration* m, CancelScope& scope);
-  // Waits until commands admitted before the last routing change finished; false on timeout.
-  asio::awaitable<bool> WaitForRoutedCommands(std::chrono::milliseconds timeout);
+  // Waits until commands admitted before the last routing change finished; false on timeout or
+  // when `scope` is cancelled.
+  asio::awaitable<bool> WaitForRoutedCommands(std::chrono::milliseconds timeout,
+                                              CancelScope& scope);
 
  private:
   Service* service_;
   std::string my_id_;
   mutable std::mutex config_mu_;  // guards config_ (the pointer, not the immutable config)
   std::shared_ptr<const ClusterConfig> config_;
-  // Set while a config (or a migration's slot change) is being applied; one at a time.
-  std::atomic<bool> applying_{false};
+  // One config apply (or migration routing change) at a time, in arrival order: the holder
+  // hands the lock to the first waiter and wakes it (no polling).
+  struct ApplyWaiter;
+  std::mutex apply_mu_;  // guards applying_ and apply_waiters_; never held across a wait
+  bool applying_ = false;
+  std::deque<std::shared_ptr<ApplyWaiter>> apply_waiters_;
   asio::awaitable<void> LockApply();
   // LockApply that gives up (false) when `scope` is cancelled.
   asio::awaitable<bool> LockApply(CancelScope& scope);
-  void UnlockApply() { applying_.store(false, std::memory_order_release); }
+  asio::awaitable<bool> AcquireApply(CancelScope* scope);
+  void UnlockApply();
+  // Under apply_mu_: the waiter the lock passes to (granted), or none (the lock is free).
+  std::shared_ptr<ApplyWaiter> HandOffApply();
 
   mutable std::mutex migrations_mu_;  // guards the lists and paused_ (not the objects)
   std::vector<std::shared_ptr<IncomingMigration>> incoming_;

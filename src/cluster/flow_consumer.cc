@@ -3,8 +3,10 @@
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
 
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "base/logging.h"
 #include "base/strings.h"
@@ -82,6 +84,7 @@ asio::awaitable<bool> FlowConsumer::ApplyBatch() {
   for (size_t i = 0; i < batch_.size(); ++i) {
     batch_[i] = CmdArgList(arg_storage_.data() + arg_ranges_[i].first, arg_ranges_[i].second);
   }
+  size_t applied = batch_.size();
   ReplyBuilder& rb = conn_->reply();
   uint64_t errors_before = rb.error_count();
   co_await service_->DispatchBatch(conn_, batch_);
@@ -99,7 +102,17 @@ asio::awaitable<bool> FlowConsumer::ApplyBatch() {
     conn_->Close();
     co_return false;
   }
-  co_return true;
+  // Commands of keys on this thread's shard run without suspending, and the connection reads
+  // on while bytes are there: without a yield a flow with a backlog holds its thread until the
+  // backlog is applied. Every kMaxBatch commands the thread's other work (clients, and the
+  // Close() of a stopping migration) gets its turn.
+  applied_since_yield_ += applied;
+  if (applied_since_yield_ >= kMaxBatch) {
+    applied_since_yield_ = 0;
+    auto ex = co_await asio::this_coro::executor;
+    co_await asio::post(ex, asio::use_awaitable);
+  }
+  co_return !conn_->closing();
 }
 
 asio::awaitable<int64_t> FlowConsumer::Consume(std::string_view data) {

@@ -29,7 +29,8 @@ class FlowConsumer : public ConnectionTakeover {
   void OnClose() override;
 
  private:
-  // Applies the commands gathered so far; false when the migration must stop (out of memory).
+  // Applies the commands gathered so far; false when the migration must stop (out of memory)
+  // or the connection is closing. Yields to the thread's other work every kMaxBatch commands.
   asio::awaitable<bool> ApplyBatch();
   // Why a command record may not be applied, or "" if it may.
   std::string CheckRecord(const std::vector<std::string_view>& args);
@@ -48,6 +49,7 @@ class FlowConsumer : public ConnectionTakeover {
   std::vector<std::pair<size_t, size_t>> arg_ranges_;
   std::vector<CmdArgList> batch_;
   std::vector<size_t> key_positions_;
+  size_t applied_since_yield_ = 0;  // commands applied since the consumer last yielded
 };
 
 }  // namespace darner

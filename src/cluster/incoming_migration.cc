@@ -1,11 +1,10 @@
 #include "cluster/incoming_migration.h"
 
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
+#include <algorithm>
 
 #include "base/logging.h"
 #include "facade/connection.h"
-#include "io/as_tuple.h"
+#include "io/cancel_scope.h"
 #include "io/proactor_pool.h"
 
 namespace darner {
@@ -52,12 +51,18 @@ uint64_t IncomingMigration::keys_at_finish() const {
 }
 
 void IncomingMigration::Init(uint32_t num_flows) {
-  std::lock_guard lk(mu_);
-  ++generation_;
-  flows_.assign(num_flows, Flow{});
-  running_flows_ = 0;
-  attempt_failed_ = false;
-  state_ = MigrationState::kSync;
+  std::vector<std::shared_ptr<CancelScope>> wake;
+  {
+    std::lock_guard lk(mu_);
+    ++generation_;
+    flows_.assign(num_flows, Flow{});
+    running_flows_ = 0;
+    attempt_failed_ = false;
+    stopping_ = false;
+    state_ = MigrationState::kSync;
+    wake.swap(exit_waiters_);  // the old flows are forgotten: nothing left to wait for
+  }
+  for (const auto& w : wake) w->Cancel();
 }
 
 bool IncomingMigration::AttachFlow(uint32_t flow, Connection* conn, std::string* error) {
@@ -68,6 +73,10 @@ bool IncomingMigration::AttachFlow(uint32_t flow, Connection* conn, std::string*
   }
   if (attempt_failed_) {
     *error = "migration attempt failed";
+    return false;
+  }
+  if (stopping_) {
+    *error = "migration is stopping";
     return false;
   }
   if (flow >= flows_.size()) {
@@ -85,12 +94,17 @@ bool IncomingMigration::AttachFlow(uint32_t flow, Connection* conn, std::string*
 }
 
 void IncomingMigration::FlowExited(uint32_t flow, Connection* conn) {
-  std::lock_guard lk(mu_);
-  // After a re-INIT the flow table is new: an old consumer's exit must not touch it.
-  if (flow < flows_.size() && flows_[flow].conn == conn) {
-    flows_[flow].conn = nullptr;
-    --running_flows_;
+  std::vector<std::shared_ptr<CancelScope>> wake;
+  {
+    std::lock_guard lk(mu_);
+    // After a re-INIT the flow table is new: an old consumer's exit must not touch it.
+    if (flow < flows_.size() && flows_[flow].conn == conn) {
+      flows_[flow].conn = nullptr;
+      --running_flows_;
+      if (running_flows_ == 0) wake.swap(exit_waiters_);
+    }
   }
+  for (const auto& w : wake) w->Cancel();
 }
 
 void IncomingMigration::FlowMarker(uint32_t flow, uint64_t attempt) {
@@ -126,18 +140,19 @@ void IncomingMigration::FailAttempt(std::string error) {
   Cancel();
 }
 
-bool IncomingMigration::Joined(uint64_t attempt, bool* data_after_marker) const {
+IncomingMigration::Join IncomingMigration::Joined(uint64_t attempt) const {
   std::lock_guard lk(mu_);
-  *data_after_marker = false;
-  if (attempt_failed_) return false;
-  bool all_reported = !flows_.empty();
-  bool all_parked = !flows_.empty();
+  if (attempt_failed_ || flows_.empty()) return Join::kWaiting;
+  bool all_reported = true;
+  bool all_parked = true;
   for (const Flow& f : flows_) {
+    // Markers only grow within one INIT: a flow past this attempt never comes back to it.
+    if (f.attempt > attempt) return Join::kSuperseded;
     all_reported &= f.attempt == attempt;
     all_parked &= f.attempt == attempt && f.parked;
   }
-  *data_after_marker = all_reported && !all_parked;
-  return all_parked;
+  if (all_parked) return Join::kJoined;
+  return all_reported ? Join::kDataAfterMarker : Join::kWaiting;
 }
 
 void IncomingMigration::Finish(uint64_t keys) {
@@ -167,17 +182,22 @@ void IncomingMigration::Cancel() {
 asio::awaitable<bool> IncomingMigration::Stop(std::chrono::milliseconds timeout,
                                               std::chrono::microseconds* took) {
   auto start = std::chrono::steady_clock::now();
+  auto waiter = std::make_shared<CancelScope>();
+  bool stopped;
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+    stopped = running_flows_ == 0;
+    if (!stopped) exit_waiters_.push_back(waiter);
+  }
   Cancel();
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  bool stopped = false;
-  while (true) {
-    {
-      std::lock_guard lk(mu_);
-      stopped = running_flows_ == 0;
-    }
-    if (stopped || std::chrono::steady_clock::now() - start >= timeout) break;
-    timer.expires_after(std::chrono::milliseconds(1));
-    co_await timer.async_wait(kAsTuple);
+  if (!stopped) {
+    // Woken by the last flow to exit (FlowExited), or at the deadline.
+    std::error_code woken = co_await SleepFor(*waiter, timeout);
+    (void)woken;
+    std::lock_guard lk(mu_);
+    stopped = running_flows_ == 0;
+    std::erase(exit_waiters_, waiter);
   }
   *took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                 start);

@@ -7,7 +7,7 @@
 //
 // Stopping is bounded: Cancel() closes every flow connection on its own thread (the consumer
 // then sees the connection end; nothing keeps reading a closed socket), and Stop() waits for
-// the consumers to report that they exited, up to a deadline.
+// the consumers to report that they exited, up to a deadline (woken by the last one to exit).
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -22,6 +22,7 @@
 
 namespace darner {
 
+class CancelScope;
 class Connection;
 class ProactorPool;
 
@@ -58,9 +59,16 @@ class IncomingMigration : public std::enable_shared_from_this<IncomingMigration>
 
   // Records `error`; `fatal` moves to FATAL (out of memory applying data).
   void RecordError(std::string error, bool fatal);
-  // Whether every flow parked at `attempt`; sets *data_after_marker if all reported `attempt`
-  // but one got data after it.
-  bool Joined(uint64_t attempt, bool* data_after_marker) const;
+  // How far the flows are for an ACK of `attempt`. A join needs every flow parked at exactly
+  // this attempt's marker: markers of an older attempt never count, and once a flow has passed
+  // a later marker (the source gave this attempt up and sent the next) it never can.
+  enum class Join {
+    kWaiting,          // some flow has not reached the marker yet
+    kJoined,           // every flow parked at the marker, nothing after it
+    kDataAfterMarker,  // every flow reported the marker, but one got data after it
+    kSuperseded,       // a flow reported a later attempt's marker
+  };
+  Join Joined(uint64_t attempt) const;
   void Finish(uint64_t keys);
 
   // Closes every flow connection (each on its own thread). Idempotent, callable from any thread.
@@ -91,9 +99,16 @@ class IncomingMigration : public std::enable_shared_from_this<IncomingMigration>
   uint64_t error_count_ = 0;
   uint64_t keys_at_finish_ = 0;
   std::vector<Flow> flows_;
-  uint64_t generation_ = 0;  // bumped by Init(): a queued close of an older flow set is void
+  uint64_t generation_ = 0;      // bumped by Init(): a queued close of an older flow set is void
   bool attempt_failed_ = false;  // FailAttempt() since the last Init()
+  // Stop() since the last Init(): no flow may attach any more. A FLOW racing a re-INIT would
+  // otherwise join the old flow table after Cancel() ran and be forgotten by Init(): never
+  // closed, applying data after the INIT's flush.
+  bool stopping_ = false;
   size_t running_flows_ = 0;
+  // Stop() calls waiting for running_flows_ to reach 0: each is a scope used as a one-shot
+  // event, cancelled by the flow that exits last (no polling).
+  std::vector<std::shared_ptr<CancelScope>> exit_waiters_;
 };
 
 }  // namespace darner

@@ -27,7 +27,13 @@ ABSL_FLAG(uint32_t, replication_timeout, 30000,
 ABSL_FLAG(uint32_t, replication_stream_output_limit, 1u << 20,
           "Bytes a migration flow buffers before its traversal waits for the socket");
 ABSL_FLAG(uint32_t, pause_wait_timeout, 1,
-          "Seconds finalization waits for commands in flight on the migrating slots");
+          "Seconds finalization waits for commands in flight on the migrating slots (at most "
+          "--migration_pause_limit_ms, which bounds the whole pause)");
+ABSL_FLAG(uint32_t, migration_pause_limit_ms, 50,
+          "Darner: longest a finalization attempt keeps writes to the migrating slots paused. "
+          "When the in-flight commands, the finalization markers or the target's ACK reply take "
+          "longer, the attempt is given up, the pause lifted, and a later attempt (with a new "
+          "attempt number) finishes the migration");
 ABSL_FLAG(uint64_t, serialization_max_chunk_size, 64u << 10,
           "Largest command a migration emits for one container (Darner has strings only, which "
           "are sent whole)");
@@ -67,6 +73,14 @@ std::chrono::milliseconds Millis(uint32_t ms) { return std::chrono::milliseconds
 std::chrono::milliseconds FinalizationTimeout() {
   return Millis(absl::GetFlag(FLAGS_migration_finalization_timeout_ms));
 }
+std::chrono::milliseconds PauseLimit() {
+  return Millis(absl::GetFlag(FLAGS_migration_pause_limit_ms));
+}
+// Milliseconds left until `deadline` (0 once it passed).
+std::chrono::milliseconds MillisUntil(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
 
 std::string Resp(const std::vector<std::string>& args) {
   std::string out = StrCat("*", args.size(), "\r\n");
@@ -80,9 +94,8 @@ std::string_view ReplyText(std::string_view line) { return line.empty() ? line :
 // Connects `link` to the target and AUTHs when --masterauth is set. Returns "" or the error.
 asio::awaitable<std::string> OpenLink(Link& link, const MigrationInfo& info) {
   auto timeout = Millis(absl::GetFlag(FLAGS_slot_migration_connection_timeout_ms));
-  if (std::error_code ec = co_await link.Connect(info.ip, info.port, timeout); ec) {
-    co_return StrCat(ec.message(), ": Couldn't connect to source.");
-  }
+  std::error_code ec = co_await link.Connect(info.ip, info.port, timeout);
+  if (ec) co_return StrCat(ec.message(), ": Couldn't connect to source.");
   std::string pass = absl::GetFlag(FLAGS_masterauth);
   if (pass.empty()) co_return "";
   std::vector<std::string> auth = {"AUTH"};
@@ -117,8 +130,17 @@ struct OutgoingMigration::Attempt {
     return error;
   }
 
+  // Called by each flow as the last thing it does.
+  void FlowExited() {
+    if (running_flows.fetch_sub(1, std::memory_order_acq_rel) == 1) flows_exited.Cancel();
+  }
+
   CancelScope scope;
   std::vector<std::shared_ptr<OutgoingFlow>> flows;
+  // Flows started and not exited yet; when the last one exits it cancels `flows_exited`, a
+  // scope used as a one-shot event, which wakes EndAttempt at once (no polling).
+  std::atomic<size_t> running_flows{0};
+  CancelScope flows_exited;
   mutable std::mutex mu;  // guards error
   std::string error;
 };
@@ -143,7 +165,8 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
         shard_id_(shard),
         num_shards_(num_shards),
         ctx_(ctx),
-        wake_(ctx) {
+        wake_(ctx),
+        peer_done_(ctx) {
     for (unsigned slot = shard; slot < kNumSlots; slot += num_shards) {
       if (migration_->slots().Contains(static_cast<SlotId>(slot))) {
         slots_.push_back(static_cast<SlotId>(slot));
@@ -176,10 +199,7 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   }
 
   void OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) override;
-  void OnFlush() override {
-    if (failure_.empty()) failure_ = "FLUSH command during migration";
-    Wake();
-  }
+  void OnFlush() override { FailNow("FLUSH command during migration"); }
 
  private:
   asio::awaitable<std::string> Handshake(Link& link);
@@ -194,6 +214,16 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   void AppendState(std::string_view key, const KeyEntry* entry, uint64_t txid);
   void Wake() {
     if (waiting_) wake_.cancel();
+  }
+  // Fails the attempt from the journal side at once: the stream loop may be blocked in a
+  // write to a target that stopped reading, so it cannot be the one to notice.
+  void FailNow(std::string why) {
+    if (!failure_.empty()) return;
+    failure_ = why;
+    LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
+                 << " failed: " << why;
+    attempt_->Fail(std::move(why));
+    Wake();
   }
   // Marks the flow's slots stalled while its unsent output is over the limit (cleared below
   // half of it), which slows client writes to them (SlotStalled).
@@ -223,8 +253,9 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   uint64_t txid_ = 0;
   asio::steady_timer wake_;
   bool waiting_ = false;
-  bool watching_ = false;    // WatchPeer runs
-  bool registered_ = false;  // a journal consumer
+  bool watching_ = false;         // WatchPeer runs
+  asio::steady_timer peer_done_;  // cancelled by WatchPeer when it ends
+  bool registered_ = false;       // a journal consumer
   std::atomic<uint64_t> lsn_written_{0};
   std::atomic<bool> exited_{false};
 
@@ -258,17 +289,19 @@ asio::awaitable<void> OutgoingFlow::Run() {
                    << " failed: " << error;
       attempt_->Fail(std::move(error));
     }
-    // The scope is cancelled now (the attempt ended or failed): the watcher's read returns.
-    asio::steady_timer timer(ctx_);
+    // The scope is cancelled now (the attempt ended or failed): the watcher's read returns,
+    // and the watcher wakes us (same thread) when it is done with the link.
     while (watching_) {
-      timer.expires_after(50us);
-      co_await timer.async_wait(kAsTuple);
+      peer_done_.expires_at(Clock::time_point::max());
+      co_await peer_done_.async_wait(kAsTuple);
     }
   }
   wake_on_cancel.Reset();
   out_.clear();
   out_.shrink_to_fit();
   exited_.store(true, std::memory_order_release);
+  attempt_->FlowExited();
+  migration_->Release();
 }
 
 asio::awaitable<void> OutgoingFlow::WatchPeer(Link& link) {
@@ -282,11 +315,13 @@ asio::awaitable<void> OutgoingFlow::WatchPeer(Link& link) {
     attempt_->Fail(StrCat("Flow connection lost: ", why));
   }
   watching_ = false;
+  peer_done_.cancel();
 }
 
 asio::awaitable<std::string> OutgoingFlow::Handshake(Link& link) {
   const MigrationInfo& info = migration_->info();
-  if (std::string error = co_await OpenLink(link, info); !error.empty()) co_return error;
+  std::string error = co_await OpenLink(link, info);
+  if (!error.empty()) co_return error;
   std::string flow_cmd = StrCat("DFLYMIGRATE FLOW ", migration_->my_id_, " ", shard_id_);
   std::string request = Resp({"DFLYMIGRATE", "FLOW", migration_->my_id_, StrCat(shard_id_)});
   auto timeout = Millis(absl::GetFlag(FLAGS_slot_migration_connection_timeout_ms));
@@ -378,6 +413,7 @@ bool OutgoingFlow::Passed(SlotId slot, std::string_view key) const {
 }
 
 void OutgoingFlow::OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) {
+  if (!failure_.empty()) return;  // the attempt failed: nothing more goes out
   if (!Passed(slot, key)) {
     ++changes_dropped_;
     return;
@@ -386,8 +422,8 @@ void OutgoingFlow::OnKeyChange(SlotId slot, std::string_view key, const KeyEntry
   UpdateStall();
   ++changes_forwarded_;
   migration_->changes_streamed_.fetch_add(1, std::memory_order_relaxed);
-  if (out_.size() > output_limit_ * kOverflowFactor && failure_.empty()) {
-    failure_ = "JournalStreamer write operation timeout";
+  if (out_.size() > output_limit_ * kOverflowFactor) {
+    FailNow("JournalStreamer write operation timeout");
   }
   Wake();
 }
@@ -530,7 +566,7 @@ void OutgoingMigration::MarkFinished(uint64_t keys) {
 void OutgoingMigration::Start() {
   if (started_.exchange(true)) return;
   start_ = Clock::now();
-  running_.store(true, std::memory_order_release);
+  live_.store(1, std::memory_order_release);
   LOG(INFO) << "Outgoing migration of " << SlotRangesToString(info_.slot_ranges) << " to "
             << info_.node_id << " at " << info_.ip << ":" << info_.port;
   asio::co_spawn(service_->pool()->context(0), Run(), asio::detached);
@@ -542,13 +578,13 @@ asio::awaitable<bool> OutgoingMigration::Stop(std::chrono::milliseconds timeout,
                                               std::chrono::microseconds* took) {
   auto start = Clock::now();
   Cancel();
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (running_.load(std::memory_order_acquire) && Clock::now() - start < timeout) {
-    timer.expires_after(200us);
-    co_await timer.async_wait(kAsTuple);
+  if (live_.load(std::memory_order_acquire) > 0) {
+    // Woken by the last of the driver and the flows to exit (all_exited_), or at the deadline.
+    std::error_code woken = co_await SleepFor(all_exited_, timeout);
+    (void)woken;
   }
   *took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  bool stopped = !running_.load(std::memory_order_acquire);
+  bool stopped = live_.load(std::memory_order_acquire) == 0;
   if (!stopped) LOG(ERROR) << "Can't stop outgoing migration to " << info_.node_id << " in time";
   co_return stopped;
 }
@@ -557,11 +593,11 @@ bool OutgoingMigration::StopBlocking(std::chrono::milliseconds timeout,
                                      std::chrono::microseconds* took) {
   auto start = Clock::now();
   Cancel();
-  while (running_.load(std::memory_order_acquire) && Clock::now() - start < timeout) {
+  while (live_.load(std::memory_order_acquire) > 0 && Clock::now() - start < timeout) {
     std::this_thread::sleep_for(200us);
   }
   *took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  return !running_.load(std::memory_order_acquire);
+  return live_.load(std::memory_order_acquire) == 0;
 }
 
 asio::awaitable<void> OutgoingMigration::Run() {
@@ -583,11 +619,18 @@ asio::awaitable<void> OutgoingMigration::Run() {
     if (outcome != Outcome::kFailed) break;
     retry = true;
   }
-  running_.store(false, std::memory_order_release);
+  Release();
 }
 
 asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::string* error) {
   auto attempt = std::make_shared<Attempt>(scope_);
+  // The attempt and its flows point at each other (a flow's own coroutine keeps it alive while it
+  // runs): the attempt lets go of its flows once the driver is done with them, or when its frame
+  // is dropped at shutdown, so that neither outlives the other.
+  struct ReleaseFlows {
+    Attempt* attempt;
+    ~ReleaseFlows() { attempt->flows.clear(); }
+  } release_flows{attempt.get()};
   asio::io_context& ctx = service_->pool()->context(0);
   auto control = std::make_unique<Link>(ctx, attempt->scope);
   auto fail = [&](std::string why) {
@@ -595,7 +638,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
     return scope_.cancelled() ? Outcome::kCancelled : Outcome::kFailed;
   };
 
-  if (std::string e = co_await OpenLink(*control, info_); !e.empty()) co_return fail(e);
+  std::string open_error = co_await OpenLink(*control, info_);
+  if (!open_error.empty()) co_return fail(open_error);
   unsigned num_flows = service_->num_shards();
   std::vector<std::string> init = {"DFLYMIGRATE", "INIT", my_id_, StrCat(num_flows)};
   for (const SlotRange& r : info_.slot_ranges) {
@@ -631,6 +675,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
     auto flow = std::make_shared<OutgoingFlow>(shared_from_this(), attempt, i, num_flows,
                                                service_->pool()->context(i));
     attempt->flows.push_back(flow);
+    attempt->running_flows.fetch_add(1, std::memory_order_relaxed);
+    live_.fetch_add(1, std::memory_order_relaxed);  // the driver's own count keeps it above 0
     asio::co_spawn(service_->pool()->context(i), flow->Run(), asio::detached);
   }
   // Every traversal must be done before finalization; the flows keep forwarding changes.
@@ -686,9 +732,10 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       std::error_code slept = co_await SleepFor(attempt.scope, kRetryDelay);
       if (slept) co_return stream_failed();
       control = std::make_unique<Link>(ctx, attempt.scope);
-      if (std::string e = co_await OpenLink(*control, info_); !e.empty()) {
+      std::string open_error = co_await OpenLink(*control, info_);
+      if (!open_error.empty()) {
         if (attempt.scope.cancelled()) co_return stream_failed();
-        why = std::move(e);
+        why = std::move(open_error);
         continue;
       }
     }
@@ -717,10 +764,24 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     phase_.store(Phase::kFinalizing, std::memory_order_relaxed);
     // Pause the migrating slots and let commands already admitted to them finish: from then
     // on nothing changes them, and the marker below follows their last change on every flow.
+    // Everything the pause waits for is bounded by --migration_pause_limit_ms: past it the
+    // attempt is given up and the pause lifted (a frozen target must not stall writers).
     auto pause_start = Clock::now();
-    if (!co_await family_->SetSlotsPaused(slots_, true, scope_)) co_return Outcome::kCancelled;
-    if (!co_await family_->WaitForRoutedCommands(
-            std::chrono::seconds(absl::GetFlag(FLAGS_pause_wait_timeout)))) {
+    bool paused = co_await family_->SetSlotsPaused(slots_, true, scope_);
+    if (!paused) co_return Outcome::kCancelled;
+    const auto pause_limit = PauseLimit();
+    const auto pause_deadline = Clock::now() + pause_limit;
+    auto over_limit = [&] {
+      return StrCat("writes to the migrating slots were paused for the limit of ",
+                    pause_limit.count(), " ms (--migration_pause_limit_ms)");
+    };
+    bool drained = co_await family_->WaitForRoutedCommands(
+        std::min<std::chrono::milliseconds>(
+            std::chrono::seconds(absl::GetFlag(FLAGS_pause_wait_timeout)),
+            MillisUntil(pause_deadline)),
+        scope_);
+    if (!drained && scope_.cancelled()) co_return Outcome::kCancelled;  // the config lifts it
+    if (!drained) {
       // Darner does not finalize past commands it could not wait for (Dragonfly does).
       RecordError(
           StrCat("Migration finalization time out ", my_id_, " : ", info_.node_id, " attempt ", k),
@@ -735,7 +796,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     }
     // The flows were nearly drained before the pause, so the markers go out at once unless
     // the target stopped reading just now; then the pause ends and a later attempt tries again.
-    auto marked_by = Clock::now() + std::min<Clock::duration>(write_timeout, kMaxMarkerWait);
+    auto marked_by = std::min(
+        Clock::now() + std::min<Clock::duration>(write_timeout, kMaxMarkerWait), pause_deadline);
     bool marked = false;
     while (!attempt.scope.cancelled()) {
       marked = true;
@@ -748,21 +810,31 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
       RecordPause(pause_start);
       if (!resumed || attempt.scope.cancelled()) co_return stream_failed();
-      why = "the flows did not write the finalization marker in time";
+      why = Clock::now() >= pause_deadline
+                ? over_limit()
+                : std::string("the flows did not write the finalization marker in time");
       continue;
     }
     std::string ack = Resp({"DFLYMIGRATE", "ACK", my_id_, StrCat(k)});
-    auto [wec, n] = co_await control->Write(asio::buffer(ack), Deadline::After(write_timeout));
+    auto [wec, n] = co_await control->Write(
+        asio::buffer(ack), Deadline::At(std::min(Clock::now() + write_timeout, pause_deadline)));
     bool acked = false;
     bool target_oom = false;
     if (wec) {
       why = StrCat(wec.message(), ": Could not send ACK command.");
     } else {
-      Deadline reply_by = Deadline::After(FinalizationTimeout());
+      // Only this attempt's reply counts. A reply still on its way when the limit passes is
+      // never read: the connection is closed below, before the pause is lifted, and the next
+      // attempt opens a new one (and sends a new attempt number, which the target joins only
+      // once every flow has passed that attempt's marker).
+      bool limited = pause_deadline < Clock::now() + FinalizationTimeout();
+      Deadline reply_by =
+          Deadline::At(std::min(Clock::now() + FinalizationTimeout(), pause_deadline));
       while (true) {
         auto [rec, line] = co_await control->ReadLine(kMaxReplyLine, reply_by);
         if (rec) {
-          why = StrCat("no ACK reply: ", rec.message());
+          why = rec == asio::error::timed_out && limited ? StrCat("no ACK reply: ", over_limit())
+                                                         : StrCat("no ACK reply: ", rec.message());
           break;
         }
         if (line == StrCat(":", k)) {
@@ -784,6 +856,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
                 << " (attempt " << k << ", pause " << last_pause_us() << " us)";
       co_return Outcome::kFinished;
     }
+    // Attempt k is over: its connection goes first (the target sees it closed and does not
+    // finish k any more), then writes resume.
+    control->Close();
     bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
     RecordPause(pause_start);
     if (!resumed) co_return Outcome::kCancelled;
@@ -796,19 +871,13 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
 
 asio::awaitable<void> OutgoingMigration::EndAttempt(Attempt& attempt) {
   attempt.scope.Cancel();
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto deadline = Clock::now() + kFlowExitTimeout;
-  while (true) {
-    bool exited = true;
-    for (const auto& f : attempt.flows) exited &= f->exited();
-    if (exited) break;
-    if (Clock::now() >= deadline) {
-      LOG(ERROR) << "Migration flows to " << info_.node_id << " did not exit in time";
-      break;
-    }
-    timer.expires_after(100us);
-    co_await timer.async_wait(kAsTuple);
-  }
+  // A stopped migration's flows are waited for by Stop() itself (live_), in parallel with the
+  // driver's own exit; a failed attempt's before the next one starts.
+  if (scope_.cancelled()) co_return;
+  if (attempt.running_flows.load(std::memory_order_acquire) == 0) co_return;
+  // Woken by the last flow to exit (flows_exited), or at the deadline.
+  std::error_code woken = co_await SleepFor(attempt.flows_exited, kFlowExitTimeout);
+  if (!woken) LOG(ERROR) << "Migration flows to " << info_.node_id << " did not exit in time";
 }
 
 }  // namespace darner

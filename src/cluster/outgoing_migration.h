@@ -2,7 +2,9 @@
 // by a config that lists a migration on this node's shard, it connects to the target, sends
 // `DFLYMIGRATE INIT`, opens one flow per shard, streams a point-in-time image of the slots
 // together with every later change to them, and finalizes with LSN markers and
-// `DFLYMIGRATE ACK` while writes to the migrating slots (and only those) are paused.
+// `DFLYMIGRATE ACK` while writes to the migrating slots (and only those) are paused — for at
+// most --migration_pause_limit_ms per attempt: past it the attempt is given up (its control
+// connection closed first, so neither side can finish it any more) and a later one retries.
 //
 // Stopping is bounded (DESIGN.md §7). The migration owns a CancelScope; each attempt a child
 // of it. Every socket operation is a Link bound to the attempt's scope and every wait is bound
@@ -104,9 +106,15 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
   Service* service_;
   ClusterFamily* family_;
   CancelScope scope_;
+  // The driver and every flow it started that have not exited yet. Whoever brings it to 0
+  // cancels all_exited_, a scope used as a one-shot event that wakes Stop() at once.
+  std::atomic<int64_t> live_{0};
+  CancelScope all_exited_;
+  void Release() {
+    if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) all_exited_.Cancel();
+  }
   std::chrono::steady_clock::time_point start_;
   std::atomic<bool> started_{false};
-  std::atomic<bool> running_{false};  // the driver has not exited
   std::atomic<uint64_t> last_pause_us_{0}, max_pause_us_{0};
   std::atomic<uint64_t> keys_streamed_{0}, changes_streamed_{0}, bytes_streamed_{0};
   enum class Phase : uint8_t { kConnecting, kTraversal, kStreaming, kFinalizing };
