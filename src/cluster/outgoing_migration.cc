@@ -175,8 +175,9 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
     output_limit_ = absl::GetFlag(FLAGS_replication_stream_output_limit);
   }
 
-  // Connects, sends FLOW, then streams until the attempt is cancelled or fails.
-  asio::awaitable<void> Run();
+  // Connects, sends FLOW, then streams until the attempt is cancelled or fails. `self` (this
+  // flow) keeps it alive until the coroutine ends.
+  asio::awaitable<void> Run(std::shared_ptr<OutgoingFlow> self);
 
   // Appends the finalize marker of `attempt` (on the flow's thread).
   void MarkFinalize(uint64_t attempt);
@@ -263,8 +264,7 @@ class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this
   uint64_t buckets_looped_ = 0, keys_written_ = 0, changes_forwarded_ = 0, changes_dropped_ = 0;
 };
 
-asio::awaitable<void> OutgoingFlow::Run() {
-  auto self = shared_from_this();
+asio::awaitable<void> OutgoingFlow::Run(std::shared_ptr<OutgoingFlow> self) {
   CancelScope& scope = attempt_->scope;
   CancelScope::Registration wake_on_cancel =
       scope.OnCancel(ctx_.get_executor(), [this] { wake_.cancel(); });
@@ -677,7 +677,9 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
     attempt->flows.push_back(flow);
     attempt->running_flows.fetch_add(1, std::memory_order_relaxed);
     live_.fetch_add(1, std::memory_order_relaxed);  // the driver's own count keeps it above 0
-    asio::co_spawn(service_->pool()->context(i), flow->Run(), asio::detached);
+    // The flow is passed to its own coroutine, whose frame holds it from creation: the attempt
+    // may let go of it before the coroutine first runs on its thread.
+    asio::co_spawn(service_->pool()->context(i), flow->Run(flow), asio::detached);
   }
   // Every traversal must be done before finalization; the flows keep forwarding changes.
   Outcome outcome = Outcome::kFailed;
