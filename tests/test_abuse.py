@@ -236,6 +236,7 @@ def test_debug_populate_stops_at_maxmemory(spawn_darner):
         assert c.cmd("DBSIZE") > 1000
 
 
+@pytest.mark.darner_only  # Redis's DEBUG SLEEP blocks the whole server for that long
 def test_debug_sleep_huge_is_clamped_not_instant(server, client):
     c = client()
     c.send(encode_command("DEBUG", "SLEEP", "1e10"))

@@ -400,13 +400,20 @@ def finishes_with_data(a, b, keys_before, timeout=30):
         assert not any(moving(slot(k.decode())) for k in ca.cmd("KEYS", "*"))
 
 
+def start_with_fault(a, b, ca, cb, name, count, keys=5000, size=8):
+    """Populates A, arms fault `name` on B `count` times and starts the migration A -> B;
+    returns A's key count before."""
+    ca.cmd("DEBUG", "POPULATE", str(keys), "key", str(size))
+    before = ca.cmd("DBSIZE")
+    fault(cb, name, count)
+    push_both(a, b, opening(a, b))
+    return before
+
+
 def test_init_error_is_recorded_and_retried(pair):
     a, b = pair()
     with a.client() as ca, b.client() as cb:
-        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
-        before = ca.cmd("DBSIZE")
-        fault(cb, "INIT-ERROR", 2)
-        push_both(a, b, opening(a, b))
+        before = start_with_fault(a, b, ca, cb, "INIT-ERROR", 2)
         wait_until(lambda: status(ca)[0][4] == b"ERR injected INIT fault", msg="INIT error")
     wait_finished(a, b)
     with a.client() as ca:
@@ -419,10 +426,7 @@ def test_init_error_is_recorded_and_retried(pair):
 def test_flow_closed_by_target_restarts_the_attempt(pair):
     a, b = pair()
     with a.client() as ca, b.client() as cb:
-        ca.cmd("DEBUG", "POPULATE", "100000", "key", "100")
-        before = ca.cmd("DBSIZE")
-        fault(cb, "FLOW-CLOSE", 1)
-        push_both(a, b, opening(a, b))
+        before = start_with_fault(a, b, ca, cb, "FLOW-CLOSE", 1, keys=100000, size=100)
         wait_until(lambda: status(ca)[0][4].startswith(b"Flow connection lost: "),
                    msg="flow error")
     finishes_with_data(a, b, before)
@@ -431,10 +435,7 @@ def test_flow_closed_by_target_restarts_the_attempt(pair):
 def test_lost_ack_is_retried(pair):
     a, b = pair()
     with a.client() as ca, b.client() as cb:
-        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
-        before = ca.cmd("DBSIZE")
-        fault(cb, "ACK-DROP", 1)
-        push_both(a, b, opening(a, b))
+        before = start_with_fault(a, b, ca, cb, "ACK-DROP", 1)
     finishes_with_data(a, b, before)
     assert "Finalization attempt 1 to B: no ACK reply" in a.log_text()
     assert "Finish outgoing migration for A: B (attempt 2" in a.log_text()
@@ -446,10 +447,7 @@ def test_five_failed_finalizations_restart_the_migration(pair):
     forever over a path that may drop everything; the restart then finishes."""
     a, b = pair()
     with a.client() as ca, b.client() as cb:
-        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
-        before = ca.cmd("DBSIZE")
-        fault(cb, "ACK-DROP", 5)
-        push_both(a, b, opening(a, b))
+        before = start_with_fault(a, b, ca, cb, "ACK-DROP", 5)
         wait_finished(a, b)
         errors = int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_errors_total"])
         assert errors == 5, errors
@@ -467,10 +465,7 @@ def test_late_ack_reply_does_not_finish_a_later_attempt(pair):
     the source never takes an old attempt's reply for the current one (DF-15)."""
     a, b = pair(a_flags={"migration_finalization_timeout_ms": 300})
     with a.client() as ca, b.client() as cb:
-        ca.cmd("DEBUG", "POPULATE", "5000", "key", "8")
-        before = ca.cmd("DBSIZE")
-        fault(cb, "ACK-DELAY", 500)
-        push_both(a, b, opening(a, b))
+        before = start_with_fault(a, b, ca, cb, "ACK-DELAY", 500)
         wait_until(lambda: a.log_text().count("no ACK reply") >= 2, timeout=10,
                    msg="two failed finalization attempts")
         assert state_of(ca) == b"SYNC"
