@@ -29,9 +29,9 @@ TEST(ByteSizeTest, PlainAndUnits) {
 
 TEST(ByteSizeTest, Rejected) {
   uint64_t n = 7;
-  for (std::string_view bad : {"", "mb", "-1", "1.5", "1..5G", ".5G", "5.G", "1 G", "1GBB", "1x",
-                               "1kibb", "18446744073709551616", "16384P", "99999999999T",
-                               "1e3", "+5", " 5"}) {
+  for (std::string_view bad :
+       {"", "mb", "-1", "1.5", "1..5G", ".5G", "5.G", "1 G", "1GBB", "1x", "1kibb",
+        "18446744073709551616", "16384P", "99999999999T", "1e3", "+5", " 5"}) {
     EXPECT_FALSE(ParseByteSize(bad, &n)) << bad;
   }
   EXPECT_EQ(n, 7u);

@@ -19,8 +19,9 @@ bool LogRateLimit::Allow(double seconds, uint64_t* suppressed) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   int64_t now = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
   int64_t next = next_ns_.load(std::memory_order_relaxed);
-  if (now < next || !next_ns_.compare_exchange_strong(
-                        next, now + static_cast<int64_t>(seconds * 1e9), std::memory_order_relaxed)) {
+  if (now < next ||
+      !next_ns_.compare_exchange_strong(next, now + static_cast<int64_t>(seconds * 1e9),
+                                        std::memory_order_relaxed)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }

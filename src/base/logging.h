@@ -2,10 +2,10 @@
 // single write(2) so lines from different threads never interleave.
 #pragma once
 
-#include <cassert>
-#include <cstdlib>
 #include <atomic>
+#include <cassert>
 #include <cstdint>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -48,13 +48,15 @@ std::string SuppressedNote(uint64_t suppressed);
 #define LOG(level) ::darner::LogMessage(::darner::LogLevel::level, __FILE__, __LINE__).stream()
 // LOG(level), at most once per `seconds` at this call site: for lines a peer can trigger at
 // will (accept failures, protocol errors), so no client can flood the log.
-#define LOG_EVERY_N_SEC(level, seconds)                                          \
-  for (uint64_t darner_suppressed = 0, darner_once = 1;                          \
-       darner_once && [&] {                                                      \
-         static ::darner::LogRateLimit darner_limit;                             \
-         return darner_limit.Allow(seconds, &darner_suppressed);                 \
-       }();                                                                      \
-       darner_once = 0)                                                          \
+#define LOG_EVERY_N_SEC(level, seconds)                         \
+  for (                                                         \
+      uint64_t darner_suppressed = 0, darner_once = 1;          \
+      darner_once &&                                            \
+      [&] {                                                     \
+        static ::darner::LogRateLimit darner_limit;             \
+        return darner_limit.Allow(seconds, &darner_suppressed); \
+      }();                                                      \
+      darner_once = 0)                                          \
   LOG(level) << ::darner::SuppressedNote(darner_suppressed)
 #define CHECK(cond) \
   if (!(cond)) LOG(FATAL) << "Check failed: " #cond " "

@@ -44,8 +44,7 @@ struct OutgoingProgress {
 
 class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration> {
  public:
-  OutgoingMigration(std::string my_id, MigrationInfo info, Service* service,
-                    ClusterFamily* family);
+  OutgoingMigration(std::string my_id, MigrationInfo info, Service* service, ClusterFamily* family);
   ~OutgoingMigration();
 
   const MigrationInfo& info() const { return info_; }

@@ -5,8 +5,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -99,10 +99,10 @@ Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, 
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
     remote_addr_ = FormatEndpoint(remote);
-    is_local_ = remote.address().is_loopback() ||
-                (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped() &&
-                 asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6())
-                     .is_loopback());
+    is_local_ =
+        remote.address().is_loopback() ||
+        (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped() &&
+         asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6()).is_loopback());
   }
   auto local = socket_.local_endpoint(ec);
   if (!ec) local_addr_ = FormatEndpoint(local);

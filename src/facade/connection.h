@@ -160,8 +160,8 @@ class Connection {
 
   std::unique_ptr<char[]> buf_;
   size_t buf_capacity_ = 0;
-  size_t buf_start_ = 0;  // first byte of the request being parsed
-  size_t buf_end_ = 0;    // one past the last byte read
+  size_t buf_start_ = 0;       // first byte of the request being parsed
+  size_t buf_end_ = 0;         // one past the last byte read
   size_t reply_capacity_ = 0;  // of reply_.buffer(), as last counted in ConnectionBufferBytes()
   std::unique_ptr<asio::steady_timer> soft_timer_;  // made on first use: most never need one
   std::shared_ptr<void> user_data_;

@@ -492,8 +492,7 @@ size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, Conn
   return end;
 }
 
-asio::awaitable<size_t> Service::DispatchBatch(Connection* conn,
-                                               std::span<const CmdArgList> cmds) {
+asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const CmdArgList> cmds) {
   ConnectionContext* cc = Ctx(conn);
   EngineShard* local = EngineShard::tlocal();
   Prepared p;

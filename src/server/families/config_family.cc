@@ -158,9 +158,10 @@ const std::vector<ConfigParam>& ConfigParams() {
          if (n < 1 || n > UINT32_MAX) return "argument must be between 1 and 4294967295 inclusive";
          uint32_t fit = FitMaxClientsToFdLimit(static_cast<uint32_t>(n), ThreadCount());
          if (fit < n) {
-           return StrCat("The operating system is not able to handle the specified number of "
-                         "clients, try with ",
-                         fit);
+           return StrCat(
+               "The operating system is not able to handle the specified number of "
+               "clients, try with ",
+               fit);
          }
          absl::SetFlag(&FLAGS_maxclients, static_cast<uint32_t>(n));
          return "";

@@ -154,14 +154,12 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
     // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
     size_t clients = ConnectionBufferBytes();
     size_t used = snap.memory + clients;
-    StrAppend(out, "# Memory\r\nused_memory:", used,
-              "\r\nused_memory_human:", HumanBytes(used), "\r\nused_memory_rss:", rss,
-              "\r\nused_memory_rss_human:", HumanBytes(rss),
+    StrAppend(out, "# Memory\r\nused_memory:", used, "\r\nused_memory_human:", HumanBytes(used),
+              "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
               "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
               "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
               "\r\nused_memory_dataset:", snap.memory, "\r\nmem_clients_normal:", clients,
-              "\r\nmaxmemory:", maxmemory,
-              "\r\nmaxmemory_human:", HumanBytes(maxmemory),
+              "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
               "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-", mi_version() / 100, ".",
               (mi_version() / 10) % 10, ".", mi_version() % 10, "\r\n\r\n");
   } else if (name == "persistence") {
@@ -453,8 +451,10 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
     cx.rb->SendOk();
   } else if (sub == "MIGRATION" && args.size() == 4 && EqualsIgnoreCase(args[1], "FAULT")) {
     static const std::pair<std::string_view, MigrationFault> kFaults[] = {
-        {"INIT-ERROR", MigrationFault::kInitError},  {"ACK-DROP", MigrationFault::kAckDrop},
-        {"ACK-DELAY", MigrationFault::kAckDelayMs},  {"FLOW-CLOSE", MigrationFault::kFlowClose},
+        {"INIT-ERROR", MigrationFault::kInitError},
+        {"ACK-DROP", MigrationFault::kAckDrop},
+        {"ACK-DELAY", MigrationFault::kAckDelayMs},
+        {"FLOW-CLOSE", MigrationFault::kFlowClose},
         {"APPLY-DELAY", MigrationFault::kApplyDelayUs}};
     int64_t value;
     if (!ParseInt64(args[3], &value) || value < 0) {
@@ -503,9 +503,7 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
          "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
          "SET-ACTIVE-EXPIRE <0|1>",
          "    0 stops collecting expired keys in the background (they still expire when",
-         "    accessed); 1 resumes it.",
-         "HELP",
-         "    Print this help."});
+         "    accessed); 1 resumes it.", "HELP", "    Print this help."});
   } else {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                             "'. Try DEBUG HELP."));
