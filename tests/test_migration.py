@@ -418,6 +418,18 @@ def start_with_fault(a, b, ca, cb, name, count, keys=5000, size=8):
     return before
 
 
+def start_stalled_migration(a, b, ca, cb):
+    """Populates A with 100K keys of 1 KB and starts A -> B with B not reading its flows, so the
+    traversal is past slots 0-10 and stuck further on; returns A's key count before."""
+    ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+    before = ca.cmd("DBSIZE")
+    cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+    push_both(a, b, opening(a, b))
+    wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+    time.sleep(0.3)
+    return before
+
+
 def test_init_error_is_recorded_and_retried(pair):
     a, b = pair()
     with a.client() as ca, b.client() as cb:
@@ -835,12 +847,7 @@ def test_writers_to_a_stalled_migration_are_slowed_not_stuck(pair):
             ca.cmd("SET", k, "0")
         # How fast a write is on this machine and build, before any migration.
         baseline = median_latency(ca, 100, "SET", other_key, "y")
-        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
-        before = ca.cmd("DBSIZE")
-        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
-        push_both(a, b, opening(a, b))
-        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
-        time.sleep(0.3)  # the traversal is past slots 0-10, stuck further on
+        before = start_stalled_migration(a, b, ca, cb)
         slow = []
         for n in range(200):
             start = time.monotonic()
@@ -880,12 +887,7 @@ def test_output_far_over_the_limit_fails_the_attempt(pair):
     with a.client() as ca, b.client() as cb:
         for k in moving_keys:
             ca.cmd("SET", k, "0")
-        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
-        before = ca.cmd("DBSIZE")
-        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
-        push_both(a, b, opening(a, b))
-        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
-        time.sleep(0.3)  # the traversal is past slots 0-10, stuck further on
+        before = start_stalled_migration(a, b, ca, cb)
         start = time.monotonic()
         big = "x" * 50_000
         # 20 x 50 KB changes of traversed keys: 1 MB, over 64 x 8 KiB = 512 KiB.
