@@ -12,7 +12,7 @@ import pytest
 
 from cluster_util import (FakeSource, key_in_slots, node, push, rec_command, rec_lsn, rec_ping,
                           rec_select, shard, slot, start_yes)
-from helpers import TIME_SCALE, parse_info, scaled, wait_until
+from helpers import TIME_SCALE, RawClient, parse_info, scaled, wait_until
 
 pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
@@ -245,6 +245,44 @@ def test_reinit_flushes_partial_data_and_restarts(target):
         assert src2.ack(1) == b":1\r\n"
         assert c.cmd("GET", keys[0]) == b"new" and c.cmd("DBSIZE") == 1
         src2.close()
+    src.close()
+
+
+def test_concurrent_reinits_close_flows_of_the_replaced_table(target):
+    """Two INITs of one migration overlap (fuzzer seed 2): INIT A initializes a flow table while
+    INIT B is between its stop and its initialization, and a flow attaches to A's table. B
+    must not replace that table unclosed: the flow would outlive every later stop and apply
+    data after B's flush."""
+    delay = scaled(0.3)
+    dst = target()
+    src = syncing_source(dst, num_flows=1)
+    with dst.client() as c:
+        assert c.cmd("DEBUG", "MIGRATION", "FAULT", "INIT-DELAY", int(delay * 1000)) == "OK"
+        a = RawClient(port=dst.port)
+        b = RawClient(port=dst.port)
+        init = ["DFLYMIGRATE", "INIT", "src", 1] + [x for r in RANGES for x in r]
+        a.send_command(*init)             # stops at 0, initializes at 1 delay
+        time.sleep(delay / 3)
+        b.send_command(*init)             # stops at 1/3, first tries to initialize at 4/3
+        assert a.read_raw(timeout=scaled(5)) == OK
+        late = FakeSource(dst.port, "src", RANGES, num_flows=1)
+        assert late.open_flow(0) == OK    # joins A's table, before B initializes
+        t = time.monotonic()
+        assert b.read_raw(timeout=scaled(5)) == OK
+        took = time.monotonic() - t
+        # B found A's table and stopped again (closing the flow) before it initialized.
+        assert late.flow_closed_by_peer(0, timeout=scaled(1))
+        assert took > delay / 2, took
+        assert c.cmd("DEBUG", "MIGRATION", "FAULT", "INIT-DELAY", 0) == "OK"
+        # B's table is the live one: a fresh flow attaches and its data joins.
+        fresh = FakeSource(dst.port, "src", RANGES, num_flows=1)
+        assert fresh.open_flow(0) == OK
+        k = keys_for(1)[0]
+        fresh.send(0, rec_command("SET", k, "v") + rec_lsn(1))
+        assert fresh.ack(1) == b":1\r\n"
+        assert c.cmd("GET", k) == b"v"
+        for x in (a, b, late, fresh):
+            x.close()
     src.close()
 
 

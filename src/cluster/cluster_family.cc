@@ -59,6 +59,8 @@ constexpr auto kRoutedCommandsWait = std::chrono::seconds(1);
 constexpr int kFlowReceiveBuffer = 256 * 1024;
 // Cap on the flows one INIT may announce (one per source shard).
 constexpr uint64_t kMaxFlows = 1024;
+// Attempts of one INIT racing other INITs of the same migration (see MigrateInit).
+constexpr int kMaxInitTries = 64;
 // Cap on the slots one GETSLOTINFO may ask for (each range expands to one reply entry per slot).
 constexpr size_t kMaxSlotInfoEntries = 1 << 20;
 
@@ -811,20 +813,37 @@ asio::awaitable<void> ClusterCommands::MigrateInit(CmdArgList args, CommandConte
     rb->SendSimpleString("UNKNOWN_MIGRATION");
     co_return;
   }
-  if (m->state() != MigrationState::kConnecting) {
-    // A re-INIT after a failed attempt: stop the old flows and start over from empty slots.
-    std::chrono::microseconds took;
-    co_await m->Stop(FinalizationTimeout(), &took);
-    LOG(INFO) << "Incoming migration from " << m->source_id() << " restarted; stopped in "
-              << took.count() << " us";
-    const SlotSet& slots = m->slots();
-    co_await cx.tx->RunOnAll([&slots](EngineShard& s) { s.DetachSlots(slots.bits()); });
-    if (m->state() == MigrationState::kFatal) {
-      rb->SendError("-INCOMING_MIGRATION_OOM");
-      co_return;
+  // Concurrent INITs of one migration (a restarting source retrying) are serialized by the
+  // flow table's generation: an INIT whose table was replaced by another INIT after it looked
+  // stops and flushes again, so the last INIT to answer +OK owns every flow that attached.
+  // Each retry follows another INIT's success, so the loop is bounded by the concurrency.
+  bool initialized = false;
+  for (int tries = 0; tries < kMaxInitTries && !initialized; ++tries) {
+    uint64_t generation = m->generation();
+    if (m->state() != MigrationState::kConnecting) {
+      // A re-INIT after a failed attempt: stop the old flows and start over from empty slots.
+      std::chrono::microseconds took;
+      co_await m->Stop(FinalizationTimeout(), &took);
+      LOG(INFO) << "Incoming migration from " << m->source_id() << " restarted; stopped in "
+                << took.count() << " us";
+      const SlotSet& slots = m->slots();
+      co_await cx.tx->RunOnAll([&slots](EngineShard& s) { s.DetachSlots(slots.bits()); });
+      if (m->state() == MigrationState::kFatal) {
+        rb->SendError("-INCOMING_MIGRATION_OOM");
+        co_return;
+      }
     }
+    if (int64_t ms = MigrationFaultValue(MigrationFault::kInitDelayMs); ms > 0) {
+      asio::steady_timer timer(co_await asio::this_coro::executor);
+      timer.expires_after(std::chrono::milliseconds(ms));
+      co_await timer.async_wait(kAsTuple);
+    }
+    initialized = m->Init(static_cast<uint32_t>(num_flows), generation);
   }
-  m->Init(static_cast<uint32_t>(num_flows));
+  if (!initialized) {
+    rb->SendError("migration is being restarted by other INITs");
+    co_return;
+  }
   LOG(INFO) << "Incoming migration from " << m->source_id() << " of " << SlotRangesToString(ranges)
             << " with " << num_flows << " flows";
   rb->SendOk();

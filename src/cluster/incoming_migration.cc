@@ -50,10 +50,16 @@ uint64_t IncomingMigration::keys_at_finish() const {
   return keys_at_finish_;
 }
 
-void IncomingMigration::Init(uint32_t num_flows) {
+uint64_t IncomingMigration::generation() const {
+  std::lock_guard lk(mu_);
+  return generation_;
+}
+
+bool IncomingMigration::Init(uint32_t num_flows, uint64_t expected_generation) {
   std::vector<std::shared_ptr<CancelScope>> wake;
   {
     std::lock_guard lk(mu_);
+    if (generation_ != expected_generation) return false;
     ++generation_;
     flows_.assign(num_flows, Flow{});
     running_flows_ = 0;
@@ -63,6 +69,7 @@ void IncomingMigration::Init(uint32_t num_flows) {
     wake.swap(exit_waiters_);  // the old flows are forgotten: nothing left to wait for
   }
   for (const auto& w : wake) w->Cancel();
+  return true;
 }
 
 bool IncomingMigration::AttachFlow(uint32_t flow, Connection* conn, std::string* error) {

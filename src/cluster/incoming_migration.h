@@ -45,8 +45,14 @@ class IncomingMigration : public std::enable_shared_from_this<IncomingMigration>
   // Keys frozen when the migration finished (meaningful in FINISHED only).
   uint64_t keys_at_finish() const;
 
+  // Bumped by every Init(): identifies one flow table.
+  uint64_t generation() const;
   // INIT: expect `num_flows` flows; state := SYNC. Call after Stop() when re-initializing.
-  void Init(uint32_t num_flows);
+  // Refuses (false, nothing changed) unless the flow table is still `expected_generation`:
+  // another INIT initialized it since the caller looked, and flows may have attached to that
+  // table after the caller's Stop(); replacing it would forget them unclosed. The caller then
+  // stops again and retries.
+  bool Init(uint32_t num_flows, uint64_t expected_generation);
   // Registers the flow connection of source shard `flow` (on the calling thread). False with
   // *error set when the flow id is out of range or already connected, or the migration is not
   // in SYNC.

@@ -42,6 +42,7 @@ enum class MigrationFault : uint8_t {
   kAckDelayMs,  // every ACK waits this long before it joins (value, not a count)
   kFlowClose,   // a flow connection is closed after its next batch of records
   kApplyDelayUs,  // every batch of flow records waits this long before it applies (value)
+  kInitDelayMs,   // every INIT waits this long between stopping old flows and initializing
   kCount,
 };
 // Sets a fault's count or value; 0 turns it off.

@@ -455,7 +455,8 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
         {"ACK-DROP", MigrationFault::kAckDrop},
         {"ACK-DELAY", MigrationFault::kAckDelayMs},
         {"FLOW-CLOSE", MigrationFault::kFlowClose},
-        {"APPLY-DELAY", MigrationFault::kApplyDelayUs}};
+        {"APPLY-DELAY", MigrationFault::kApplyDelayUs},
+        {"INIT-DELAY", MigrationFault::kInitDelayMs}};
     int64_t value;
     if (!ParseInt64(args[3], &value) || value < 0) {
       cx.rb->SendError(kInvalidIntErr);
