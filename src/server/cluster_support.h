@@ -37,10 +37,10 @@ bool MigrationFlowsPaused();
 // Fault points of the migration target, switched on by `DEBUG MIGRATION FAULT` so that tests
 // can reach every branch of the source's handling. Counts are "the next n times".
 enum class MigrationFault : uint8_t {
-  kInitError,   // INIT replies an error
-  kAckDrop,     // ACK closes the control connection without replying
-  kAckDelayMs,  // every ACK waits this long before it joins (value, not a count)
-  kFlowClose,   // a flow connection is closed after its next batch of records
+  kInitError,     // INIT replies an error
+  kAckDrop,       // ACK closes the control connection without replying
+  kAckDelayMs,    // every ACK waits this long before it joins (value, not a count)
+  kFlowClose,     // a flow connection is closed after its next batch of records
   kApplyDelayUs,  // every batch of flow records waits this long before it applies (value)
   kInitDelayMs,   // every INIT waits this long between stopping old flows and initializing
   kCount,
