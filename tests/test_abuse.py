@@ -126,32 +126,70 @@ def test_query_buffers_count_against_maxmemory(spawn_server):
                    msg="writes accepted once the buffers are gone")
 
 
+# Darner parks a connection that stayed idle through a whole sweep of its thread (100-200 ms): its
+# loop coroutine ends and a plain readability handler waits instead.
+PARKED_WITHIN = 0.35
+
+
 # Redis frees an idle client's query buffer only after 2 s (clientsCron), so right after a PING it
-# holds about 9.7 KiB per connection; Darner frees the buffer at once.
+# holds about 9.7 KiB per connection; Darner frees the buffer at once and parks the connection.
 @pytest.mark.darner_only
 @release_memory
 def test_idle_connections_are_cheap(server):
-    n = 1000
+    n, group = 1000, 100
     warm = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(50)]
     for s in warm:
         s.close()
     before = settled_rss_kb(server)
     socks = []
     try:
-        for _ in range(n):
-            s = socket.create_connection(("127.0.0.1", server.port))
-            s.sendall(b"PING\r\n")
-            socks.append(s)
-        for s in socks:
-            assert s.recv(16) == b"+PONG\r\n"
+        # Groups that go idle one after another, as the connections of a pool do: what is
+        # measured is what an idle connection keeps, not the allocator's high-water mark of a
+        # thousand busy ones (4,000 connections busy at once and then idle measure 2.0-2.2 KiB
+        # each, the freed coroutine frames staying with the allocator for reuse).
+        for _ in range(n // group):
+            batch = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(group)]
+            for s in batch:
+                s.sendall(b"PING\r\n")
+            for s in batch:
+                assert s.recv(16) == b"+PONG\r\n"
+            socks += batch
+            time.sleep(PARKED_WITHIN)
         per_conn = (settled_rss_kb(server) - before) * 1024 / n
-        # Measured 2.4-3.3 KiB (before: 20 KiB): the connection (600 B), its coroutine frame and
-        # Asio's spawn state (750 B), socket registration (170 B), context (144 B), and the
-        # allocator's slack; the issue's target of 2 KiB is not reached yet.
-        assert per_conn <= 4096, f"{per_conn:.0f} bytes per idle connection"
+        # Measured 1.3 KiB (20 KiB before the hardening issue, 2.4-3.3 KiB unparked): the
+        # connection (470 B), its context (144 B), the socket's registration (170 B), the parked
+        # wait (100 B), and the allocator's slack.
+        assert per_conn <= 2048, f"{per_conn:.0f} bytes per idle connection"
     finally:
         for s in socks:
             s.close()
+
+
+def test_parked_connections_serve_again(server, client):
+    """Connections idle long enough to be parked answer their next requests as before: a plain
+    request, one split over two packets around a pause, a pipeline, and CLIENT KILL of an idle
+    connection, which must close it at once."""
+    conns = [client() for _ in range(20)]
+    for i, c in enumerate(conns):
+        assert c.cmd_raw("SET", f"parked{i}", "v") == OK
+    time.sleep(PARKED_WITHIN)
+    for i, c in enumerate(conns):
+        assert c.cmd_raw("GET", f"parked{i}") == b"$1\r\nv\r\n"
+    time.sleep(PARKED_WITHIN)
+    # Half a request, then a pause long enough to park an idle connection (this one is not
+    # idle: it waits inside a request), then the rest.
+    request = encode_command("SET", "split", "x" * 100)
+    conns[0].send(request[:20])
+    time.sleep(PARKED_WITHIN)
+    conns[0].send(request[20:])
+    assert conns[0].read_raw() == OK
+    time.sleep(PARKED_WITHIN)
+    conns[1].send(b"".join(encode_command("INCR", "pipelined") for _ in range(50)))
+    assert [conns[1].read_raw() for _ in range(50)] == [f":{i}\r\n".encode() for i in range(1, 51)]
+    victim_id = int(conns[2].cmd_raw("CLIENT", "ID")[1:-2])
+    time.sleep(PARKED_WITHIN)
+    assert conns[3].cmd_raw("CLIENT", "KILL", "ID", str(victim_id)) == b":1\r\n"
+    assert conns[2].wait_closed(scaled(1.0))
 
 
 @release_memory

@@ -78,6 +78,7 @@ def test_signal_shutdown_with_clients(spawn_server, sig):
     idle = [srv.client(timeout=5) for _ in range(50)]
     for c in idle:
         assert c.cmd_raw("PING") == b"+PONG\r\n"
+    time.sleep(0.35)  # idle through a whole sweep: Darner has parked them (no loop coroutine)
     busy = Busy(srv, 10)
     busy.start()
     try:

@@ -112,7 +112,7 @@ bool GetTopology(CommandContext& cx, Topology* out) {
   shard.master.id = g_family->my_id();
   shard.master.ip = absl::GetFlag(FLAGS_cluster_announce_ip);
   if (shard.master.ip.empty()) {
-    const std::string& local = cx.conn->conn->local_addr();
+    std::string local = cx.conn->conn->local_addr();
     shard.master.ip = local.substr(0, local.rfind(':'));
   }
   uint32_t port = absl::GetFlag(FLAGS_announce_port);

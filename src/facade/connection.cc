@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -21,8 +23,9 @@ namespace {
 constexpr size_t kInitialBuffer = 16 * 1024;
 // Execute at most this many pipelined requests before writing their replies.
 constexpr size_t kMaxBatch = 1024;
-// An idle connection keeps a reply buffer of at most this capacity.
-constexpr size_t kIdleReplyCapacity = 512;
+// Reply buffers up to this capacity go back to a per-thread pool when their connection goes
+// idle (larger ones are freed); an idle connection keeps none.
+constexpr size_t kPooledReplyCapacity = 16 * 1024;
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -61,7 +64,67 @@ void Free(std::vector<T>* v) {
   std::vector<T>().swap(*v);
 }
 
+// Batches that idle connections gave back, for the next busy connection of this thread: a
+// connection holds one only between reading requests and going idle.
+class BatchPool {
+ public:
+  std::unique_ptr<RequestBatch> Get() {
+    if (free_.empty()) return std::make_unique<RequestBatch>();
+    std::unique_ptr<RequestBatch> b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void Put(std::unique_ptr<RequestBatch> b) {
+    if (free_.size() >= kMaxFree) return;
+    b->Clear();
+    // A batch of a long pipeline does not keep its large vectors in the pool.
+    if (b->args.capacity() > kMaxPooledArgs) {
+      Free(&b->requests);
+      Free(&b->args);
+      Free(&b->arg_ranges);
+      Free(&b->request_ends);
+    }
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 16;
+  static constexpr size_t kMaxPooledArgs = 1024;
+  std::vector<std::unique_ptr<RequestBatch>> free_;
+};
+thread_local BatchPool tl_batches;
+
+// Reply buffers that idle connections gave back.
+class ReplyPool {
+ public:
+  void Take(std::string* out) {
+    if (free_.empty()) return;
+    out->swap(free_.back());
+    free_.pop_back();
+  }
+  void Put(std::string* out) {
+    std::string s;
+    s.swap(*out);
+    if (free_.size() < kMaxFree && s.capacity() <= kPooledReplyCapacity) {
+      s.clear();
+      free_.push_back(std::move(s));
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 16;
+  std::vector<std::string> free_;
+};
+thread_local ReplyPool tl_replies;
+
 }  // namespace
+
+void RequestBatch::Clear() {
+  requests.clear();
+  args.clear();
+  arg_ranges.clear();
+  request_ends.clear();
+}
 
 ConnectionStats& ThreadConnectionStats() { return tl_stats; }
 
@@ -98,14 +161,23 @@ Connection::Connection(asio::ip::tcp::socket socket, ServiceInterface* service, 
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
-    remote_addr_ = FormatEndpoint(remote);
     is_local_ =
         remote.address().is_loopback() ||
         (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped() &&
          asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6()).is_loopback());
   }
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) local_addr_ = FormatEndpoint(local);
+}
+
+std::string Connection::remote_addr() const {
+  asio::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  return ec ? std::string() : FormatEndpoint(ep);
+}
+
+std::string Connection::local_addr() const {
+  asio::error_code ec;
+  auto ep = socket_.local_endpoint(ec);
+  return ec ? std::string() : FormatEndpoint(ep);
 }
 
 Connection::~Connection() {
@@ -147,13 +219,13 @@ void Connection::ResizeBuffer(size_t capacity) {
 // Logging lives outside the coroutines: a log statement's stream would otherwise take space in
 // the frame of every connection, idle or not.
 void Connection::LogQueryBufferLimit(size_t wanted) const {
-  LOG_EVERY_N_SEC(WARNING, 1) << "Closing client " << remote_addr_
+  LOG_EVERY_N_SEC(WARNING, 1) << "Closing client " << remote_addr()
                               << " that reached max query buffer length (wanted " << wanted
                               << " bytes, limit " << QueryBufferLimit() << ")";
 }
 
 void Connection::LogProtocolError() const {
-  LOG_EVERY_N_SEC(WARNING, 1) << "Protocol error from " << remote_addr_ << ": " << parser_.Error();
+  LOG_EVERY_N_SEC(WARNING, 1) << "Protocol error from " << remote_addr() << ": " << parser_.Error();
 }
 
 bool Connection::EnsureReadSpace(size_t wanted) {
@@ -186,7 +258,7 @@ void Connection::AccountReplyCapacity() {
 }
 
 void Connection::LogOutputLimit(size_t pending, const char* which) const {
-  LOG_EVERY_N_SEC(WARNING, 1) << "Client addr=" << remote_addr_
+  LOG_EVERY_N_SEC(WARNING, 1) << "Client addr=" << remote_addr()
                               << " scheduled to be closed ASAP for overcoming of output buffer "
                                  "limits ("
                               << which << " limit, " << pending << " bytes pending)";
@@ -291,14 +363,11 @@ asio::awaitable<bool> Connection::WaitReadable() {
 void Connection::ReleaseIdle() {
   ResizeBuffer(0);
   std::string& out = reply_.buffer();
-  if (out.capacity() > kIdleReplyCapacity) {
-    std::string().swap(out);
+  if (out.capacity() > std::string().capacity()) {
+    tl_replies.Put(&out);
     AccountReplyCapacity();
   }
-  Free(&batch_);
-  Free(&arg_storage_);
-  Free(&arg_ranges_);
-  Free(&request_ends_);
+  if (batch_) tl_batches.Put(std::move(batch_));
   parser_.ShrinkIdle();
 }
 
@@ -327,13 +396,49 @@ asio::awaitable<void> Connection::RunTakeover() {
   }
 }
 
+void Connection::ParkIfIdle() {
+  if (!idle_waiting_ || closing_ || park_requested_) return;
+  if (idle_waits_ != swept_idle_waits_) {
+    swept_idle_waits_ = idle_waits_;  // went idle since the last sweep: next time
+    return;
+  }
+  park_requested_ = true;
+  asio::error_code ec;
+  socket_.cancel(ec);  // the idle wait is the only operation pending on the socket
+}
+
+void Connection::Park(std::shared_ptr<Connection> self) {
+  Connection* conn = self.get();
+  conn->socket_.async_wait(
+      asio::socket_base::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
+        Connection* c = self.get();
+        c->socket_drained_ = false;
+        if (ec || c->closing_) {
+          c->Finish();  // Close() cancels the wait
+          return;
+        }
+        asio::co_spawn(c->socket_.get_executor(), c->Run(std::move(self)), asio::detached);
+      });
+}
+
+void Connection::Finish() {
+  if (takeover_) takeover_->OnClose();
+  asio::error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_both, ec);
+  socket_.close(ec);
+  service_->OnConnectionClose(this);
+}
+
 asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
-  if (!service_->OnConnectionOpen(this)) {
-    co_await FlushReplies();
-    asio::error_code ec;
-    socket_.close(ec);
-    service_->OnConnectionClose(this);
-    co_return;
+  if (!opened_) {
+    opened_ = true;
+    if (!service_->OnConnectionOpen(this)) {
+      co_await FlushReplies();
+      asio::error_code ec;
+      socket_.close(ec);
+      service_->OnConnectionClose(this);
+      co_return;
+    }
   }
   size_t wanted = 0;
   bool protocol_error = false;
@@ -342,11 +447,24 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
     // Once the socket is drained, wait for readability before reading: Asio re-arms the
     // descriptor for the wait (one epoll_ctl), which also reports bytes that arrived since the
     // short read, so this costs what a failed speculative read would, and holds no buffer.
-    // The wait is awaited here, not in a helper coroutine: an idle connection then keeps one
-    // coroutine frame alive, not two.
     if (socket_drained_) {
-      if (buf_start_ == buf_end_) ReleaseIdle();
+      bool idle = buf_start_ == buf_end_;
+      if (idle) {
+        ReleaseIdle();
+        idle_waiting_ = true;
+        ++idle_waits_;
+      }
       auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+      idle_waiting_ = false;
+      if (idle && park_requested_) {
+        park_requested_ = false;
+        if (ec == asio::error::operation_aborted && !closing_) {
+          // Idle for a whole sweep: wait without this coroutine (its frame and Asio's spawn
+          // state cost an idle connection ~800 bytes); readability spawns the loop anew.
+          Park(std::move(keep_alive));
+          co_return;
+        }
+      }
       if (ec) break;
       socket_drained_ = false;
     }
@@ -362,12 +480,15 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
     // Parse and execute every complete request in the buffer, flushing between batches.
     bool drained = false;
     while (!drained && !protocol_error && !close_after_reply_ && !closing_) {
-      batch_.clear();
-      arg_storage_.clear();
-      arg_ranges_.clear();
-      request_ends_.clear();
+      if (!batch_) {
+        batch_ = tl_batches.Get();
+        std::string& out = reply_.buffer();
+        if (out.empty() && out.capacity() <= std::string().capacity()) tl_replies.Take(&out);
+      }
+      RequestBatch& b = *batch_;
+      b.Clear();
       size_t batch_bytes = 0;
-      while (batch_.size() < kMaxBatch) {
+      while (b.requests.size() < kMaxBatch) {
         std::string_view avail(buf_.get() + buf_start_ + batch_bytes,
                                buf_end_ - buf_start_ - batch_bytes);
         size_t consumed = 0;
@@ -383,24 +504,24 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
         }
         batch_bytes += consumed;
         if (parser_.Args().empty()) continue;
-        arg_ranges_.emplace_back(arg_storage_.size(), parser_.Args().size());
-        arg_storage_.insert(arg_storage_.end(), parser_.Args().begin(), parser_.Args().end());
-        batch_.emplace_back();  // filled below once arg_storage_ stops growing
-        request_ends_.push_back(batch_bytes);
+        b.arg_ranges.emplace_back(b.args.size(), parser_.Args().size());
+        b.args.insert(b.args.end(), parser_.Args().begin(), parser_.Args().end());
+        b.requests.emplace_back();  // filled below once b.args stops growing
+        b.request_ends.push_back(batch_bytes);
         wanted = 0;
         // Until AUTH succeeds, each request runs before the next is parsed: the limits for
         // unauthenticated clients apply to requests parsed before AUTH only.
         if (!parser_.authenticated()) break;
       }
-      for (size_t i = 0; i < batch_.size(); ++i) {
-        batch_[i] = CmdArgList(arg_storage_.data() + arg_ranges_[i].first, arg_ranges_[i].second);
+      for (size_t i = 0; i < b.requests.size(); ++i) {
+        b.requests[i] = CmdArgList(b.args.data() + b.arg_ranges[i].first, b.arg_ranges[i].second);
       }
       size_t ran = 0;
-      if (!batch_.empty()) ran = co_await service_->DispatchBatch(this, batch_);
+      if (!b.requests.empty()) ran = co_await service_->DispatchBatch(this, b.requests);
       if (takeover_) {
         // The bytes behind the request that started the takeover are the takeover's, whatever
         // they looked like to the RESP parser.
-        batch_bytes = ran > 0 ? request_ends_[ran - 1] : 0;
+        batch_bytes = ran > 0 ? b.request_ends[ran - 1] : 0;
         protocol_error = false;
         parser_.Reset();
       }
@@ -420,11 +541,7 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> keep_alive) {
     if (closing_ || takeover_) break;
   }
   if (takeover_ && !closing_) co_await RunTakeover();
-  if (takeover_) takeover_->OnClose();
-  asio::error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_both, ec);
-  socket_.close(ec);
-  service_->OnConnectionClose(this);
+  Finish();
 }
 
 }  // namespace darner

@@ -58,15 +58,34 @@ class ConnectionTakeover {
   virtual void OnClose() {}
 };
 
+// The requests of one batch: argument views into the read buffer (or the parser), and where in
+// the buffer each request ends (relative to the batch's first byte).
+struct RequestBatch {
+  std::vector<CmdArgList> requests;
+  std::vector<std::string_view> args;
+  std::vector<std::pair<size_t, size_t>> arg_ranges;
+  std::vector<size_t> request_ends;
+  void Clear();
+};
+
 class Connection {
  public:
   Connection(asio::ip::tcp::socket socket, ServiceInterface* service, ParserLimits limits,
              bool privileged, unsigned thread_index);
   ~Connection();
 
-  // The read-parse-execute-write loop; returns when the peer closes, on a protocol error, or
-  // after Close(). `keep_alive` (this connection) keeps it alive as long as the loop runs.
+  // The read-parse-execute-write loop; `keep_alive` (this connection) keeps it alive while the
+  // loop runs. Ends when the peer closes, on a protocol error, or after Close() — and also when
+  // ParkIfIdle parks the connection: it then waits for readability with a plain handler
+  // (holding `keep_alive`), which spawns the loop anew.
   asio::awaitable<void> Run(std::shared_ptr<Connection> keep_alive);
+
+  // Called by a periodic sweep of its thread's connections. A connection that has waited for
+  // requests since the previous sweep, with no request between, is parked: its loop coroutine
+  // ends and a plain readability handler (no coroutine frame, no spawn state) waits instead.
+  // Busy connections keep their coroutine, so a request costs no respawn; an idle one is parked
+  // within two sweeps. Own thread only.
+  void ParkIfIdle();
 
   // Asks the connection to finish its in-flight reply and end. Idempotent; own thread only.
   void Close();
@@ -93,10 +112,12 @@ class Connection {
   ReplyBuilder& reply() { return reply_; }
   bool privileged() const { return privileged_; }
   unsigned thread_index() const { return thread_index_; }
-  const std::string& remote_addr() const { return remote_addr_; }
+  // "ip:port" of the peer and of this end, asked of the socket on each call (CLIENT LIST, logs):
+  // not stored, since every idle connection would pay for them. "" once the socket is closed.
+  std::string remote_addr() const;
+  std::string local_addr() const;
   // Whether the peer connected from a loopback address.
   bool is_local() const { return is_local_; }
-  const std::string& local_addr() const { return local_addr_; }
   int native_fd() { return fd_; }
   // Read buffer capacity (0 while idle) and the unparsed bytes in it (CLIENT LIST qbuf).
   size_t read_buffer_size() const { return buf_capacity_; }
@@ -107,6 +128,11 @@ class Connection {
   void* user_data() const { return user_data_.get(); }
 
  private:
+  // Waits for readability without a coroutine (see ParkIfIdle), then spawns Run anew or, when
+  // the wait was cancelled by Close() or failed, finishes the connection.
+  static void Park(std::shared_ptr<Connection> self);
+  // Ends the connection: the takeover's OnClose, the socket closed, the service told.
+  void Finish();
   asio::awaitable<bool> FlushReplies();
   // Counts the reply buffer's capacity in ConnectionBufferBytes().
   void AccountReplyCapacity();
@@ -144,19 +170,20 @@ class Connection {
   bool privileged_;
   unsigned thread_index_;
   int fd_;
+  bool opened_ = false;  // Run has told the service (it runs again after every Park)
   bool closing_ = false;
   bool close_after_reply_ = false;
   bool is_local_ = false;
-  bool socket_drained_ = false;  // the last read emptied the socket (see TryRead)
+  bool socket_drained_ = false;    // the last read emptied the socket (see TryRead)
+  bool idle_waiting_ = false;      // Run waits for the next request with nothing buffered
+  bool park_requested_ = false;    // ParkIfIdle cancelled that wait to park the connection
+  uint32_t idle_waits_ = 0;        // idle waits begun so far
+  uint32_t swept_idle_waits_ = 0;  // idle_waits_ at the last ParkIfIdle
   std::unique_ptr<ConnectionTakeover> takeover_;
-  std::string remote_addr_, local_addr_;
 
-  // The requests of the batch being executed: argument views into buf_ (or the parser), and
-  // where in buf_ each request ends (relative to buf_start_).
-  std::vector<CmdArgList> batch_;
-  std::vector<std::string_view> arg_storage_;
-  std::vector<std::pair<size_t, size_t>> arg_ranges_;
-  std::vector<size_t> request_ends_;
+  // The batch being executed; taken from a per-thread pool when requests arrive and given back
+  // when the connection goes idle.
+  std::unique_ptr<RequestBatch> batch_;
 
   std::unique_ptr<char[]> buf_;
   size_t buf_capacity_ = 0;

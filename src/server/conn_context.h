@@ -18,6 +18,7 @@ class Transaction;
 struct ConnectionContext {
   Connection* conn = nullptr;
   uint64_t id = 0;
+  size_t thread_list_index = 0;  // in Service::ThreadConnections(): O(1) removal
   DbIndex db = 0;
   bool authenticated = false;
   std::string name;

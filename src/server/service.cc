@@ -165,8 +165,13 @@ void Service::Init() {
       ThreadStats& ts = *tl_stats;
       ts.ops_samples[ts.ops_sample_index++ % ts.ops_samples.size()] = {NowMs(), ts.total_commands};
       UsedMemory();  // keeps the peak current
+      ParkIdleConnections();
     });
   });
+}
+
+void Service::ParkIdleConnections() {
+  for (ConnectionContext* cc : *tl_connections) cc->conn->ParkIfIdle();
 }
 
 void Service::Shutdown() {
@@ -239,6 +244,7 @@ bool Service::OnConnectionOpen(Connection* conn) {
   conn->set_user_data(cc);
   ++tl_stats->connections_received;
   size_t now_connected = connected_.fetch_add(1, std::memory_order_relaxed) + 1;
+  cc->thread_list_index = tl_connections->size();
   tl_connections->push_back(cc.get());
   // The admin port stays reachable when the main port is full (as in Dragonfly).
   if (!conn->privileged() && now_connected > absl::GetFlag(FLAGS_maxclients)) {
@@ -252,13 +258,11 @@ bool Service::OnConnectionOpen(Connection* conn) {
 void Service::OnConnectionClose(Connection* conn) {
   ConnectionContext* cc = Ctx(conn);
   auto& list = *tl_connections;
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (list[i] == cc) {
-      list[i] = list.back();
-      list.pop_back();
-      break;
-    }
-  }
+  size_t i = cc->thread_list_index;
+  DCHECK(i < list.size() && list[i] == cc);
+  list[i] = list.back();
+  list[i]->thread_list_index = i;
+  list.pop_back();
   connected_.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -116,6 +116,9 @@ class Service : public ServiceInterface {
 
   // Connections of the calling thread.
   std::vector<ConnectionContext*>& ThreadConnections();
+  // Parks the calling thread's connections that stayed idle since the last call (see
+  // Connection::ParkIfIdle); run from each shard's periodic task.
+  void ParkIdleConnections();
   ThreadStats& thread_stats();
   size_t connected_clients() const { return connected_.load(std::memory_order_relaxed); }
   int64_t start_time_ms() const { return start_ms_; }
