@@ -5,13 +5,18 @@
 #include <absl/flags/parse.h>
 #include <absl/flags/usage.h>
 #include <mimalloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
+#include "app/dragonfly_flags.h"
 #include "base/byte_size.h"
 #include "base/logging.h"
 #include "cluster/cluster_family.h"
@@ -29,6 +34,13 @@ ABSL_FLAG(std::string, admin_bind, "", "Address of the admin listener (empty: al
 ABSL_FLAG(uint32_t, proactor_threads, 0, "Event-loop threads, one shard each (0: CPU count)");
 ABSL_FLAG(darner::ByteSize, proto_max_bulk_len, {512u << 20},
           "Largest bulk string a client may send (bytes, or a size such as 512mb)");
+ABSL_FLAG(uint32_t, num_shards, 0,
+          "Shards of the keyspace (0: one per thread). Darner runs one shard per thread: a value "
+          "below --proactor_threads lowers the thread count to it, a higher one is capped");
+ABSL_FLAG(std::string, proactor_affinity_mode, "off",
+          "Pin thread i to the i-th allowed CPU: on, off, or auto (on when there are at least as "
+          "many allowed CPUs as threads). Dragonfly's default is on; Darner's is off, so that "
+          "several local nodes do not share the first CPUs");
 ABSL_DECLARE_FLAG(std::string, enable_debug_command);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
 
@@ -52,6 +64,19 @@ struct ShutdownLatch {
   }
 };
 
+// The CPUs to pin the pool's threads to (empty: none), per --proactor_affinity_mode.
+bool ParseAffinity(std::string_view mode, unsigned threads, std::vector<int>* cpus) {
+  if (mode != "on" && mode != "off" && mode != "auto") return false;
+  if (mode == "off") return true;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return true;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &allowed)) cpus->push_back(c);
+  }
+  if (mode == "auto" && cpus->size() < threads) cpus->clear();
+  return true;
+}
+
 int Run() {
   if (std::string mode = absl::GetFlag(FLAGS_enable_debug_command);
       mode != "no" && mode != "yes" && mode != "local") {
@@ -60,6 +85,20 @@ int Run() {
   }
   unsigned threads = absl::GetFlag(FLAGS_proactor_threads);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (uint32_t shards = absl::GetFlag(FLAGS_num_shards); shards != 0 && shards < threads) {
+    LOG(WARNING) << "--num_shards=" << shards << " with " << threads
+                 << " threads: Darner runs one shard per thread, so --proactor_threads is lowered "
+                    "to "
+                 << shards;
+    threads = shards;
+  }
+  std::vector<int> cpus;
+  if (!ParseAffinity(absl::GetFlag(FLAGS_proactor_affinity_mode), threads, &cpus)) {
+    LOG(ERROR) << "--proactor_affinity_mode must be 'on', 'off' or 'auto', not '"
+               << absl::GetFlag(FLAGS_proactor_affinity_mode) << "'";
+    return 1;
+  }
+  WarnAboutUnsupportedFlags();
   // As Redis: raise the open-files limit for maxclients, or lower maxclients to fit it, so that
   // clients over the limit are refused with an error instead of failing accept().
   if (uint32_t wanted = absl::GetFlag(FLAGS_maxclients),
@@ -95,7 +134,14 @@ int Run() {
     LOG(ERROR) << error;
     return 1;
   }
-  pool.Start(nullptr);
+  pool.Start(cpus.empty() ? std::function<void(unsigned)>() : [&cpus](unsigned i) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpus[i % cpus.size()], &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+      LOG(WARNING) << "could not pin thread " << i << " to CPU " << cpus[i % cpus.size()];
+    }
+  });
   service.Init();
 
   ShutdownLatch latch;

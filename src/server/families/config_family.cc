@@ -6,6 +6,7 @@
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
+#include <unistd.h>
 
 #include <mutex>
 
@@ -28,6 +29,11 @@ ABSL_FLAG(std::string, client_output_buffer_limit,
           "Redis's client-output-buffer-limit: '<class> <hard> <soft> <soft seconds>' for the "
           "classes normal, replica and pubsub; a client whose unsent replies pass the hard limit, "
           "or stay over the soft one that long, is closed (0: no limit)");
+// Kept for the snapshot work (SAVE, BGSAVE and loading at start are not built yet): Dragonfly's
+// names and defaults, reported by CONFIG GET.
+ABSL_FLAG(std::string, dir, "", "Directory for snapshot files (empty: the working directory)");
+ABSL_FLAG(std::string, dbfilename, "dump-{timestamp}",
+          "Snapshot file name (Dragonfly's form; snapshots are not written yet)");
 ABSL_DECLARE_FLAG(int32_t, port);
 ABSL_DECLARE_FLAG(std::string, bind);
 ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
@@ -213,6 +219,15 @@ const std::vector<ConfigParam>& ConfigParams() {
          absl::SetFlag(&FLAGS_announce_port, static_cast<uint32_t>(n));
          return "";
        }},
+      {"dir",
+       [] {
+         std::string dir = absl::GetFlag(FLAGS_dir);
+         if (!dir.empty()) return dir;
+         char cwd[4096];
+         return std::string(getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "");
+       },
+       nullptr},
+      {"dbfilename", [] { return absl::GetFlag(FLAGS_dbfilename); }, nullptr},
       {"save", [] { return std::string(""); }, nullptr},
       {"appendonly", [] { return std::string("no"); }, nullptr},
   };
