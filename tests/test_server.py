@@ -433,6 +433,38 @@ def test_debug_populate_errors(raw):
     assert raw.cmd_raw("DEBUG", "POPULATE", "-1") == err
 
 
+@pytest.mark.darner_only
+def test_debug_populate_dragonfly_options(raw):
+    """Dragonfly's POPULATE options: RAND values, SLOTS that create <count> keys inside the range,
+    TYPE and ELEMENTS (strings only so far), and their errors; bad ones change nothing."""
+    from cluster_util import slot
+    assert raw.cmd_raw("DEBUG", "POPULATE", "1000", "s", "10", "SLOTS", "0", "100") == OK
+    keys = raw.cmd("KEYS", "*")
+    assert len(keys) == 1000
+    assert all(slot(k.decode()) <= 100 for k in keys)
+    assert raw.cmd_raw("DEBUG", "POPULATE", "200", "one", "4", "SLOTS", "7", "7") == OK
+    assert {slot(k.decode()) for k in raw.cmd("KEYS", "one:*")} == {7}
+    assert raw.cmd_raw("DBSIZE") == integer(1200)
+    assert raw.cmd_raw("DEBUG", "POPULATE", "20", "r", "12", "RAND") == OK
+    values = raw.cmd("MGET", *[f"r:{i}" for i in range(20)])
+    assert all(re.fullmatch(rb"[A-Za-z0-9]{12}", v) for v in values)
+    assert len(set(values)) == 20
+    assert raw.cmd_raw("DEBUG", "POPULATE", "2", "d", "RAND") == OK
+    assert raw.cmd_raw("STRLEN", "d:0") == integer(16)
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3", "t", "5", "TYPE", "string", "ELEMENTS", "4") == OK
+    assert raw.cmd_raw("GET", "t:2") == bulk("value")
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3", "h", "TYPE", "hash").startswith(b"-ERR type 'hash'")
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3", "h", "ELEMENTS", "0") == \
+        b"-ERR value is out of range, must be positive\r\n"
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3", "h", "SLOTS", "9", "8") == b"-ERR Invalid slot range\r\n"
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3", "h", "SLOTS", "9") == b"-ERR syntax error\r\n"
+    assert raw.cmd_raw("DEBUG", "POPULATE", "3", "h", "4", "EXTRA") == b"-ERR syntax error\r\n"
+    # A narrow range needs 16384 / width candidate names per key: bounded.
+    assert raw.cmd_raw("DEBUG", "POPULATE", "100000", "h", "4", "SLOTS", "5", "5") == \
+        b"-ERR slot range 5-5 is too narrow for 100000 keys\r\n"
+    assert raw.cmd("KEYS", "h:*") == []
+
+
 def test_debug_sleep_0(raw):
     assert raw.cmd_raw("DEBUG", "SLEEP", "0") == OK
     t = time.monotonic()

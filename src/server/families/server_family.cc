@@ -11,8 +11,10 @@
 
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <atomic>
 #include <cmath>
 #include <fstream>
+#include <random>
 
 #include "base/byte_size.h"
 #include "base/cycle_clock.h"
@@ -348,86 +350,139 @@ bool DebugAllowed(const Connection& conn) {
   return false;
 }
 
-// DEBUG POPULATE <count> [<prefix>] [<size>] [SLOTS <start> <end>]: keys <prefix>:0 .. :count-1
-// that do not exist yet; with SLOTS only those whose slot is in [start, end]. In cluster `yes`
-// mode, keys of slots the node does not serve are skipped too.
-asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
-  int64_t count = -1, size = 0;
-  if (!ParseInt64(args[0], &count) || count < 0) {
-    cx.rb->SendError("value is out of range, must be positive");
-    co_return;
-  }
-  size_t slots_at = args.size();
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (EqualsIgnoreCase(args[i], "SLOTS")) {
-      slots_at = i;
-      break;
-    }
-  }
-  CmdArgList positional = args.subspan(0, slots_at);
-  if (positional.size() > 3) {
-    cx.rb->SendError(kSyntaxErr);
-    co_return;
-  }
-  std::string prefix = positional.size() > 1 ? std::string(positional[1]) : "key";
-  if (positional.size() > 2 && (!ParseInt64(positional[2], &size) || size < 0)) {
-    cx.rb->SendError("value is out of range, must be positive");
-    co_return;
-  }
-  // No value larger than a client could SET.
-  if (static_cast<uint64_t>(size) > absl::GetFlag(FLAGS_proto_max_bulk_len).bytes) {
-    cx.rb->SendError("value size exceeds proto-max-bulk-len");
-    co_return;
-  }
+// DEBUG POPULATE <count> [<prefix>] [<size>] [RAND] [SLOTS <start> <end>] [TYPE <type>]
+// [ELEMENTS <n>], as Dragonfly reads it: the first <count> keys <prefix>:0, <prefix>:1, ... whose
+// slot is in [start, end] (every slot without SLOTS), each created unless it exists. Values are
+// "value:<i>" padded with zero bytes to <size> (Redis's), or with RAND <size> random letters and
+// digits (16 without a size). TYPE names the value type (strings are the only one so far) and
+// ELEMENTS its element count (1 for strings). In cluster `yes` mode keys of slots the node does
+// not serve are skipped.
+struct PopulateOptions {
+  int64_t count = 0;
+  std::string prefix = "key";
+  int64_t size = 0;
+  bool random = false;
   int64_t first_slot = 0, last_slot = kNumSlots - 1;
-  if (slots_at < args.size()) {
-    if (args.size() != slots_at + 3) {
-      cx.rb->SendError(kSyntaxErr);
-      co_return;
-    }
-    if (!ParseInt64(args[slots_at + 1], &first_slot) ||
-        !ParseInt64(args[slots_at + 2], &last_slot) || first_slot < 0 || last_slot >= kNumSlots ||
-        first_slot > last_slot) {
-      cx.rb->SendError("Invalid slot range");
-      co_return;
+};
+
+// Keys <prefix>:<i> that a SLOTS range may look at, at most: a narrow range needs about
+// 16384 / width candidates per key, and each costs a CRC16 on every shard (16M: about 0.35 s
+// per shard here; one slot then holds at most 1,024 keys, a range of 100 slots 102,400).
+constexpr int64_t kMaxPopulateCandidates = int64_t{1} << 24;
+
+// False (with the error sent) on bad arguments.
+bool ParsePopulate(CmdArgList args, CommandContext& cx, PopulateOptions* o) {
+  if (!ParseInt64(args[0], &o->count) || o->count < 0) {
+    cx.rb->SendError("value is out of range, must be positive");
+    return false;
+  }
+  auto keyword = [](std::string_view a) {
+    return EqualsIgnoreCase(a, "RAND") || EqualsIgnoreCase(a, "SLOTS") ||
+           EqualsIgnoreCase(a, "TYPE") || EqualsIgnoreCase(a, "ELEMENTS");
+  };
+  size_t i = 1;
+  for (; i < args.size() && i < 3 && !keyword(args[i]); ++i) {
+    if (i == 1) {
+      o->prefix = std::string(args[i]);
+    } else if (!ParseInt64(args[i], &o->size) || o->size < 0) {
+      cx.rb->SendError("value is out of range, must be positive");
+      return false;
     }
   }
+  bool sized = i == 3;
+  for (; i < args.size(); ++i) {
+    int64_t elements = 0;
+    if (EqualsIgnoreCase(args[i], "RAND")) {
+      o->random = true;
+    } else if (EqualsIgnoreCase(args[i], "SLOTS") && i + 2 < args.size()) {
+      if (!ParseInt64(args[i + 1], &o->first_slot) || !ParseInt64(args[i + 2], &o->last_slot) ||
+          o->first_slot < 0 || o->last_slot >= kNumSlots || o->first_slot > o->last_slot) {
+        cx.rb->SendError("Invalid slot range");
+        return false;
+      }
+      i += 2;
+    } else if (EqualsIgnoreCase(args[i], "TYPE") && i + 1 < args.size()) {
+      if (!EqualsIgnoreCase(args[++i], "STRING")) {
+        cx.rb->SendError(StrCat("type '", args[i], "' is not supported: Darner has strings only"));
+        return false;
+      }
+    } else if (EqualsIgnoreCase(args[i], "ELEMENTS") && i + 1 < args.size()) {
+      if (!ParseInt64(args[++i], &elements) || elements < 1) {
+        cx.rb->SendError("value is out of range, must be positive");
+        return false;
+      }
+    } else {
+      cx.rb->SendError(kSyntaxErr);
+      return false;
+    }
+  }
+  if (o->random && !sized) o->size = 16;
+  // No value larger than a client could SET.
+  if (static_cast<uint64_t>(o->size) > absl::GetFlag(FLAGS_proto_max_bulk_len).bytes) {
+    cx.rb->SendError("value size exceeds proto-max-bulk-len");
+    return false;
+  }
+  int64_t width = o->last_slot - o->first_slot + 1;
+  if (width < kNumSlots && o->count > kMaxPopulateCandidates / kNumSlots * width) {
+    cx.rb->SendError(StrCat("slot range ", o->first_slot, "-", o->last_slot, " is too narrow for ",
+                            o->count, " keys"));
+    return false;
+  }
+  return true;
+}
+
+asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
+  PopulateOptions o;
+  if (!ParsePopulate(args, cx, &o)) co_return;
   DbIndex db = cx.db;
   unsigned shards = cx.service->num_shards();
   bool routed = GetClusterMode() == ClusterMode::kYes;
   Service* svc = cx.service;
   const size_t limit = PopulateMemoryLimit();
-  bool out_of_memory = false;
+  const bool all_slots = o.first_slot == 0 && o.last_slot == kNumSlots - 1;
+  const uint64_t seed = std::random_device{}();
+  std::atomic<bool> out_of_memory{false};
   co_await cx.tx->RunOnAll([&](EngineShard& s) {
     DbSlice& slice = s.db(db);
-    std::string key = prefix + ":";
+    std::string key = o.prefix + ":";
     size_t base = key.size();
     std::string value;
+    std::mt19937_64 rng(seed + s.id());
     // Memory is checked every few keys (and before the first): POPULATE stops at the limit.
     size_t budget = 0;
-    for (int64_t i = 0; i < count && !out_of_memory; ++i) {
+    int64_t found = 0;  // keys in the slot range so far, on every shard
+    for (int64_t i = 0; found < o.count && (all_slots || i < 2 * kMaxPopulateCandidates); ++i) {
       if (budget == 0) {
         s.PublishMemory();
         if (svc->UsedMemory() > limit) {
-          out_of_memory = true;
+          out_of_memory.store(true, std::memory_order_relaxed);
           break;
         }
-        budget = std::max<size_t>(1, (64u << 10) / (static_cast<size_t>(size) + 64));
+        budget = std::max<size_t>(1, (64u << 10) / (static_cast<size_t>(o.size) + 64));
       }
       key.resize(base);
       StrAppend(&key, i);
       SlotId slot = KeySlot(key);
-      if (slot % shards != s.id() || slot < first_slot || slot > last_slot) continue;
+      if (slot < o.first_slot || slot > o.last_slot) continue;
+      ++found;
+      if (slot % shards != s.id()) continue;
       if (routed && !Service::ThreadServesSlot(slot)) continue;
       if (slice.Find(key)) continue;
-      value = StrCat("value:", i);
-      if (size > 0) value.resize(static_cast<size_t>(size), '\0');
+      if (o.random) {
+        static constexpr char kChars[] =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        value.resize(static_cast<size_t>(o.size));
+        for (char& c : value) c = kChars[rng() % (sizeof(kChars) - 1)];
+      } else {
+        value = StrCat("value:", i);
+        if (o.size > 0) value.resize(static_cast<size_t>(o.size), '\0');
+      }
       slice.Add(key, CompactValue::String(value));
       --budget;
     }
     s.PublishMemory();
   });
-  if (out_of_memory) {
+  if (out_of_memory.load(std::memory_order_relaxed)) {
     cx.rb->SendError("-OOM DEBUG POPULATE stopped: used memory > 'maxmemory' (or 80% of RAM)");
     co_return;
   }
@@ -443,7 +498,7 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
     co_return;
   }
   std::string sub = ToUpper(args[0]);
-  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 7) {
+  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 13) {
     co_await DebugPopulate(args.subspan(1), cx);
   } else if (sub == "MIGRATION" && args.size() == 2 &&
              (EqualsIgnoreCase(args[1], "PAUSE") || EqualsIgnoreCase(args[1], "RESUME"))) {
@@ -493,9 +548,11 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
   } else if (sub == "HELP" && args.size() == 1) {
     cx.rb->SendSimpleStrings(
         {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-         "POPULATE <count> [<prefix>] [<size>] [SLOTS <start> <end>]",
+         "POPULATE <count> [<prefix>] [<size>] [RAND] [SLOTS <start> <end>] [TYPE <type>]",
+         "         [ELEMENTS <n>]",
          "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-         "    it is used instead of the 'key' prefix. SLOTS keeps only keys of those slots.",
+         "    it is used instead of the 'key' prefix. RAND fills values with random",
+         "    characters. SLOTS creates the <count> keys in slots <start> to <end>.",
          "MIGRATION PAUSE|RESUME", "    Stop or resume reading incoming slot-migration flows.",
          "MIGRATION FAULT INIT-ERROR|ACK-DROP|FLOW-CLOSE <count>",
          "    Make the next <count> INITs fail, ACKs go unanswered, or flows close.",
