@@ -244,6 +244,47 @@ def test_cancel_during_sync_keeps_source_and_flushes_target(pair):
     assert "Outgoing migration cancelled: slots [0, 2000], [5000, 5100]" in a.log_text()
 
 
+def migrate_timed(pair, a_flags):
+    """Seconds from the opening config to FINISHED on both sides, for 200K keys (about 25K
+    moving), with node A started with `a_flags`."""
+    a, b = pair(a_flags=a_flags)
+    with a.client(timeout=60) as ca:
+        ca.cmd("DEBUG", "POPULATE", "200000", "key", "100")
+    start = time.monotonic()
+    push_both(a, b, opening(a, b))
+    wait_finished(a, b, timeout=scaled(60))
+    return time.monotonic() - start
+
+
+def test_cpu_budget_throttles_the_traversal(pair):
+    """--migration_buckets_cpu_budget (Dragonfly's flag): a traversal over its share of the
+    shard's CPU sleeps --migration_buckets_sleep_usec between steps."""
+    full = migrate_timed(pair, {})
+    throttled = migrate_timed(pair, {"migration_buckets_cpu_budget": 0.01,
+                                     "migration_buckets_sleep_usec": 1000,
+                                     "migration_buckets_serialization_threshold": 10})
+    print(f"migration of 200K keys: {full:.3f} s unthrottled, {throttled:.3f} s at 1% CPU")
+    assert throttled > 3 * full and throttled > 0.3, (full, throttled)
+
+
+def test_cancel_during_a_throttled_traversal_is_bounded(pair):
+    """The throttle's sleep is one of the migration's waits: a cancel wakes it at once."""
+    a, b = pair(a_flags={"migration_buckets_cpu_budget": 0.01,
+                         "migration_buckets_sleep_usec": 2_000_000})
+    with a.client(timeout=60) as ca:
+        ca.cmd("DEBUG", "POPULATE", "200000", "key", "100")
+    push_both(a, b, opening(a, b))
+    with a.client() as ca, b.client() as cb:
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="source in SYNC")
+        row = parse_kv_line(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_out_0"])
+        assert row["phase"] == "traversal"
+        time.sleep(0.1)  # into a 2 s sleep
+        push_both(a, b, initial(a, b))
+        stop_us = int(parse_info(ca.cmd("INFO", "cluster"))["cluster"]["migration_last_stop_us"])
+        assert 0 < stop_us < scaled(50000)
+        assert status(ca) == [] and status(cb) == []
+
+
 def test_init_waits_for_target_config(pair):
     """The source retries UNKNOWN_MIGRATION quietly until the target has the config."""
     a, b = pair()

@@ -99,9 +99,6 @@
   X(double, mem_defrag_waste_threshold, 0.2, "wasted/committed ratio triggering defrag")           \
   X(uint32_t, memcached_port, 0, "memcached protocol port; 0 disabled")                            \
   X(bool, migrate_connections, true, "move connections to thread they use")                        \
-  X(double, migration_buckets_cpu_budget, 0.2, "cpu share for migration serialization")            \
-  X(uint32_t, migration_buckets_serialization_threshold, 10, "buckets per step before yielding")   \
-  X(uint32_t, migration_buckets_sleep_usec, 500, "sleep after threshold reached (us)")             \
   X(uint32_t, multi_eval_squash_buffer, 4096, "squash buffer size per script")                     \
   X(uint32_t, multi_exec_mode, 2, "retired")                                                       \
   X(bool, multi_exec_squash, true, "squash single-shard commands inside MULTI/EXEC")               \
