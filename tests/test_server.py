@@ -74,6 +74,44 @@ def test_info_all_includes_commandstats(raw):
             assert s in secs, (arg, s)
 
 
+# INFO fields of redis-server 7.0 that Darner leaves out, with why: allocator figures mimalloc has
+# no cheap counter for, Lua and functions (not built yet), and counters Darner does not keep.
+INFO_FIELDS_NOT_REPORTED = {
+    "memory": {"allocator_allocated", "allocator_active", "allocator_resident",
+               "allocator_frag_ratio", "allocator_frag_bytes", "allocator_rss_ratio",
+               "allocator_rss_bytes", "rss_overhead_ratio", "rss_overhead_bytes",
+               "used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human",
+               "used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
+               "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total",
+               "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts",
+               "used_memory_scripts_human", "lazyfree_pending_objects", "lazyfreed_objects"},
+    "stats": {"expired_stale_perc", "expired_time_cap_reached_count",
+              "expire_cycle_cpu_milliseconds", "reply_buffer_shrinks", "reply_buffer_expands"},
+    "cpu": {"used_cpu_sys_main_thread", "used_cpu_user_main_thread"},
+}
+
+
+@pytest.mark.darner_only
+@pytest.mark.needs_redis
+def test_info_reports_the_fields_redis_does(raw, redis_server):
+    """Every field redis-server's INFO has in the sections Darner has, but the listed ones."""
+    with redis_server.client() as ref:
+        want = parse_info(ref.cmd("INFO", "everything").decode())
+    got = parse_info(raw.cmd("INFO", "everything").decode())
+    for section, fields in want.items():
+        if section in ("commandstats", "errorstats", "keyspace", "latencystats"):
+            continue  # per-command and per-db lines, or (latencystats) a section Darner lacks
+        assert section in got, section
+        missing = set(fields) - set(got[section]) - INFO_FIELDS_NOT_REPORTED.get(section, set())
+        assert not missing, f"{section}: {sorted(missing)}"
+    mem = got["memory"]
+    assert int(mem["used_memory_peak_rss"]) >= int(mem["used_memory_rss"]) > 0
+    assert int(mem["total_system_memory"]) > int(mem["used_memory_rss"])
+    assert mem["used_memory_dataset_perc"].endswith("%")
+    assert int(got["stats"]["total_reads_processed"]) > 0
+    assert int(got["stats"]["total_writes_processed"]) > 0
+
+
 def test_info_single_and_multiple_sections(raw):
     secs = info(raw, "server")
     assert list(secs) == ["server"]

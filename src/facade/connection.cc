@@ -310,6 +310,7 @@ asio::awaitable<bool> Connection::FlushReplies() {
   }
   if (over_soft) soft_timer_->cancel();
   tl_stats.net_output_bytes += done;
+  ++tl_stats.writes_processed;
   if (out.capacity() > (1u << 20)) {
     std::string().swap(out);
   } else {
@@ -340,6 +341,7 @@ Connection::ReadStatus Connection::TryRead() {
     if (n > 0) {
       buf_end_ += static_cast<size_t>(n);
       tl_stats.net_input_bytes += static_cast<size_t>(n);
+      ++tl_stats.reads_processed;
       // A short read emptied the socket's receive queue: the next read waits first.
       socket_drained_ = static_cast<size_t>(n) < space;
       return ReadStatus::kData;

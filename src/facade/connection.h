@@ -20,6 +20,8 @@ namespace darner {
 struct ConnectionStats {
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
+  uint64_t reads_processed = 0;   // reads that brought bytes
+  uint64_t writes_processed = 0;  // reply batches written
 };
 ConnectionStats& ThreadConnectionStats();
 

@@ -163,7 +163,9 @@ void Service::Init() {
   pool_->RunOnAllBlocking([this](unsigned i) {
     shards_[i]->StartPeriodic([this] {
       ThreadStats& ts = *tl_stats;
-      ts.ops_samples[ts.ops_sample_index++ % ts.ops_samples.size()] = {NowMs(), ts.total_commands};
+      const ConnectionStats& net = ThreadConnectionStats();
+      ts.samples[ts.sample_index++ % ts.samples.size()] = {
+          NowMs(), ts.total_commands, net.net_input_bytes, net.net_output_bytes};
       UsedMemory();  // keeps the peak current
       ParkIdleConnections();
     });
@@ -219,15 +221,14 @@ uint32_t FitMaxClientsToFdLimit(uint32_t maxclients, unsigned threads) {
   return static_cast<uint32_t>(lim.rlim_cur - ReservedFds(threads));
 }
 
-double ThreadStats::InstantaneousOps() const {
-  // Rate over the span of the retained samples (about 1.6 s).
-  const size_t n = ops_samples.size();
-  if (ops_sample_index < 2) return 0;
-  const auto& newest = ops_samples[(ops_sample_index - 1) % n];
+double ThreadStats::Rate(uint64_t Sample::*counter) const {
+  const size_t n = samples.size();
+  if (sample_index < 2) return 0;
+  const Sample& newest = samples[(sample_index - 1) % n];
   // Until the ring has wrapped, the oldest sample is the first one taken.
-  const auto& oldest = ops_samples[ops_sample_index < n ? 0 : ops_sample_index % n];
-  if (newest.first <= oldest.first) return 0;
-  return double(newest.second - oldest.second) * 1000.0 / double(newest.first - oldest.first);
+  const Sample& oldest = samples[sample_index < n ? 0 : sample_index % n];
+  if (newest.ms <= oldest.ms) return 0;
+  return double(newest.*counter - oldest.*counter) * 1000.0 / double(newest.ms - oldest.ms);
 }
 
 void Service::RequestShutdown() {

@@ -43,10 +43,16 @@ struct ThreadStats {
   uint64_t total_errors = 0;
   uint64_t connections_received = 0;
   uint64_t rejected_connections = 0;
-  // (time ms, total_commands) sampled every 100 ms, for instantaneous_ops_per_sec.
-  std::array<std::pair<int64_t, uint64_t>, 16> ops_samples{};
-  size_t ops_sample_index = 0;
-  double InstantaneousOps() const;
+  // Counters sampled every 100 ms, for INFO's instantaneous_* rates.
+  struct Sample {
+    int64_t ms = 0;
+    uint64_t commands = 0, input_bytes = 0, output_bytes = 0;
+  };
+  std::array<Sample, 16> samples{};
+  size_t sample_index = 0;
+  // Per second, over the retained samples (about 1.6 s).
+  double Rate(uint64_t Sample::*counter) const;
+  double InstantaneousOps() const { return Rate(&Sample::commands); }
 };
 
 class Transaction;

@@ -77,7 +77,7 @@ struct NodeSnapshot {
   DbStats db_stats;
   ThreadStats stats;
   ConnectionStats net;
-  double ops_per_sec = 0;
+  double ops_per_sec = 0, input_kbps = 0, output_kbps = 0;
   size_t memory = 0;
 };
 
@@ -107,7 +107,11 @@ void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
   st.rejected_connections += ts.rejected_connections;
   into->net.net_input_bytes += ThreadConnectionStats().net_input_bytes;
   into->net.net_output_bytes += ThreadConnectionStats().net_output_bytes;
+  into->net.reads_processed += ThreadConnectionStats().reads_processed;
+  into->net.writes_processed += ThreadConnectionStats().writes_processed;
   into->ops_per_sec += ts.InstantaneousOps();
+  into->input_kbps += ts.Rate(&ThreadStats::Sample::input_bytes) / 1024;
+  into->output_kbps += ts.Rate(&ThreadStats::Sample::output_bytes) / 1024;
 }
 
 asio::awaitable<NodeSnapshot> Snapshot(CommandContext& cx) {
@@ -115,6 +119,18 @@ asio::awaitable<NodeSnapshot> Snapshot(CommandContext& cx) {
   Service* svc = cx.service;
   co_await cx.tx->RunOnAll([&](EngineShard& s) { Merge(&snap, s, svc->thread_stats()); });
   co_return snap;
+}
+
+// "12.34%", as Redis prints shares.
+std::string Percent(uint64_t part, uint64_t whole) {
+  return absl::StrFormat("%.2f%%", whole ? 100.0 * double(part) / double(whole) : 0.0);
+}
+
+// The process's highest RSS so far (the kernel keeps it).
+size_t PeakRss() {
+  rusage self;
+  getrusage(RUSAGE_SELF, &self);
+  return static_cast<size_t>(self.ru_maxrss) * 1024;
 }
 
 void AppendServer(std::string* out, Service* svc) {
@@ -130,14 +146,15 @@ void AppendServer(std::string* out, Service* svc) {
             u.machine,
             "\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
             "multiplexing_api:",
-            kMultiplexingApi, "\r\ngcc_version:", __GNUC__, ".", __GNUC_MINOR__, ".",
-            __GNUC_PATCHLEVEL__, "\r\nprocess_id:", getpid(),
+            kMultiplexingApi, "\r\natomicvar_api:c11-builtin\r\ngcc_version:", __GNUC__, ".",
+            __GNUC_MINOR__, ".", __GNUC_PATCHLEVEL__, "\r\nprocess_id:", getpid(),
             "\r\nprocess_supervised:no\r\nrun_id:", RunId(),
             "\r\ntcp_port:", absl::GetFlag(FLAGS_port),
             "\r\nserver_time_usec:", int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000,
             "\r\nuptime_in_seconds:", uptime, "\r\nuptime_in_days:", uptime / 86400,
-            "\r\nhz:10\r\nconfigured_hz:10\r\nthread_count:", svc->num_shards(),
-            "\r\nexecutable:/proc/self/exe\r\nconfig_file:\r\n\r\n");
+            "\r\nhz:10\r\nconfigured_hz:10\r\nlru_clock:", (ts.tv_sec & ((1 << 24) - 1)),
+            "\r\nthread_count:", svc->num_shards(),
+            "\r\nexecutable:/proc/self/exe\r\nconfig_file:\r\nio_threads_active:0\r\n\r\n");
 }
 
 void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& snap,
@@ -156,33 +173,82 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
     // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
     size_t clients = ConnectionBufferBytes();
     size_t used = snap.memory + clients;
-    StrAppend(out, "# Memory\r\nused_memory:", used, "\r\nused_memory_human:", HumanBytes(used),
-              "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
-              "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
-              "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
-              "\r\nused_memory_dataset:", snap.memory, "\r\nmem_clients_normal:", clients,
-              "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
-              "\r\nmaxmemory_policy:noeviction\r\nmem_allocator:mimalloc-", mi_version() / 100, ".",
-              (mi_version() / 10) % 10, ".", mi_version() % 10, "\r\n\r\n");
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t system = pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+    StrAppend(
+        out, "# Memory\r\nused_memory:", used, "\r\nused_memory_human:", HumanBytes(used),
+        "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
+        "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
+        "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
+        "\r\nused_memory_peak_rss:", std::max(PeakRss(), rss),
+        "\r\nused_memory_peak_perc:", Percent(used, std::max(svc->PeakMemory(), used)),
+        "\r\nused_memory_overhead:", clients, "\r\nused_memory_startup:0",
+        "\r\nused_memory_dataset:", snap.memory,
+        "\r\nused_memory_dataset_perc:", Percent(snap.memory, used),
+        "\r\ntotal_system_memory:", system, "\r\ntotal_system_memory_human:", HumanBytes(system),
+        "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
+        "\r\nmaxmemory_policy:noeviction",
+        "\r\nmem_fragmentation_ratio:", absl::StrFormat("%.2f", used ? double(rss) / used : 0.0),
+        "\r\nmem_fragmentation_bytes:", static_cast<int64_t>(rss) - static_cast<int64_t>(used),
+        "\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0"
+        "\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0",
+        "\r\nmem_clients_normal:", clients,
+        "\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:mimalloc-",
+        mi_version() / 100, ".", (mi_version() / 10) % 10, ".", mi_version() % 10,
+        "\r\nactive_defrag_running:0\r\n\r\n");
   } else if (name == "persistence") {
     StrAppend(out,
-              "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
+              "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
+              "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
+              "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
               "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-              "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+              "rdb_last_save_time:",
+              svc->start_time_ms() / 1000,
+              "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
+              "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
+              "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n"
+              "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+              "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"
+              "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
+              "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
+              "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0"
+              "\r\n\r\n");
   } else if (name == "stats") {
     StrAppend(out, "# Stats\r\ntotal_connections_received:", snap.stats.connections_received,
               "\r\ntotal_commands_processed:", snap.stats.total_commands,
               "\r\ninstantaneous_ops_per_sec:", static_cast<int64_t>(snap.ops_per_sec),
               "\r\ntotal_net_input_bytes:", snap.net.net_input_bytes,
               "\r\ntotal_net_output_bytes:", snap.net.net_output_bytes,
+              "\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0",
+              "\r\ninstantaneous_input_kbps:", absl::StrFormat("%.2f", snap.input_kbps),
+              "\r\ninstantaneous_output_kbps:", absl::StrFormat("%.2f", snap.output_kbps),
+              "\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00",
               "\r\nrejected_connections:", snap.stats.rejected_connections,
+              "\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0",
               "\r\nexpired_keys:", snap.db_stats.expired_keys,
-              "\r\nevicted_keys:0\r\nkeyspace_hits:", snap.db_stats.keyspace_hits,
-              "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
-              "\r\ntotal_error_replies:", snap.stats.total_errors, "\r\n\r\n");
+              "\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0"
+              "\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:",
+              snap.db_stats.keyspace_hits, "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
+              "\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0"
+              "\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0"
+              "\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0"
+              "\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0"
+              "\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0"
+              "\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0"
+              "\r\nunexpected_error_replies:0\r\ntotal_error_replies:",
+              snap.stats.total_errors, "\r\ndump_payload_sanitizations:0",
+              "\r\ntotal_reads_processed:", snap.net.reads_processed,
+              "\r\ntotal_writes_processed:", snap.net.writes_processed,
+              "\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\r\n");
   } else if (name == "replication") {
-    StrAppend(out, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:", RunId(),
-              "\r\nmaster_repl_offset:0\r\n\r\n");
+    StrAppend(out,
+              "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+              "master_failover_state:no-failover\r\nmaster_replid:",
+              RunId(),
+              "\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
+              "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
+              "repl_backlog_size:0\r\nrepl_backlog_first_byte_offset:0\r\n"
+              "repl_backlog_histlen:0\r\n\r\n");
   } else if (name == "cpu") {
     rusage self, children;
     getrusage(RUSAGE_SELF, &self);
