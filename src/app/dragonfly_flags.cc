@@ -24,7 +24,6 @@
   X(bool, background_heartbeat, false, "run heartbeat in background fiber")                        \
   X(bool, backing_file_direct, true, "O_DIRECT for tiering files")                                 \
   X(bool, break_replication_on_master_restart, false, "stop replicating if master id changes")     \
-  X(bool, cache_mode, false, "evict keys near maxmemory (cache)")                                  \
   X(bool, cluster_search, false, "enable cross-shard search in cluster")                           \
   X(std::vector<std::string>, command_alias, {}, "command aliases alias=original")                 \
   X(int32_t, compression_level, 2, "zstd/lz4 level")                                               \

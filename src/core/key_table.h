@@ -23,6 +23,13 @@ struct KeyEntry {
   // Followed by an int64_t deadline (absolute, ms) when kHasExpire is set, then the key bytes.
 
   static constexpr uint32_t kHasExpire = 1;
+  // Bits 8-31 of flags hold the key's access record (server/eviction.h reads and writes it);
+  // bits 0-7 are flags.
+  static constexpr unsigned kAccessShift = 8;
+  uint32_t access() const { return flags >> kAccessShift; }
+  void set_access(uint32_t v) {
+    flags = (flags & ((1u << kAccessShift) - 1)) | (v << kAccessShift);
+  }
 
   static KeyEntry* Create(std::string_view key, CompactValue value, bool with_expire);
   static void Destroy(KeyEntry* e);

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "base/logging.h"
 #include "server/cluster_support.h"
 
@@ -48,14 +50,93 @@ KeyTable* DbSlice::TableFor(std::string_view key) {
 
 KeyEntry* DbSlice::Find(std::string_view key) { return FindIn(TableFor(key), key); }
 
-KeyEntry* DbSlice::FindIn(KeyTable* table, std::string_view key) {
+KeyEntry* DbSlice::FindIn(KeyTable* table, std::string_view key, bool touch) {
   KeyEntry* e = table->Find(key);
   if (e && e->has_expire() && IsExpired(e, NowMs())) {
     Delete(e);
     ++stats_->expired_keys;
     return nullptr;
   }
+  if (e && touch) RecordAccess(e);
   return e;
+}
+
+KeyEntry* DbSlice::FindNoTouch(std::string_view key) { return FindIn(TableFor(key), key, false); }
+
+namespace {
+// One step of splitmix64: each sample gets an unrelated seed (RandomEntry's own generator is
+// the same LCG, so stepping it here would make consecutive samples probe the same slots).
+uint64_t SplitMix(uint64_t* state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
+  if (key_count_ == 0) return false;
+  if (policy == EvictionPolicy::kVolatileTtl) {
+    if (deadlines_.empty()) return false;
+    Delete(deadlines_.begin()->second);
+    ++stats_->evicted_keys;
+    return true;
+  }
+  constexpr int kSamples = 5;       // Redis's maxmemory-samples
+  constexpr size_t kPoolSize = 16;  // Redis's EVPOOL_SIZE
+  const bool volatile_only = IsVolatile(policy);
+  if (volatile_only && deadlines_.empty()) return false;
+  if (policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom) {
+    // Random: any sampled key will do.
+    for (int tries = 0; tries < kSamples * 8; ++tries) {
+      KeyEntry* e = RandomEntry(SplitMix(&seed));
+      if (!e || (volatile_only && !e->has_expire())) continue;
+      Delete(e);
+      ++stats_->evicted_keys;
+      return true;
+    }
+  } else {
+    // Samples go into the pool, which keeps the best candidates seen (sorted, best last);
+    // volatile policies sample until five keys with a deadline turned up (bounded).
+    for (int tries = 0, found = 0; found < kSamples && tries < kSamples * 8; ++tries) {
+      KeyEntry* e = RandomEntry(SplitMix(&seed));
+      if (!e || (volatile_only && !e->has_expire())) continue;
+      ++found;
+      uint64_t score = EvictionScore(policy, e);
+      if (eviction_pool_.size() == kPoolSize && score <= eviction_pool_.front().score) continue;
+      bool present = false;
+      for (const auto& c : eviction_pool_) present = present || c.key == e->key();
+      if (present) continue;
+      auto at =
+          std::lower_bound(eviction_pool_.begin(), eviction_pool_.end(), score,
+                           [](const EvictionCandidate& c, uint64_t s) { return c.score < s; });
+      eviction_pool_.insert(at, EvictionCandidate{score, std::string(e->key())});
+      if (eviction_pool_.size() > kPoolSize) eviction_pool_.erase(eviction_pool_.begin());
+    }
+    while (!eviction_pool_.empty()) {
+      EvictionCandidate best = std::move(eviction_pool_.back());
+      eviction_pool_.pop_back();
+      KeyEntry* e = TableFor(best.key)->Find(best.key);
+      if (!e || (volatile_only && !e->has_expire())) continue;  // gone meanwhile
+      // Accessed since it was sampled: back in the pool with its score of now.
+      uint64_t score = EvictionScore(policy, e);
+      if (score < best.score && !eviction_pool_.empty() && score < eviction_pool_.back().score) {
+        auto at =
+            std::lower_bound(eviction_pool_.begin(), eviction_pool_.end(), score,
+                             [](const EvictionCandidate& c, uint64_t s) { return c.score < s; });
+        eviction_pool_.insert(at, EvictionCandidate{score, std::move(best.key)});
+        continue;
+      }
+      Delete(e);
+      ++stats_->evicted_keys;
+      return true;
+    }
+  }
+  // Nothing sampled (few keys with a deadline): the nearest deadline stands in.
+  if (!volatile_only) return false;
+  Delete(deadlines_.begin()->second);
+  ++stats_->evicted_keys;
+  return true;
 }
 
 KeyEntry* DbSlice::FindForRead(std::string_view key) {
@@ -69,6 +150,7 @@ KeyEntry* DbSlice::FindForRead(std::string_view key) {
 KeyEntry* DbSlice::Add(std::string_view key, CompactValue value, int64_t expire_at_ms) {
   KeyTable* t = TableFor(key);
   KeyEntry* e = KeyEntry::Create(key, std::move(value), expire_at_ms > 0);
+  e->set_access(InitialAccess());
   if (expire_at_ms > 0) {
     e->set_expire_at(expire_at_ms);
     deadlines_.emplace(expire_at_ms, e);
@@ -133,6 +215,7 @@ KeyEntry* DbSlice::ChangeExpire(KeyEntry* e, int64_t ms) {
   // The deadline field appears or disappears: move the entry to a new allocation.
   Account(e, -static_cast<int64_t>(e->MallocUsed()), false);
   KeyEntry* fresh = KeyEntry::Create(e->key(), std::move(e->value), ms > 0);
+  fresh->set_access(e->access());
   if (ms > 0) {
     fresh->set_expire_at(ms);
     deadlines_.emplace(ms, fresh);
@@ -159,10 +242,17 @@ KeyEntry* DbSlice::RandomEntry(uint64_t seed) {
     const KeyTable& t = tables_[(x >> 33) % tables_.size()];
     if (t.size() > 0) return t.Random(x);
   }
+  // Few keys among many slots: a slot chosen in proportion to its keys, by one pass over the
+  // slots (the first non-empty one would make eviction's samples all the same key).
+  size_t r = (x >> 11) % key_count_;
+  const KeyTable* last = nullptr;
   for (const KeyTable& t : tables_) {
-    if (t.size() > 0) return t.Random(x);
+    if (t.size() == 0) continue;
+    if (r < t.size()) return t.Random(x);
+    r -= t.size();
+    last = &t;
   }
-  return nullptr;
+  return last ? last->Random(x) : nullptr;
 }
 
 void DbSlice::Flush() {

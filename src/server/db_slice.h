@@ -8,11 +8,13 @@
 #include <bitset>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/crc16.h"
 #include "core/key_table.h"
+#include "server/eviction.h"
 #include "server/journal.h"
 
 namespace darner {
@@ -21,6 +23,7 @@ using DbIndex = uint16_t;
 
 struct DbStats {
   uint64_t expired_keys = 0;
+  uint64_t evicted_keys = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
 };
@@ -34,6 +37,13 @@ class DbSlice {
   KeyEntry* Find(std::string_view key);
   // Like Find, and counts a keyspace hit or miss.
   KeyEntry* FindForRead(std::string_view key);
+  // Like Find, but leaves the key's access record alone (OBJECT, which must not touch).
+  KeyEntry* FindNoTouch(std::string_view key);
+
+  // Evicts one key chosen by `policy` from a sample (Redis's maxmemory-samples, 5), or the key
+  // with the nearest deadline for volatile-ttl; journaled as a DEL. False when the policy finds
+  // nothing to evict here.
+  bool EvictOne(EvictionPolicy policy, uint64_t seed);
 
   // Adds a key that must not exist. expire_at_ms = 0 means no TTL. Like Redis, a deadline
   // already past still stores the key; it expires on its next access or expiry cycle.
@@ -116,7 +126,7 @@ class DbSlice {
 
  private:
   KeyTable* TableFor(std::string_view key);
-  KeyEntry* FindIn(KeyTable* table, std::string_view key);
+  KeyEntry* FindIn(KeyTable* table, std::string_view key, bool touch = true);
   bool IsExpired(const KeyEntry* e, int64_t now) const {
     return e->has_expire() && e->expire_at() <= now;
   }
@@ -158,6 +168,13 @@ class DbSlice {
     int64_t bytes = 0;
   };
   std::vector<SlotCounters> slot_counters_;  // by slot position; empty outside cluster mode
+  // Redis's eviction pool: the best candidates of past samples, best last, kept by name (a
+  // candidate may be gone or changed by the time it is taken; it is looked up again).
+  struct EvictionCandidate {
+    uint64_t score;
+    std::string key;
+  };
+  std::vector<EvictionCandidate> eviction_pool_;
 };
 
 int64_t NowMs();

@@ -126,3 +126,86 @@ TEST(DbSliceDetachTest, DetachedSlotsVanishAtOnceAndAreFreedLater) {
 
 }  // namespace
 }  // namespace darner
+
+namespace darner {
+namespace {
+
+// Each policy's choice, with the clocks set by hand (TickEvictionClock) and 40 keys: sampling 5
+// of them per eviction, the policy's best sample goes first.
+class EvictionTest : public DbSliceTest {
+ protected:
+  void TearDown() override {
+    SetEvictionPolicy(EvictionPolicy::kNoEviction);
+    TickEvictionClock(NowMs());
+  }
+};
+
+TEST_F(EvictionTest, PolicyNames) {
+  for (std::string_view name : {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                                "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}) {
+    auto p = ParseEvictionPolicy(name);
+    ASSERT_TRUE(p.has_value()) << name;
+    EXPECT_EQ(EvictionPolicyName(*p), name);
+  }
+  EXPECT_EQ(ParseEvictionPolicy("ALLKEYS-LRU"), EvictionPolicy::kAllKeysLru);
+  EXPECT_FALSE(ParseEvictionPolicy("lru").has_value());
+}
+
+TEST_F(EvictionTest, LruEvictsTheLongestIdleOfItsSample) {
+  SetEvictionPolicy(EvictionPolicy::kAllKeysLru);
+  const int64_t t0 = 1'000'000'000'000;
+  TickEvictionClock(t0);
+  for (int i = 0; i < 40; ++i) db_.Add("old" + std::to_string(i), CompactValue::String("v"));
+  TickEvictionClock(t0 + 100'000);
+  db_.Add("new", CompactValue::String("v"));
+  EXPECT_EQ(IdleSeconds(db_.FindNoTouch("old0")), 100u);
+  EXPECT_EQ(IdleSeconds(db_.FindNoTouch("new")), 0u);
+  for (uint64_t seed = 1; seed <= 30; ++seed)
+    ASSERT_TRUE(db_.EvictOne(EvictionPolicy::kAllKeysLru, seed));
+  EXPECT_NE(db_.FindNoTouch("new"), nullptr);  // 30 evictions, never the fresh key
+  EXPECT_EQ(stats_.evicted_keys, 30u);
+  // A read is an access; OBJECT's lookup is not.
+  TickEvictionClock(t0 + 200'000);
+  KeyEntry* e = db_.FindNoTouch("new");
+  EXPECT_EQ(IdleSeconds(e), 100u);
+  db_.FindForRead("new");
+  EXPECT_EQ(IdleSeconds(db_.FindNoTouch("new")), 0u);
+}
+
+TEST_F(EvictionTest, LfuCountsAccessesLogarithmicallyAndDecays) {
+  SetEvictionPolicy(EvictionPolicy::kAllKeysLfu);
+  const int64_t t0 = 1'000'000'000'000;
+  TickEvictionClock(t0);
+  db_.Add("hot", CompactValue::String("v"));
+  for (int i = 0; i < 40; ++i) db_.Add("cold" + std::to_string(i), CompactValue::String("v"));
+  EXPECT_EQ(LfuFrequency(db_.FindNoTouch("hot")), 5u);
+  for (int i = 0; i < 1000; ++i) db_.FindForRead("hot");
+  uint32_t freq = LfuFrequency(db_.FindNoTouch("hot"));
+  EXPECT_GT(freq, 8u);
+  EXPECT_LT(freq, 40u);  // logarithmic: 1,000 reads are far from 255
+  for (uint64_t seed = 1; seed <= 35; ++seed)
+    ASSERT_TRUE(db_.EvictOne(EvictionPolicy::kAllKeysLfu, seed));
+  EXPECT_NE(db_.FindNoTouch("hot"), nullptr);
+  TickEvictionClock(t0 + 3 * 60'000);  // one step down per minute
+  EXPECT_EQ(LfuFrequency(db_.FindNoTouch("hot")), freq - 3);
+}
+
+TEST_F(EvictionTest, VolatilePoliciesTakeOnlyKeysWithADeadline) {
+  int64_t now = NowMs();
+  for (int i = 0; i < 20; ++i) db_.Add("p" + std::to_string(i), CompactValue::String("v"));
+  db_.Add("soon", CompactValue::String("v"), now + 10'000);
+  db_.Add("later", CompactValue::String("v"), now + 20'000);
+  db_.Add("latest", CompactValue::String("v"), now + 30'000);
+  ASSERT_TRUE(db_.EvictOne(EvictionPolicy::kVolatileTtl, 1));
+  EXPECT_EQ(db_.FindNoTouch("soon"), nullptr);  // the nearest deadline, exactly
+  ASSERT_TRUE(db_.EvictOne(EvictionPolicy::kVolatileRandom, 2));
+  ASSERT_TRUE(db_.EvictOne(EvictionPolicy::kVolatileLru, 3));
+  EXPECT_FALSE(db_.EvictOne(EvictionPolicy::kVolatileLfu, 4));  // none left with a deadline
+  EXPECT_EQ(db_.size(), 20u);
+  EXPECT_EQ(stats_.evicted_keys, 3u);
+  ASSERT_TRUE(db_.EvictOne(EvictionPolicy::kAllKeysRandom, 5));
+  EXPECT_EQ(db_.size(), 19u);
+}
+
+}  // namespace
+}  // namespace darner

@@ -8,6 +8,8 @@
 
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <optional>
+#include <random>
 #include <utility>
 
 #include "base/byte_size.h"
@@ -15,11 +17,19 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "io/as_tuple.h"
+#include "server/eviction.h"
 #include "server/families/families.h"
 #include "server/transaction.h"
 
 ABSL_FLAG(std::string, requirepass, "", "Password clients must AUTH with (empty: none)");
 ABSL_FLAG(uint32_t, maxclients, 64000, "Maximum number of connected clients");
+ABSL_FLAG(std::string, maxmemory_policy, "noeviction",
+          "Redis's maxmemory-policy: what goes when used memory passes --maxmemory "
+          "(volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
+          "allkeys-random, noeviction); CONFIG SET maxmemory-policy");
+ABSL_FLAG(bool, cache_mode, false,
+          "Dragonfly's cache mode: evict keys at --maxmemory instead of refusing writes "
+          "(maxmemory-policy allkeys-lfu unless --maxmemory_policy names another)");
 ABSL_FLAG(darner::ByteSize, maxmemory, {},
           "Limit on memory (bytes, or a size such as 8G or 512mb; 0 = unlimited); above it, "
           "writes that may grow memory get an OOM error");
@@ -130,6 +140,15 @@ Service::Service(ProactorPool* pool) : pool_(pool) {
 Service::~Service() = default;
 
 bool Service::ApplyStartupFlags(std::string* error) {
+  std::optional<EvictionPolicy> policy = ParseEvictionPolicy(absl::GetFlag(FLAGS_maxmemory_policy));
+  if (!policy) {
+    *error = StrCat("--maxmemory_policy must be one of: ", EvictionPolicyList());
+    return false;
+  }
+  if (absl::GetFlag(FLAGS_cache_mode) && *policy == EvictionPolicy::kNoEviction) {
+    policy = EvictionPolicy::kAllKeysLfu;
+  }
+  SetEvictionPolicy(*policy);
   if (!ApplyOutputBufferLimitFlag(error)) {
     *error = StrCat("--client_output_buffer_limit: ", *error);
     return false;
@@ -146,6 +165,7 @@ bool Service::ApplyStartupFlags(std::string* error) {
 
 void Service::Init() {
   start_ms_ = NowMs();
+  TickEvictionClock(start_ms_);  // before the first key: its access record reads these clocks
   SetQueryBufferLimit(absl::GetFlag(FLAGS_client_query_buffer_limit).bytes);
   CycleClock::ToMicros(0);  // calibrates now rather than on the first INFO
   unsigned n = pool_->size();
@@ -166,10 +186,69 @@ void Service::Init() {
       const ConnectionStats& net = ThreadConnectionStats();
       ts.samples[ts.sample_index++ % ts.samples.size()] = {
           NowMs(), ts.total_commands, net.net_input_bytes, net.net_output_bytes};
+      TickEvictionClock(NowMs());
+      EvictInBackground();
       UsedMemory();  // keeps the peak current
       ParkIdleConnections();
     });
   });
+}
+
+namespace {
+constexpr std::string_view kOomError = "-OOM command not allowed when used memory > 'maxmemory'.";
+// Keys one write may evict before it runs, and how long the periodic task may evict for.
+constexpr size_t kMaxEvictionsPerWrite = 128;
+constexpr auto kEvictionTickBudget = std::chrono::microseconds(1000);
+
+// Evicts from the calling thread's shard until used memory is under `limit`, at most `max_keys`
+// keys or `budget` of time; returns how many.
+size_t EvictOnThisShard(const Service& svc, uint64_t limit, size_t max_keys,
+                        std::chrono::microseconds budget) {
+  EvictionPolicy policy = CurrentEvictionPolicy();
+  EngineShard* shard = EngineShard::tlocal();
+  if (policy == EvictionPolicy::kNoEviction || shard == nullptr) return 0;
+  thread_local uint64_t seed = std::random_device{}();
+  auto start = std::chrono::steady_clock::now();
+  size_t evicted = 0;
+  while (evicted < max_keys && svc.UsedMemory() > limit) {
+    bool any = false;
+    for (DbIndex i = 0; i < shard->num_dbs(); ++i) {
+      if (!shard->HasDb(i)) continue;
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      if (shard->db(i).EvictOne(policy, seed)) {
+        any = true;
+        ++evicted;
+      }
+    }
+    shard->PublishMemory();
+    if (!any || std::chrono::steady_clock::now() - start > budget) break;
+  }
+  return evicted;
+}
+}  // namespace
+
+bool Service::NeedsEvictionFirst(const Prepared& p, EngineShard* shard) {
+  if (shard == nullptr || !(p.cid->flags & co::kDenyOom) ||
+      CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
+    return false;
+  }
+  uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
+  return limit > 0 && UsedMemory() > limit && !EvictForWrite(limit);
+}
+
+bool Service::EvictForWrite(uint64_t limit) {
+  // The write may go ahead once something was evicted, even if memory is not under the limit
+  // yet: the periodic task of every shard keeps evicting (as Redis lets a command run when its
+  // eviction pass ran out of time).
+  return EvictOnThisShard(*this, limit, kMaxEvictionsPerWrite, kEvictionTickBudget) > 0 ||
+         UsedMemory() <= limit;
+}
+
+void Service::EvictInBackground() {
+  uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
+  if (limit > 0 && UsedMemory() > limit) {
+    EvictOnThisShard(*this, limit, SIZE_MAX, kEvictionTickBudget);
+  }
 }
 
 void Service::ParkIdleConnections() {
@@ -321,7 +400,10 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
   if (cid.flags & co::kDenyOom) {
     uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
     if (limit > 0 && UsedMemory() > limit) {
-      return "-OOM command not allowed when used memory > 'maxmemory'.";
+      // With an eviction policy, a single-shard command evicts on its key's shard when it runs
+      // (Execute); others evict here, on this thread's shard.
+      if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) return kOomError;
+      if (!(cid.HasKeys() && cid.sync) && !EvictForWrite(limit)) return kOomError;
     }
   }
   if (cid.HasKeys() && cid.sync) {
@@ -431,7 +513,11 @@ uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard*
   // also covers the dispatch of it (tens of nanoseconds), as reading the TSC twice per command
   // cost about 3% of a GET in a pipeline.
   uint64_t start = start_cycles != 0 ? start_cycles : CycleClock::Now();
-  p.cid->sync(p.args.subspan(1), cx);
+  if (NeedsEvictionFirst(p, shard)) {
+    cx.rb->SendError(kOomError);  // nothing on this shard could be evicted
+  } else {
+    p.cid->sync(p.args.subspan(1), cx);
+  }
   uint64_t end = CycleClock::Now();
   RecordCall(p.cid, start, end, errors_before, *cx.rb);
   // With a memory limit, writers keep the published figure current for the OOM check; without

@@ -122,6 +122,12 @@ class Service : public ServiceInterface {
 
   // Connections of the calling thread.
   std::vector<ConnectionContext*>& ThreadConnections();
+  // With an eviction policy and used memory over `limit`: evicts keys of the calling thread's
+  // shard for a write; false when nothing could be evicted there (the write gets -OOM).
+  bool EvictForWrite(uint64_t limit);
+  // The periodic task's eviction: while used memory is over --maxmemory, the calling thread's
+  // shard evicts for up to 1 ms.
+  void EvictInBackground();
   // Parks the calling thread's connections that stayed idle since the last call (see
   // Connection::ParkIfIdle); run from each shard's periodic task.
   void ParkIdleConnections();
@@ -160,6 +166,9 @@ class Service : public ServiceInterface {
   // clock), so back-to-back commands of a batch read the clock once each instead of twice.
   uint64_t Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard,
                    uint64_t start_cycles = 0);
+  // For a command about to run on `shard`: true when it must be refused with -OOM because used
+  // memory is over --maxmemory and the eviction policy found nothing to evict there.
+  bool NeedsEvictionFirst(const Prepared& p, EngineShard* shard);
   asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);
   asio::awaitable<void> ExecuteLocked(const Prepared& p, ConnectionContext* cc);
   // After waiting for key locks, a keyed command is checked again against the routing now in

@@ -14,6 +14,7 @@
 #include "base/strings.h"
 #include "core/glob.h"
 #include "facade/arg_parser.h"
+#include "server/eviction.h"
 #include "server/families/families.h"
 #include "server/service.h"
 #include "server/transaction.h"
@@ -200,10 +201,11 @@ const std::vector<ConfigParam>& ConfigParams() {
       {"enable-debug-command", [] { return absl::GetFlag(FLAGS_enable_debug_command); }, nullptr},
       {"port", [] { return StrCat(absl::GetFlag(FLAGS_port)); }, nullptr},
       {"bind", [] { return absl::GetFlag(FLAGS_bind); }, nullptr},
-      {"maxmemory-policy", [] { return std::string("noeviction"); },
+      {"maxmemory-policy", [] { return std::string(EvictionPolicyName(CurrentEvictionPolicy())); },
        [](std::string_view v) -> std::string {
-         if (!EqualsIgnoreCase(v, "noeviction"))
-           return "argument(s) must be one of the following: noeviction";
+         std::optional<EvictionPolicy> p = ParseEvictionPolicy(v);
+         if (!p) return StrCat("argument(s) must be one of the following: ", EvictionPolicyList());
+         SetEvictionPolicy(*p);
          return "";
        }},
       {"cluster-announce-ip", [] { return absl::GetFlag(FLAGS_cluster_announce_ip); },

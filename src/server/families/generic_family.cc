@@ -14,6 +14,7 @@
 #include "core/glob.h"
 #include "facade/arg_parser.h"
 #include "server/cluster_support.h"
+#include "server/eviction.h"
 #include "server/families/families.h"
 #include "server/service.h"
 #include "server/transaction.h"
@@ -489,18 +490,27 @@ void CmdObject(CmdArgList args, CommandContext& cx) {
                             "'. Try OBJECT HELP."));
     return;
   }
-  KeyEntry* e = Db(cx).Find(args[1]);
+  KeyEntry* e = Db(cx).FindNoTouch(args[1]);  // OBJECT does not count as an access
+  bool lfu = IsLfu(CurrentEvictionPolicy());
   if (!e) {
     cx.rb->SendNull();
   } else if (sub == "ENCODING") {
     cx.rb->SendBulk(e->value.EncodingName());
-  } else if (sub == "FREQ") {
+  } else if (sub == "FREQ" && !lfu) {
     cx.rb->SendError(
         "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
         "when switching between policies at runtime LRU and LFU data will take some time to "
         "adjust.");
+  } else if (sub == "FREQ") {
+    cx.rb->SendLong(LfuFrequency(e));
+  } else if (sub == "IDLETIME" && lfu) {
+    cx.rb->SendError(
+        "An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+  } else if (sub == "IDLETIME") {
+    cx.rb->SendLong(static_cast<int64_t>(IdleSeconds(e)));
   } else {
-    cx.rb->SendLong(sub == "REFCOUNT" ? 1 : 0);
+    cx.rb->SendLong(1);  // REFCOUNT
   }
 }
 

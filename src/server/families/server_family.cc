@@ -21,6 +21,7 @@
 #include "base/strings.h"
 #include "facade/arg_parser.h"
 #include "io/as_tuple.h"
+#include "server/eviction.h"
 #include "server/families/families.h"
 #include "server/service.h"
 #include "server/transaction.h"
@@ -89,6 +90,7 @@ void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
     into->dbs[i].expires += shard.db(i).expires_count();
   }
   into->db_stats.expired_keys += shard.stats().expired_keys;
+  into->db_stats.evicted_keys += shard.stats().evicted_keys;
   into->db_stats.keyspace_hits += shard.stats().keyspace_hits;
   into->db_stats.keyspace_misses += shard.stats().keyspace_misses;
   into->memory += shard.MemoryBytes();
@@ -187,7 +189,7 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
         "\r\nused_memory_dataset_perc:", Percent(snap.memory, used),
         "\r\ntotal_system_memory:", system, "\r\ntotal_system_memory_human:", HumanBytes(system),
         "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
-        "\r\nmaxmemory_policy:noeviction",
+        "\r\nmaxmemory_policy:", EvictionPolicyName(CurrentEvictionPolicy()),
         "\r\nmem_fragmentation_ratio:", absl::StrFormat("%.2f", used ? double(rss) / used : 0.0),
         "\r\nmem_fragmentation_bytes:", static_cast<int64_t>(rss) - static_cast<int64_t>(used),
         "\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0"
@@ -226,7 +228,8 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
               "\r\nrejected_connections:", snap.stats.rejected_connections,
               "\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0",
               "\r\nexpired_keys:", snap.db_stats.expired_keys,
-              "\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0"
+              "\r\nevicted_keys:", snap.db_stats.evicted_keys,
+              "\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0"
               "\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:",
               snap.db_stats.keyspace_hits, "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
               "\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0"

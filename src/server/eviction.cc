@@ -1,0 +1,112 @@
+#include "server/eviction.h"
+
+#include <atomic>
+#include <random>
+
+#include "base/strings.h"
+
+namespace darner {
+namespace {
+
+constexpr uint32_t kLruMask = (1u << 24) - 1;  // LRU clock: seconds, 24 bits
+constexpr uint32_t kLfuInit = 5;               // a new key's counter (Redis's LFU_INIT_VAL)
+constexpr uint32_t kLfuLogFactor = 10;         // Redis's lfu-log-factor default
+constexpr uint32_t kLfuDecayMinutes = 1;       // Redis's lfu-decay-time default
+
+constexpr std::pair<std::string_view, EvictionPolicy> kPolicies[] = {
+    {"volatile-lru", EvictionPolicy::kVolatileLru},
+    {"volatile-lfu", EvictionPolicy::kVolatileLfu},
+    {"volatile-random", EvictionPolicy::kVolatileRandom},
+    {"volatile-ttl", EvictionPolicy::kVolatileTtl},
+    {"allkeys-lru", EvictionPolicy::kAllKeysLru},
+    {"allkeys-lfu", EvictionPolicy::kAllKeysLfu},
+    {"allkeys-random", EvictionPolicy::kAllKeysRandom},
+    {"noeviction", EvictionPolicy::kNoEviction},
+};
+
+std::atomic<EvictionPolicy> g_policy{EvictionPolicy::kNoEviction};
+std::atomic<uint32_t> g_lru_clock{0};    // seconds & kLruMask
+std::atomic<uint32_t> g_lfu_minutes{0};  // minutes & 0xFFFF
+
+uint32_t LfuDecayed(uint32_t access) {
+  uint32_t counter = access & 0xFF, last = access >> 8;
+  uint32_t now = g_lfu_minutes.load(std::memory_order_relaxed);
+  uint32_t elapsed = (now - last) & 0xFFFF;
+  uint32_t periods = elapsed / kLfuDecayMinutes;
+  return periods >= counter ? 0 : counter - periods;
+}
+
+}  // namespace
+
+std::optional<EvictionPolicy> ParseEvictionPolicy(std::string_view name) {
+  for (const auto& [n, p] : kPolicies) {
+    if (EqualsIgnoreCase(name, n)) return p;
+  }
+  return std::nullopt;
+}
+
+std::string_view EvictionPolicyName(EvictionPolicy p) {
+  for (const auto& [n, q] : kPolicies) {
+    if (p == q) return n;
+  }
+  return "noeviction";
+}
+
+std::string_view EvictionPolicyList() {
+  return "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
+         "allkeys-random, noeviction";
+}
+
+EvictionPolicy CurrentEvictionPolicy() { return g_policy.load(std::memory_order_relaxed); }
+void SetEvictionPolicy(EvictionPolicy p) { g_policy.store(p, std::memory_order_relaxed); }
+
+void TickEvictionClock(int64_t now_ms) {
+  g_lru_clock.store(static_cast<uint32_t>(now_ms / 1000) & kLruMask, std::memory_order_relaxed);
+  g_lfu_minutes.store(static_cast<uint32_t>(now_ms / 60000) & 0xFFFF, std::memory_order_relaxed);
+}
+
+uint32_t InitialAccess() {
+  if (IsLfu(CurrentEvictionPolicy())) {
+    return (g_lfu_minutes.load(std::memory_order_relaxed) << 8) | kLfuInit;
+  }
+  return g_lru_clock.load(std::memory_order_relaxed);
+}
+
+void RecordAccess(KeyEntry* e) {
+  if (!IsLfu(CurrentEvictionPolicy())) {
+    e->set_access(g_lru_clock.load(std::memory_order_relaxed));
+    return;
+  }
+  uint32_t counter = LfuDecayed(e->access());
+  if (counter < 255) {
+    // Logarithmic: the more accesses a key has had, the less likely one more counts.
+    thread_local std::minstd_rand rng(std::random_device{}());
+    double base = counter > kLfuInit ? counter - kLfuInit : 0;
+    double p = 1.0 / (base * kLfuLogFactor + 1);
+    if (std::uniform_real_distribution<double>(0, 1)(rng) < p) ++counter;
+  }
+  e->set_access((g_lfu_minutes.load(std::memory_order_relaxed) << 8) | counter);
+}
+
+uint64_t IdleSeconds(const KeyEntry* e) {
+  return (g_lru_clock.load(std::memory_order_relaxed) - e->access()) & kLruMask;
+}
+
+uint32_t LfuFrequency(const KeyEntry* e) { return LfuDecayed(e->access()); }
+
+uint64_t EvictionScore(EvictionPolicy p, const KeyEntry* e) {
+  switch (p) {
+    case EvictionPolicy::kAllKeysLru:
+    case EvictionPolicy::kVolatileLru:
+      return IdleSeconds(e);
+    case EvictionPolicy::kAllKeysLfu:
+    case EvictionPolicy::kVolatileLfu:
+      return 255 - LfuFrequency(e);
+    case EvictionPolicy::kVolatileTtl:
+      return UINT64_MAX - static_cast<uint64_t>(e->expire_at());
+    default:
+      return 0;
+  }
+}
+
+}  // namespace darner
