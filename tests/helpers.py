@@ -830,7 +830,9 @@ _REDIS_FLAG_MAP = {
     "maxmemory": "maxmemory",
 }
 # Darner flags that have no effect on a real redis-server (silently dropped)
-_REDIS_IGNORED_FLAGS = {"proactor_threads", "bind"}
+# Flags for behaviour redis-server lacks (RSS-driven eviction) are left off its command line.
+_REDIS_IGNORED_FLAGS = {"proactor_threads", "bind", "enable_heartbeat_rss_eviction",
+                        "enable_heartbeat_eviction"}
 
 
 def _with_retries(make, attempts: int = 3):

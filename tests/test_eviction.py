@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import encode_command, parse_info, wait_until
+from helpers import encode_command, parse_info, sanitizer_build, wait_until
 
 OK = b"+OK\r\n"
 OOM = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
@@ -43,7 +43,9 @@ def write(c, keys, ttl=None):
 
 @pytest.fixture
 def srv(spawn_server):
-    return spawn_server(threads=2)
+    # Each policy's choice is checked a few MB from the limit, where Darner's RSS is mostly fixed
+    # costs; RSS-driven eviction (which lowers the target by up to a tenth) has its own tests.
+    return spawn_server({"enable_heartbeat_rss_eviction": "false"}, threads=2)
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "allkeys-random"])
@@ -174,3 +176,45 @@ def test_cache_mode_flag_evicts(spawn_darner):
     srv2 = spawn_darner({"cache_mode": "true", "maxmemory_policy": "allkeys-random"})
     with srv2.client() as c:
         assert memory(c)["maxmemory_policy"] == "allkeys-random"
+
+
+def fill_and_settle(c, keys: int) -> float:
+    """Writes `keys` 1000-byte keys, lets the periodic eviction run; returns used/maxmemory."""
+    assert write(c, [f"k{i}" for i in range(keys)]) == []
+    time.sleep(0.5)  # several 100 ms ticks: RSS sampled, background eviction done
+    m = memory(c)
+    return int(m["used_memory"]) / int(m["maxmemory"])
+
+
+@pytest.mark.darner_only
+@pytest.mark.skipif(sanitizer_build(), reason="RSS eviction is off in sanitizer builds")
+def test_rss_over_the_limit_lowers_the_eviction_target(spawn_darner):
+    # At 6 MB the allocator's fixed costs alone carry RSS past the limit: with RSS eviction the
+    # data settles below the limit, by at most a tenth of it (the cap); without, at the limit.
+    on = spawn_darner({"maxmemory_policy": "allkeys-lru", "maxmemory": "6mb"}, threads=1)
+    with on.client(timeout=30) as c:
+        ratio = fill_and_settle(c, 20000)
+        assert 0.88 <= ratio <= 0.97, ratio
+        assert evicted(c) > 0
+    off = spawn_darner({"maxmemory_policy": "allkeys-lru", "maxmemory": "6mb",
+                        "enable_heartbeat_rss_eviction": "false"}, threads=1)
+    with off.client(timeout=30) as c:
+        ratio = fill_and_settle(c, 20000)
+        assert 0.97 < ratio <= 1.0, ratio
+
+
+@pytest.mark.darner_only
+def test_heartbeat_eviction_flag(spawn_darner):
+    # Without heartbeat eviction only writes evict: memory over the limit after CONFIG SET
+    # maxmemory stays there until the next write (with it, the periodic task evicts).
+    for heartbeat, expect_evicted in (("true", True), ("false", False)):
+        srv = spawn_darner({"maxmemory_policy": "allkeys-lru",
+                            "enable_heartbeat_eviction": heartbeat}, threads=1)
+        with srv.client(timeout=30) as c:
+            assert write(c, [f"k{i}" for i in range(4000)]) == []
+            used = int(memory(c)["used_memory"])
+            assert c.cmd_raw("CONFIG", "SET", "maxmemory", str(used // 2)) == OK
+            time.sleep(0.5)
+            assert (evicted(c) > 0) == expect_evicted, heartbeat
+            assert c.cmd_raw("SET", "one-more", "v") == OK
+            assert evicted(c) > 0

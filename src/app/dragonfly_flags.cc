@@ -37,8 +37,6 @@
   X(bool, deserialize_hnsw_index, false, "load vector search indexes from snapshots")              \
   X(bool, df_snapshot_format, true, "save in Dragonfly snapshot format")                           \
   X(bool, enable_direct_fd, false, "register fds with io_uring")                                   \
-  X(bool, enable_heartbeat_eviction, true, "evict in heartbeat under memory pressure")             \
-  X(bool, enable_heartbeat_rss_eviction, true, "heartbeat eviction on RSS pressure")               \
   X(bool, enable_memcache_io_loop_v2, true, "event-driven IO loop for memcache")                   \
   X(bool, enable_multi_shard_sync, false, "older Dragonfly: sync multi-shard cmds on replica")     \
   X(bool, enable_pipeline_squashing_v2, true, "vectorized pipeline squashing in v2 loop")          \

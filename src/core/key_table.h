@@ -75,6 +75,11 @@ class alignas(64) KeyTable {
 
   // A random entry (uniform enough for RANDOMKEY and eviction), or nullptr when empty.
   KeyEntry* Random(uint64_t seed) const;
+  // Calls fn(KeyEntry*) for up to `n` entries of consecutive buckets from a random one (as
+  // Redis's dictGetSomeKeys samples for eviction): cheaper than `n` calls of Random, since
+  // neighbouring buckets share cache lines. Looks at no more than 10 * n buckets.
+  template <typename F>
+  void Sample(uint64_t seed, size_t n, F&& fn) const;
 
   // Unlinks every entry, calling fn(KeyEntry*) on each (fn destroys it).
   template <typename F>
@@ -134,6 +139,28 @@ inline uint64_t Rev(uint64_t v) {
   return __builtin_bswap64(v);
 }
 }  // namespace key_table_internal
+
+template <typename F>
+void KeyTable::Sample(uint64_t seed, size_t n, F&& fn) const {
+  if (size() == 0 || n == 0) return;
+  // During a rehash the old array's buckets below rehash_index_ are empty: start in the new one
+  // or past the index, in proportion to what each array still holds.
+  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  x ^= x >> 29;
+  const Table* t = &tables_[0];
+  size_t begin = 0;
+  if (rehashing()) {
+    begin = static_cast<size_t>(rehash_index_);
+    if (x % size() >= tables_[0].used) t = &tables_[1], begin = 0;
+  }
+  size_t cap = Capacity(*t);
+  if (cap <= begin) return;
+  size_t idx = begin + (x >> 17) % (cap - begin), seen = 0;
+  for (size_t step = 0; step < 10 * n && step < cap - begin && seen < n; ++step) {
+    for (KeyEntry* e = t->buckets[idx]; e && seen < n; e = e->next, ++seen) fn(e);
+    if (++idx == cap) idx = begin;
+  }
+}
 
 template <typename F>
 uint64_t KeyTable::Scan(uint64_t v, F&& fn) const {

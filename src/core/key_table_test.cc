@@ -126,6 +126,47 @@ TEST(KeyTableTest, RandomReturnsMembers) {
   EXPECT_GT(seen.size(), 40u);
 }
 
+TEST(KeyTableTest, SampleReturnsUpToNMembersAndCoversTheTable) {
+  KeyTable t;
+  size_t calls = 0;
+  t.Sample(1, 5, [&](KeyEntry*) { ++calls; });
+  EXPECT_EQ(calls, 0u);
+  for (int i = 0; i < 50; ++i) t.Insert(Make("k" + std::to_string(i)));
+  std::set<std::string> seen;
+  for (uint64_t s = 1; s < 2000; ++s) {
+    size_t n = 0;
+    t.Sample(s * 7919, 5, [&](KeyEntry* e) {
+      ++n;
+      seen.insert(std::string(e->key()));
+    });
+    EXPECT_GE(n, 1u);
+    EXPECT_LE(n, 5u);
+  }
+  EXPECT_EQ(seen.size(), 50u);
+}
+
+// Through incremental rehashes (tables over 4096 buckets): every entry passed is a member, and
+// a table at load factor 0.5 or more yields the full `n` nine times in ten or more.
+TEST(KeyTableTest, SampleDuringRehash) {
+  KeyTable t;
+  std::set<const KeyEntry*> members;
+  size_t short_samples = 0, samples = 0;
+  for (int i = 0; i < 30000; ++i) {
+    KeyEntry* e = Make("key" + std::to_string(i));
+    t.Insert(e);
+    members.insert(e);
+    if (i % 97 != 0 || i < 1000) continue;
+    size_t n = 0;
+    t.Sample(static_cast<uint64_t>(i) * 2654435761u, 5, [&](KeyEntry* s) {
+      ++n;
+      EXPECT_TRUE(members.count(s)) << i;
+    });
+    ++samples;
+    if (n < 5) ++short_samples;
+  }
+  EXPECT_LT(short_samples * 10, samples);  // about 5% short: sparse runs of buckets
+}
+
 TEST(CompactValueTest, Encodings) {
   EXPECT_STREQ(CompactValue::String("123").EncodingName(), "int");
   EXPECT_STREQ(CompactValue::String("0123").EncodingName(), "embstr");

@@ -74,6 +74,13 @@ uint64_t SplitMix(uint64_t* state) {
 }
 }  // namespace
 
+void DbSlice::AddEvictionCandidate(uint64_t score, std::string key) {
+  auto at = std::lower_bound(eviction_pool_.begin(), eviction_pool_.end(), score,
+                             [](const EvictionCandidate& c, uint64_t s) { return c.score < s; });
+  eviction_pool_.insert(at, EvictionCandidate{score, std::move(key)});
+  if (eviction_pool_.size() > kEvictionPoolSize) eviction_pool_.erase(eviction_pool_.begin());
+}
+
 bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
   if (key_count_ == 0) return false;
   if (policy == EvictionPolicy::kVolatileTtl) {
@@ -82,8 +89,7 @@ bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
     ++stats_->evicted_keys;
     return true;
   }
-  constexpr int kSamples = 5;       // Redis's maxmemory-samples
-  constexpr size_t kPoolSize = 16;  // Redis's EVPOOL_SIZE
+  constexpr int kSamples = 5;  // Redis's maxmemory-samples
   const bool volatile_only = IsVolatile(policy);
   if (volatile_only && deadlines_.empty()) return false;
   if (policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom) {
@@ -96,22 +102,25 @@ bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
       return true;
     }
   } else {
-    // Samples go into the pool, which keeps the best candidates seen (sorted, best last);
-    // volatile policies sample until five keys with a deadline turned up (bounded).
-    for (int tries = 0, found = 0; found < kSamples && tries < kSamples * 8; ++tries) {
-      KeyEntry* e = RandomEntry(SplitMix(&seed));
-      if (!e || (volatile_only && !e->has_expire())) continue;
+    // Samples (neighbours in one slot's table, as Redis takes them from one dict) go into the
+    // pool, which keeps the best candidates seen (sorted, best last); volatile policies sample
+    // until five keys with a deadline turned up (bounded).
+    int found = 0;
+    auto consider = [&](KeyEntry* e) {
+      if (volatile_only && !e->has_expire()) return;
       ++found;
       uint64_t score = EvictionScore(policy, e);
-      if (eviction_pool_.size() == kPoolSize && score <= eviction_pool_.front().score) continue;
-      bool present = false;
-      for (const auto& c : eviction_pool_) present = present || c.key == e->key();
-      if (present) continue;
-      auto at =
-          std::lower_bound(eviction_pool_.begin(), eviction_pool_.end(), score,
-                           [](const EvictionCandidate& c, uint64_t s) { return c.score < s; });
-      eviction_pool_.insert(at, EvictionCandidate{score, std::string(e->key())});
-      if (eviction_pool_.size() > kPoolSize) eviction_pool_.erase(eviction_pool_.begin());
+      if (eviction_pool_.size() == kEvictionPoolSize && score <= eviction_pool_.front().score) {
+        return;
+      }
+      for (const auto& c : eviction_pool_) {
+        if (c.key == e->key()) return;
+      }
+      AddEvictionCandidate(score, std::string(e->key()));
+    };
+    for (int tries = 0; found < kSamples && tries < 8; ++tries) {
+      uint64_t x = SplitMix(&seed);
+      if (const KeyTable* t = RandomTable(&x)) t->Sample(x, kSamples - found, consider);
     }
     while (!eviction_pool_.empty()) {
       EvictionCandidate best = std::move(eviction_pool_.back());
@@ -121,10 +130,7 @@ bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
       // Accessed since it was sampled: back in the pool with its score of now.
       uint64_t score = EvictionScore(policy, e);
       if (score < best.score && !eviction_pool_.empty() && score < eviction_pool_.back().score) {
-        auto at =
-            std::lower_bound(eviction_pool_.begin(), eviction_pool_.end(), score,
-                             [](const EvictionCandidate& c, uint64_t s) { return c.score < s; });
-        eviction_pool_.insert(at, EvictionCandidate{score, std::move(best.key)});
+        AddEvictionCandidate(score, std::move(best.key));
         continue;
       }
       Delete(e);
@@ -232,15 +238,16 @@ size_t DbSlice::MemoryBytes() const {
   return obj_bytes_ + key_count_ * 12 + deadlines_.size() * 24 + tables_.size() * sizeof(KeyTable);
 }
 
-KeyEntry* DbSlice::RandomEntry(uint64_t seed) {
+const KeyTable* DbSlice::RandomTable(uint64_t* seed) const {
   if (key_count_ == 0) return nullptr;
   // Slots are picked at random until a non-empty one turns up; weight by nothing (good enough
   // for RANDOMKEY, which Redis does not promise to be uniform either).
-  uint64_t x = seed | 1;
+  uint64_t& x = *seed;
+  x |= 1;
   for (int attempt = 0; attempt < 64; ++attempt) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     const KeyTable& t = tables_[(x >> 33) % tables_.size()];
-    if (t.size() > 0) return t.Random(x);
+    if (t.size() > 0) return &t;
   }
   // Few keys among many slots: a slot chosen in proportion to its keys, by one pass over the
   // slots (the first non-empty one would make eviction's samples all the same key).
@@ -248,11 +255,16 @@ KeyEntry* DbSlice::RandomEntry(uint64_t seed) {
   const KeyTable* last = nullptr;
   for (const KeyTable& t : tables_) {
     if (t.size() == 0) continue;
-    if (r < t.size()) return t.Random(x);
+    if (r < t.size()) return &t;
     r -= t.size();
     last = &t;
   }
-  return last ? last->Random(x) : nullptr;
+  return last;
+}
+
+KeyEntry* DbSlice::RandomEntry(uint64_t seed) {
+  const KeyTable* t = RandomTable(&seed);
+  return t ? t->Random(seed) : nullptr;
 }
 
 void DbSlice::Flush() {

@@ -174,6 +174,11 @@ class DbSlice {
     uint64_t score;
     std::string key;
   };
+  // A random non-empty slot table (advances *seed), or nullptr when the db is empty.
+  const KeyTable* RandomTable(uint64_t* seed) const;
+  static constexpr size_t kEvictionPoolSize = 16;  // Redis's EVPOOL_SIZE
+  // Inserts by score, dropping the worst candidate when the pool overflows.
+  void AddEvictionCandidate(uint64_t score, std::string key);
   std::vector<EvictionCandidate> eviction_pool_;
 };
 

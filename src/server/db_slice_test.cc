@@ -140,6 +140,20 @@ class EvictionTest : public DbSliceTest {
   }
 };
 
+// The target is --maxmemory until RSS grown since start passes it, then drops by four times the
+// excess, never below 90% of it (RSS that stays high cannot empty the cache).
+TEST(EvictionTargetTest, RssAboveTheLimitLowersTheTarget) {
+  constexpr uint64_t kMiB = 1 << 20;
+  constexpr uint64_t kMax = 128 * kMiB, kStart = 7 * kMiB;
+  EXPECT_EQ(EvictionTarget(0, true, 500 * kMiB, kStart), 0u);
+  EXPECT_EQ(EvictionTarget(kMax, false, 500 * kMiB, kStart), kMax);
+  EXPECT_EQ(EvictionTarget(kMax, true, 100 * kMiB, kStart), kMax);
+  EXPECT_EQ(EvictionTarget(kMax, true, kMax + kStart, kStart), kMax);
+  EXPECT_EQ(EvictionTarget(kMax, true, kMax + kStart + 2 * kMiB, kStart), kMax - 8 * kMiB);
+  EXPECT_EQ(EvictionTarget(kMax, true, 10 * kMax, kStart), kMax - kMax / 10);
+  EXPECT_EQ(EvictionTarget(kMax, true, kStart / 2, kStart), kMax);  // RSS fell below the start
+}
+
 TEST_F(EvictionTest, PolicyNames) {
   for (std::string_view name : {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                                 "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}) {

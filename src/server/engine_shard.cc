@@ -1,6 +1,7 @@
 #include "server/engine_shard.h"
 
 #include <asio/post.hpp>
+#include <random>
 
 namespace darner {
 namespace {
@@ -20,7 +21,12 @@ constexpr size_t kDropKeysPerCheck = 8;
 }  // namespace
 
 EngineShard::EngineShard(unsigned id, unsigned num_shards, unsigned num_dbs, asio::io_context* loop)
-    : id_(id), num_shards_(num_shards), loop_(loop), expire_timer_(*loop), drop_timer_(*loop) {
+    : id_(id),
+      num_shards_(num_shards),
+      loop_(loop),
+      expire_timer_(*loop),
+      drop_timer_(*loop),
+      eviction_seed_(std::random_device{}()) {
   dbs_.resize(num_dbs);
 }
 
@@ -117,6 +123,26 @@ std::atomic<bool> g_active_expire{true};
 
 void EngineShard::SetActiveExpire(bool on) { g_active_expire.store(on, std::memory_order_relaxed); }
 bool EngineShard::ActiveExpire() { return g_active_expire.load(std::memory_order_relaxed); }
+
+size_t EngineShard::Evict(EvictionPolicy policy, absl::FunctionRef<bool()> over_limit,
+                          size_t max_keys, std::chrono::microseconds budget) {
+  if (policy == EvictionPolicy::kNoEviction) return 0;
+  auto start = std::chrono::steady_clock::now();
+  size_t evicted = 0;
+  while (evicted < max_keys && over_limit()) {
+    bool any = false;
+    for (auto& d : dbs_) {
+      eviction_seed_ = eviction_seed_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      if (d && d->EvictOne(policy, eviction_seed_)) {
+        any = true;
+        ++evicted;
+      }
+    }
+    PublishMemory();
+    if (!any || std::chrono::steady_clock::now() - start > budget) break;
+  }
+  return evicted;
+}
 
 void EngineShard::ActiveExpireTick() {
   auto start = std::chrono::steady_clock::now();

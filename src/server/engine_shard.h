@@ -2,6 +2,8 @@
 // Everything in it is touched only from that thread; other threads post work to it.
 #pragma once
 
+#include <absl/functional/function_ref.h>
+
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "server/db_slice.h"
+#include "server/eviction.h"
 #include "server/journal.h"
 #include "server/key_locks.h"
 
@@ -46,6 +49,12 @@ class EngineShard {
   // Keys detached and not yet freed.
   bool HasDetached() const;
 
+  // Evicts keys under `policy`, one from each database in turn, while `over_limit()` holds: at
+  // most `max_keys` keys or `budget` of time. Publishes memory after each round (over_limit
+  // reads it). Returns how many keys went; 0 under noeviction or when nothing is evictable.
+  size_t Evict(EvictionPolicy policy, absl::FunctionRef<bool()> over_limit, size_t max_keys,
+               std::chrono::microseconds budget);
+
   // Starts the periodic task (active expiry, memory publishing, and `on_tick` every idle
   // period); StopPeriodic cancels it.
   void StartPeriodic(std::function<void()> on_tick);
@@ -73,6 +82,7 @@ class EngineShard {
   std::function<void()> on_tick_;
   std::chrono::steady_clock::time_point last_tick_;
   std::atomic<size_t> published_memory_{0};
+  uint64_t eviction_seed_;  // picks the keys eviction samples
 };
 
 }  // namespace darner

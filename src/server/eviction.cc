@@ -1,9 +1,26 @@
 #include "server/eviction.h"
 
+#include <absl/flags/flag.h>
+
+#include <algorithm>
 #include <atomic>
 #include <random>
 
 #include "base/strings.h"
+
+ABSL_FLAG(std::string, maxmemory_policy, "noeviction",
+          "Redis's maxmemory-policy: what goes when used memory passes --maxmemory "
+          "(volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
+          "allkeys-random, noeviction); CONFIG SET maxmemory-policy");
+ABSL_FLAG(bool, cache_mode, false,
+          "Dragonfly's cache mode: evict keys at --maxmemory instead of refusing writes "
+          "(maxmemory-policy allkeys-lfu unless --maxmemory_policy names another)");
+ABSL_FLAG(bool, enable_heartbeat_eviction, true,
+          "Each shard's periodic task evicts while used memory is over the limit (with an "
+          "eviction policy); writes evict for themselves either way");
+ABSL_FLAG(bool, enable_heartbeat_rss_eviction, true,
+          "Count RSS grown beyond --maxmemory against the eviction target, so allocator slack "
+          "does not carry RSS past the limit (off in sanitizer builds)");
 
 namespace darner {
 namespace {
@@ -55,6 +72,40 @@ std::string_view EvictionPolicyName(EvictionPolicy p) {
 std::string_view EvictionPolicyList() {
   return "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
          "allkeys-random, noeviction";
+}
+
+bool ApplyEvictionFlags(std::string* error) {
+  std::optional<EvictionPolicy> policy = ParseEvictionPolicy(absl::GetFlag(FLAGS_maxmemory_policy));
+  if (!policy) {
+    *error = StrCat("--maxmemory_policy must be one of: ", EvictionPolicyList());
+    return false;
+  }
+  if (absl::GetFlag(FLAGS_cache_mode) && *policy == EvictionPolicy::kNoEviction) {
+    policy = EvictionPolicy::kAllKeysLfu;
+  }
+  SetEvictionPolicy(*policy);
+  return true;
+}
+
+bool HeartbeatEviction() { return absl::GetFlag(FLAGS_enable_heartbeat_eviction); }
+
+bool RssEviction() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return false;
+#else
+  return absl::GetFlag(FLAGS_enable_heartbeat_rss_eviction);
+#endif
+}
+
+uint64_t EvictionTarget(uint64_t maxmemory, bool rss_eviction, uint64_t rss,
+                        uint64_t rss_at_start) {
+  if (maxmemory == 0 || !rss_eviction) return maxmemory;
+  uint64_t grown = rss > rss_at_start ? rss - rss_at_start : 0;
+  // Four times the excess: RSS rarely falls, and the allocator's slack grows as eviction leaves
+  // holes, so the data must shrink by more than RSS overshot for RSS to stop. RSS settles a
+  // fifth of the slack above the limit (about 3 MB at 128 MB, 12% slack).
+  uint64_t excess = grown > maxmemory ? 4 * (grown - maxmemory) : 0;
+  return maxmemory - std::min(excess, maxmemory / 10);
 }
 
 EvictionPolicy CurrentEvictionPolicy() { return g_policy.load(std::memory_order_relaxed); }

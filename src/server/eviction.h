@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/key_table.h"
@@ -40,6 +41,25 @@ inline bool IsVolatile(EvictionPolicy p) {
   return p == EvictionPolicy::kVolatileLru || p == EvictionPolicy::kVolatileLfu ||
          p == EvictionPolicy::kVolatileRandom || p == EvictionPolicy::kVolatileTtl;
 }
+
+// Reads --maxmemory_policy and Dragonfly's --cache_mode (allkeys-lfu unless a policy is named)
+// into the policy; false with `error` set on an unknown policy name.
+bool ApplyEvictionFlags(std::string* error);
+// Dragonfly's --enable_heartbeat_eviction: whether each shard's periodic task evicts while used
+// memory is over the target (writes evict for themselves either way).
+bool HeartbeatEviction();
+// Dragonfly's --enable_heartbeat_rss_eviction: whether RSS lowers the eviction target (see
+// EvictionTarget). Always false in sanitizer builds, whose RSS is mostly shadow memory and
+// quarantine rather than data.
+bool RssEviction();
+
+// The used-memory figure eviction aims under. Used memory counts what Darner allocated, not the
+// allocator's slack (partly used pages, per-thread caches), so at `maxmemory` alone RSS settles
+// above it. With `rss_eviction`, the RSS grown since start (`rss - rss_at_start`) beyond
+// `maxmemory` is taken off the target four times over, at most a tenth of it: with a large dataset
+// RSS settles near the limit, and fixed costs that dominate a small limit, or RSS that never drops
+// once reached, cannot shrink the cache by more than that.
+uint64_t EvictionTarget(uint64_t maxmemory, bool rss_eviction, uint64_t rss, uint64_t rss_at_start);
 
 // Advances the clocks the access records use; each shard's periodic task calls it.
 void TickEvictionClock(int64_t now_ms);

@@ -15,6 +15,7 @@
 #include "base/byte_size.h"
 #include "base/cycle_clock.h"
 #include "base/logging.h"
+#include "base/process_memory.h"
 #include "base/strings.h"
 #include "io/as_tuple.h"
 #include "server/eviction.h"
@@ -23,13 +24,6 @@
 
 ABSL_FLAG(std::string, requirepass, "", "Password clients must AUTH with (empty: none)");
 ABSL_FLAG(uint32_t, maxclients, 64000, "Maximum number of connected clients");
-ABSL_FLAG(std::string, maxmemory_policy, "noeviction",
-          "Redis's maxmemory-policy: what goes when used memory passes --maxmemory "
-          "(volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
-          "allkeys-random, noeviction); CONFIG SET maxmemory-policy");
-ABSL_FLAG(bool, cache_mode, false,
-          "Dragonfly's cache mode: evict keys at --maxmemory instead of refusing writes "
-          "(maxmemory-policy allkeys-lfu unless --maxmemory_policy names another)");
 ABSL_FLAG(darner::ByteSize, maxmemory, {},
           "Limit on memory (bytes, or a size such as 8G or 512mb; 0 = unlimited); above it, "
           "writes that may grow memory get an OOM error");
@@ -140,15 +134,7 @@ Service::Service(ProactorPool* pool) : pool_(pool) {
 Service::~Service() = default;
 
 bool Service::ApplyStartupFlags(std::string* error) {
-  std::optional<EvictionPolicy> policy = ParseEvictionPolicy(absl::GetFlag(FLAGS_maxmemory_policy));
-  if (!policy) {
-    *error = StrCat("--maxmemory_policy must be one of: ", EvictionPolicyList());
-    return false;
-  }
-  if (absl::GetFlag(FLAGS_cache_mode) && *policy == EvictionPolicy::kNoEviction) {
-    policy = EvictionPolicy::kAllKeysLfu;
-  }
-  SetEvictionPolicy(*policy);
+  if (!ApplyEvictionFlags(error)) return false;
   if (!ApplyOutputBufferLimitFlag(error)) {
     *error = StrCat("--client_output_buffer_limit: ", *error);
     return false;
@@ -165,6 +151,8 @@ bool Service::ApplyStartupFlags(std::string* error) {
 
 void Service::Init() {
   start_ms_ = NowMs();
+  rss_at_start_ = ProcessRssBytes();
+  rss_.store(rss_at_start_, std::memory_order_relaxed);
   TickEvictionClock(start_ms_);  // before the first key: its access record reads these clocks
   SetQueryBufferLimit(absl::GetFlag(FLAGS_client_query_buffer_limit).bytes);
   CycleClock::ToMicros(0);  // calibrates now rather than on the first INFO
@@ -181,13 +169,14 @@ void Service::Init() {
   });
   // Only once every shard exists: the periodic task reads all of them (UsedMemory).
   pool_->RunOnAllBlocking([this](unsigned i) {
-    shards_[i]->StartPeriodic([this] {
+    shards_[i]->StartPeriodic([this, i] {
       ThreadStats& ts = *tl_stats;
       const ConnectionStats& net = ThreadConnectionStats();
       ts.samples[ts.sample_index++ % ts.samples.size()] = {
           NowMs(), ts.total_commands, net.net_input_bytes, net.net_output_bytes};
       TickEvictionClock(NowMs());
-      EvictInBackground();
+      if (i == 0) rss_.store(ProcessRssBytes(), std::memory_order_relaxed);
+      if (HeartbeatEviction()) EvictInBackground();
       UsedMemory();  // keeps the peak current
       ParkIdleConnections();
     });
@@ -199,55 +188,50 @@ constexpr std::string_view kOomError = "-OOM command not allowed when used memor
 // Keys one write may evict before it runs, and how long the periodic task may evict for.
 constexpr size_t kMaxEvictionsPerWrite = 128;
 constexpr auto kEvictionTickBudget = std::chrono::microseconds(1000);
-
-// Evicts from the calling thread's shard until used memory is under `limit`, at most `max_keys`
-// keys or `budget` of time; returns how many.
-size_t EvictOnThisShard(const Service& svc, uint64_t limit, size_t max_keys,
-                        std::chrono::microseconds budget) {
-  EvictionPolicy policy = CurrentEvictionPolicy();
-  EngineShard* shard = EngineShard::tlocal();
-  if (policy == EvictionPolicy::kNoEviction || shard == nullptr) return 0;
-  thread_local uint64_t seed = std::random_device{}();
-  auto start = std::chrono::steady_clock::now();
-  size_t evicted = 0;
-  while (evicted < max_keys && svc.UsedMemory() > limit) {
-    bool any = false;
-    for (DbIndex i = 0; i < shard->num_dbs(); ++i) {
-      if (!shard->HasDb(i)) continue;
-      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-      if (shard->db(i).EvictOne(policy, seed)) {
-        any = true;
-        ++evicted;
-      }
-    }
-    shard->PublishMemory();
-    if (!any || std::chrono::steady_clock::now() - start > budget) break;
-  }
-  return evicted;
-}
 }  // namespace
+
+void Service::SampleRss(uint64_t now_cycles) {
+  // Writers resample at most every millisecond per thread: a cache filling at 100 MB/s would
+  // carry RSS megabytes past the limit between two periodic samples, and RSS does not come back.
+  thread_local uint64_t last = 0;
+  if (!RssEviction() || CycleClock::ToMicros(now_cycles - last) < 1000) return;
+  last = now_cycles;
+  rss_.store(ProcessRssBytes(), std::memory_order_relaxed);
+}
+
+uint64_t Service::EvictionTarget() const {
+  return darner::EvictionTarget(absl::GetFlag(FLAGS_maxmemory).bytes, RssEviction(),
+                                rss_.load(std::memory_order_relaxed), rss_at_start_);
+}
 
 bool Service::NeedsEvictionFirst(const Prepared& p, EngineShard* shard) {
   if (shard == nullptr || !(p.cid->flags & co::kDenyOom) ||
       CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
     return false;
   }
-  uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
-  return limit > 0 && UsedMemory() > limit && !EvictForWrite(limit);
+  uint64_t target = EvictionTarget();
+  return target > 0 && UsedMemory() > target && !EvictForWrite();
 }
 
-bool Service::EvictForWrite(uint64_t limit) {
-  // The write may go ahead once something was evicted, even if memory is not under the limit
+bool Service::EvictForWrite() {
+  // The write may go ahead once something was evicted, even if memory is not under the target
   // yet: the periodic task of every shard keeps evicting (as Redis lets a command run when its
-  // eviction pass ran out of time).
-  return EvictOnThisShard(*this, limit, kMaxEvictionsPerWrite, kEvictionTickBudget) > 0 ||
-         UsedMemory() <= limit;
+  // eviction pass ran out of time). Nor is it refused while memory is under --maxmemory itself.
+  EngineShard* shard = EngineShard::tlocal();
+  uint64_t target = EvictionTarget();
+  size_t evicted = shard ? shard->Evict(
+                               CurrentEvictionPolicy(), [&] { return UsedMemory() > target; },
+                               kMaxEvictionsPerWrite, kEvictionTickBudget)
+                         : 0;
+  return evicted > 0 || UsedMemory() <= absl::GetFlag(FLAGS_maxmemory).bytes;
 }
 
 void Service::EvictInBackground() {
-  uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
-  if (limit > 0 && UsedMemory() > limit) {
-    EvictOnThisShard(*this, limit, SIZE_MAX, kEvictionTickBudget);
+  uint64_t target = EvictionTarget();
+  if (target > 0 && UsedMemory() > target) {
+    EngineShard::tlocal()->Evict(
+        CurrentEvictionPolicy(), [&] { return UsedMemory() > target; }, SIZE_MAX,
+        kEvictionTickBudget);
   }
 }
 
@@ -398,12 +382,13 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
     }
   }
   if (cid.flags & co::kDenyOom) {
-    uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
-    if (limit > 0 && UsedMemory() > limit) {
-      // With an eviction policy, a single-shard command evicts on its key's shard when it runs
-      // (Execute); others evict here, on this thread's shard.
-      if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) return kOomError;
-      if (!(cid.HasKeys() && cid.sync) && !EvictForWrite(limit)) return kOomError;
+    if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
+      uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
+      if (limit > 0 && UsedMemory() > limit) return kOomError;
+    } else if (uint64_t target = EvictionTarget(); target > 0 && UsedMemory() > target) {
+      // A single-shard command evicts on its key's shard when it runs (Execute); others evict
+      // here, on this thread's shard.
+      if (!(cid.HasKeys() && cid.sync) && !EvictForWrite()) return kOomError;
     }
   }
   if (cid.HasKeys() && cid.sync) {
@@ -522,7 +507,10 @@ uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard*
   RecordCall(p.cid, start, end, errors_before, *cx.rb);
   // With a memory limit, writers keep the published figure current for the OOM check; without
   // one, the shard's periodic tick is enough.
-  if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory).bytes > 0) shard->PublishMemory();
+  if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory).bytes > 0) {
+    shard->PublishMemory();
+    SampleRss(end);
+  }
   return end;
 }
 

@@ -122,10 +122,17 @@ class Service : public ServiceInterface {
 
   // Connections of the calling thread.
   std::vector<ConnectionContext*>& ThreadConnections();
-  // With an eviction policy and used memory over `limit`: evicts keys of the calling thread's
-  // shard for a write; false when nothing could be evicted there (the write gets -OOM).
-  bool EvictForWrite(uint64_t limit);
-  // The periodic task's eviction: while used memory is over --maxmemory, the calling thread's
+  // What eviction keeps used memory under: --maxmemory, lowered by RSS beyond it (see
+  // darner::EvictionTarget; RSS is sampled by shard 0's periodic task); 0 without a limit.
+  uint64_t EvictionTarget() const;
+  // With an eviction policy and used memory over the target: evicts keys of the calling
+  // thread's shard for a write; false when nothing could be evicted there and used memory is
+  // over --maxmemory (the write gets -OOM).
+  bool EvictForWrite();
+  // Refreshes the RSS figure EvictionTarget reads, at most once a millisecond per thread (the
+  // periodic task also refreshes it every 100 ms).
+  void SampleRss(uint64_t now_cycles);
+  // The periodic task's eviction: while used memory is over the target, the calling thread's
   // shard evicts for up to 1 ms.
   void EvictInBackground();
   // Parks the calling thread's connections that stayed idle since the last call (see
@@ -193,6 +200,8 @@ class Service : public ServiceInterface {
   mutable std::atomic<size_t> peak_memory_{0};
   std::atomic<uint64_t> next_client_id_{1};
   int64_t start_ms_ = 0;
+  size_t rss_at_start_ = 0;     // before any key or connection
+  std::atomic<size_t> rss_{0};  // sampled every 100 ms
   std::function<void()> shutdown_hook_;
   std::function<void(std::string*)> cluster_info_hook_;
 };

@@ -13,11 +13,11 @@
 #include <asio/this_coro.hpp>
 #include <atomic>
 #include <cmath>
-#include <fstream>
 #include <random>
 
 #include "base/byte_size.h"
 #include "base/cycle_clock.h"
+#include "base/process_memory.h"
 #include "base/strings.h"
 #include "facade/arg_parser.h"
 #include "io/as_tuple.h"
@@ -60,13 +60,6 @@ std::string HumanBytes(uint64_t n) {
   if (n < (1ull << 30)) return absl::StrFormat("%.2fM", d / (1 << 20));
   if (n < (1ull << 40)) return absl::StrFormat("%.2fG", d / (1ull << 30));
   return absl::StrFormat("%.2fT", d / (1ull << 40));
-}
-
-size_t ProcessRss() {
-  std::ifstream f("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  f >> pages >> resident;
-  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 // What INFO gathers from every thread (each thread is one shard and serves connections).
@@ -128,13 +121,6 @@ std::string Percent(uint64_t part, uint64_t whole) {
   return absl::StrFormat("%.2f%%", whole ? 100.0 * double(part) / double(whole) : 0.0);
 }
 
-// The process's highest RSS so far (the kernel keeps it).
-size_t PeakRss() {
-  rusage self;
-  getrusage(RUSAGE_SELF, &self);
-  return static_cast<size_t>(self.ru_maxrss) * 1024;
-}
-
 void AppendServer(std::string* out, Service* svc) {
   utsname u;
   uname(&u);
@@ -170,7 +156,7 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
               "\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0"
               "\r\n\r\n");
   } else if (name == "memory") {
-    size_t rss = ProcessRss();
+    size_t rss = ProcessRssBytes();
     uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory).bytes;
     // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
     size_t clients = ConnectionBufferBytes();
@@ -182,7 +168,7 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
         "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
         "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
         "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
-        "\r\nused_memory_peak_rss:", std::max(PeakRss(), rss),
+        "\r\nused_memory_peak_rss:", std::max(PeakRssBytes(), rss),
         "\r\nused_memory_peak_perc:", Percent(used, std::max(svc->PeakMemory(), used)),
         "\r\nused_memory_overhead:", clients, "\r\nused_memory_startup:0",
         "\r\nused_memory_dataset:", snap.memory,
