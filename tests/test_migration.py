@@ -646,6 +646,35 @@ def test_expiring_keys_during_migration(pair):
         assert all(990_000 < cb.cmd("PTTL", k) <= 1_000_000 for k in long_)
 
 
+def test_evicted_keys_leave_the_target_too(pair):
+    """Keys evicted on the source while the traversal is stalled half way are gone from the
+    target after the migration (evictions are journaled as DEL to the flow), whether they were
+    sent before the eviction or not; the survivors arrive intact."""
+    a, b = pair()
+    keys = [f"key:{i}" for i in range(100000)]
+    mine = [k for k in keys if moving(slot(k))]
+    with a.client(timeout=30) as ca, b.client() as cb:
+        ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
+        push_both(a, b, opening(a, b))
+        wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
+        time.sleep(0.3)  # the traversal fills the stalled target's buffers and waits
+        used = int(parse_info(ca.cmd("INFO", "memory"))["memory"]["used_memory"])
+        assert ca.cmd_raw("CONFIG", "SET", "maxmemory-policy", "allkeys-random") == OK
+        assert ca.cmd_raw("CONFIG", "SET", "maxmemory", str(used * 3 // 4)) == OK
+        stats = lambda: parse_info(ca.cmd("INFO", "stats"))["stats"]  # noqa: E731
+        wait_until(lambda: int(stats()["evicted_keys"]) > 15000, msg="a quarter evicted")
+        assert ca.cmd_raw("CONFIG", "SET", "maxmemory", "0") == OK
+        survivors = set(contents(a, mine))
+        assert 0 < len(survivors) < len(mine)
+        cb.cmd("DEBUG", "MIGRATION", "RESUME")
+    wait_finished(a, b, timeout=60)
+    push_both(a, b, closing(a, b))
+    got = contents(b, mine)
+    assert set(got) == survivors
+    assert all(v == f"value:{k[4:]}".encode().ljust(1000, b"\0") for k, v in got.items())
+
+
 def test_big_string_values_migrate(pair):
     a, b = pair()
     big = {key_in_slots(0, 2000, "big", skip=i): bytes([65 + i]) * (8 << 20) for i in range(3)}
