@@ -11,8 +11,8 @@ import time
 import pytest
 
 from cluster_util import key_in_slots, node, push, shard, slot, start_yes
-from helpers import (CheckedThread, parse_info, parse_kv_line, sanitizer_build, scaled,
-                     stop_threads, wait_until)
+from helpers import (CheckedThread, encode_command, parse_info, parse_kv_line, sanitizer_build,
+                     scaled, stop_threads, wait_until)
 
 pytestmark = [pytest.mark.darner_only, pytest.mark.own_nodes]
 
@@ -837,17 +837,23 @@ def test_frozen_target_then_resumed(pair):
     and finishes after SIGCONT (spec failure-modes §1.6 test 3)."""
     a, b = pair(a_flags={"replication_timeout": 500, "migration_finalization_timeout_ms": 500,
                          "slot_migration_connection_timeout_ms": 500})
-    with a.client() as ca:
+    with a.client() as ca, b.client() as cb:
         ca.cmd("DEBUG", "POPULATE", "100000", "key", "1000")
         before = ca.cmd("DBSIZE")
+        # The paused target keeps the stream in SYNC until it is frozen (unpaused, 13K keys can
+        # move in 20 ms, faster than SYNC can be polled); the RESUME queued meanwhile runs as
+        # soon as it continues.
+        cb.cmd("DEBUG", "MIGRATION", "PAUSE")
         push_both(a, b, opening(a, b))
         wait_until(lambda: state_of(ca) == b"SYNC", msg="SYNC")
         b.signal(signal.SIGSTOP)
         try:
+            cb.send(encode_command("DEBUG", "MIGRATION", "RESUME"))
             wait_until(lambda: status(ca)[0][4] != b"0", timeout=10, msg="error while frozen")
             assert ca.cmd_raw("PING") == b"+PONG\r\n"
         finally:
             b.signal(signal.SIGCONT)
+        assert cb.read_raw(timeout=10) == OK
     finishes_with_data(a, b, before)
 
 
