@@ -661,9 +661,11 @@ def test_evicted_keys_leave_the_target_too(pair):
         time.sleep(0.3)  # the traversal fills the stalled target's buffers and waits
         used = int(parse_info(ca.cmd("INFO", "memory"))["memory"]["used_memory"])
         assert ca.cmd_raw("CONFIG", "SET", "maxmemory-policy", "allkeys-random") == OK
-        assert ca.cmd_raw("CONFIG", "SET", "maxmemory", str(used * 3 // 4)) == OK
+        assert ca.cmd_raw("CONFIG", "SET", "maxmemory", str(used * 9 // 10)) == OK
         stats = lambda: parse_info(ca.cmd("INFO", "stats"))["stats"]  # noqa: E731
-        wait_until(lambda: int(stats()["evicted_keys"]) > 15000, msg="a quarter evicted")
+        # The periodic task evicts for 1 ms of every 100 per shard: slow in sanitizer builds.
+        wait_until(lambda: int(stats()["evicted_keys"]) > 5000, timeout=scaled(20),
+                   msg="a tenth evicted")
         assert ca.cmd_raw("CONFIG", "SET", "maxmemory", "0") == OK
         survivors = set(contents(a, mine))
         assert 0 < len(survivors) < len(mine)
