@@ -665,8 +665,8 @@ TEST(ClusterConfigValidationTest, MigrationTargets) {
   EXPECT_TRUE(Rejected(
       [](json& j) {
         json second = j[0]["migrations"][0];
-        j[0]["migrations"][0]["slot_ranges"] = {Range(0, 10)};
-        second["slot_ranges"] = {Range(20, 30)};
+        j[0]["migrations"][0]["slot_ranges"] = json::array({Range(0, 10)});
+        second["slot_ranges"] = json::array({Range(20, 30)});
         j[0]["migrations"].push_back(second);
       },
       "migration to 'node-b': more than one migration to the same target"));
@@ -718,7 +718,7 @@ TEST(ClusterConfigValidationTest, MigrationRanges) {
   EXPECT_TRUE(Rejected(
       [&](json& j) {
         split_shard(j);
-        j[0]["migrations"][0]["slot_ranges"] = {Range(6000, 7000)};
+        j[0]["migrations"][0]["slot_ranges"] = json::array({Range(6000, 7000)});
       },
       "slot range [6000, 7000] is not inside one of the shard's ranges"));
   EXPECT_TRUE(Accepted([&](json& j) {

@@ -12,7 +12,7 @@ namespace darner {
 // An upper bound on how long an operation may take, stretched in sanitizer builds (which run
 // several times slower, and in CI next to other test binaries): a bound that holds in release
 // must not flake there, and a hang still fails.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef DARNER_SANITIZER
 inline constexpr int kTimeScale = 5;
 #else
 inline constexpr int kTimeScale = 1;

@@ -90,7 +90,7 @@ bool ApplyEvictionFlags(std::string* error) {
 bool HeartbeatEviction() { return absl::GetFlag(FLAGS_enable_heartbeat_eviction); }
 
 bool RssEviction() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef DARNER_SANITIZER
   return false;
 #else
   return absl::GetFlag(FLAGS_enable_heartbeat_rss_eviction);
