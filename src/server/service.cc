@@ -290,7 +290,8 @@ double ThreadStats::Rate(uint64_t Sample::*counter) const {
   const Sample& newest = samples[(sample_index - 1) % n];
   // Until the ring has wrapped, the oldest sample is the first one taken.
   const Sample& oldest = samples[sample_index < n ? 0 : sample_index % n];
-  if (newest.ms <= oldest.ms) return 0;
+  // A counter that went down (reset between samples) has no rate yet.
+  if (newest.ms <= oldest.ms || newest.*counter < oldest.*counter) return 0;
   return double(newest.*counter - oldest.*counter) * 1000.0 / double(newest.ms - oldest.ms);
 }
 

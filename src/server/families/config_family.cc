@@ -312,6 +312,9 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
       for (auto& c : ts.commands) c = {};
       ts.errors.clear();
       ts.total_commands = ts.total_errors = ts.connections_received = ts.rejected_connections = 0;
+      // The rate samples hold counts from before the reset: start them again.
+      ts.samples = {};
+      ts.sample_index = 0;
       s.stats() = {};
     });
     rb->SendOk();
