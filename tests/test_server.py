@@ -601,10 +601,28 @@ def test_command_errors(raw):
     assert raw.cmd_raw("COMMAND", "FOO") == b"-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"
 
 
+def _key_specs(specs):
+    """Key specs without their free-text notes (Darner writes its own), as comparable lists."""
+    out = []
+    for spec in specs:
+        d = dict(zip(spec[::2], spec[1::2]))
+        d.pop(b"notes", None)
+        out.append(sorted((k, repr(v)) for k, v in d.items()))
+    return out
+
+
+def _info_shape(entry):
+    """What must equal Redis's: name, arity, flags, legacy key range, ACL categories, key specs,
+    and the same for each subcommand (keyed by name)."""
+    subs = {s[0]: _info_shape(s) for s in entry[9]}
+    return (entry[0], entry[1], sorted(entry[2]), entry[3], entry[4], entry[5], sorted(entry[6]),
+            _key_specs(entry[8])), subs
+
+
 @pytest.mark.needs_redis
 def test_command_info_matches_redis(raw, redis_server):
-    """For every command the server lists that Redis also has, the COMMAND INFO
-    shape (name, arity, flags, key positions, ACL categories) equals Redis's."""
+    """For every command and subcommand the server lists that Redis also has, COMMAND INFO
+    (arity, flags, first/last/step, ACL categories, key specs) equals Redis's."""
     ours = raw.cmd("COMMAND")
     with redis_server.client() as rc:
         redis_names = set(rc.cmd("COMMAND", "LIST"))
@@ -614,15 +632,35 @@ def test_command_info_matches_redis(raw, redis_server):
             name = entry[0]
             if name not in redis_names:
                 continue
-            theirs = rc.cmd("COMMAND", "INFO", name)[0]
-            mine = (entry[0], entry[1], sorted(entry[2]), entry[3], entry[4], entry[5], sorted(entry[6]))
-            ref = (theirs[0], theirs[1], sorted(theirs[2]), theirs[3], theirs[4], theirs[5], sorted(theirs[6]))
+            mine, my_subs = _info_shape(entry)
+            ref, ref_subs = _info_shape(rc.cmd("COMMAND", "INFO", name)[0])
             if mine != ref:
                 diffs.append((name, mine, ref))
+            for sub, (sub_mine, _) in my_subs.items():
+                if sub in ref_subs and sub_mine != ref_subs[sub][0]:
+                    diffs.append((sub, sub_mine, ref_subs[sub][0]))
+                compared += sub in ref_subs
             compared += 1
-    assert compared >= 10
+    assert compared >= 90
     assert not diffs, "COMMAND INFO differs from Redis:\n" + "\n".join(
         f"  {n!r}: ours={m} redis={r}" for n, m, r in diffs[:20])
+
+
+GETKEYS_LINES = [
+    ["set", "a", "b"], ["set", "a", "b", "GET"], ["mset", "a", "1", "b", "2"], ["mset", "a", "1", "b"],
+    ["mset", "a"], ["del", "a", "b", "c"], ["rename", "a", "b"], ["copy", "a", "b", "DB", "1"],
+    ["bitop", "and", "d", "a", "b"], ["lcs", "a", "b", "LEN"], ["object", "freq", "k"],
+    ["object", "help"], ["object", "nosuch", "k"], ["ping", "x", "y"], ["config", "get", "x"],
+    ["get", "a", "b"], ["nosuch", "a"], ["getex", "k", "PERSIST"], ["msetnx", "a", "1"],
+    ["expire", "k", "10", "NX"], ["dbsize", "x"], ["move", "k", "1"], ["bitfield_ro", "k", "GET", "u8", "0"],
+]
+
+
+@pytest.mark.needs_redis
+def test_command_getkeys_matches_redis(raw, redis_server):
+    with redis_server.client() as rc:
+        for line in GETKEYS_LINES:
+            assert raw.cmd_raw("COMMAND", "GETKEYS", *line) == rc.cmd_raw("COMMAND", "GETKEYS", *line), line
 
 
 # ---------------------------------------------------------------- heap

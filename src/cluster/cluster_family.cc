@@ -322,8 +322,7 @@ asio::awaitable<bool> WaitRouted(Service* service, Transaction* tx,
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) co_return false;
     auto nap = std::min<std::chrono::steady_clock::duration>(step, deadline - now);
-    std::error_code slept = co_await SleepFor(scope != nullptr ? *scope : never, nap);
-    if (slept) co_return false;
+    if (co_await SleepFor(scope != nullptr ? *scope : never, nap)) co_return false;
     step = std::min(step * 2, std::chrono::microseconds(1000));
   }
 }
@@ -441,11 +440,7 @@ asio::awaitable<void> ClusterCommands::DflyCluster(CmdArgList args, CommandConte
   } else if (sub == "FLUSHSLOTS") {
     co_await FlushSlots(args.subspan(1), cx);
   } else if (sub == "SLOT-MIGRATION-STATUS" && args.size() <= 2) {
-    // Computed outside the co_await: GCC 12 evaluates both arms of a conditional operator in a
-    // co_await operand (ASan caught args[1] read past the end).
-    std::string_view node_id;
-    if (args.size() == 2) node_id = args[1];
-    co_await MigrationStatus(node_id, cx);
+    co_await MigrationStatus(args.size() == 2 ? args[1] : std::string_view{}, cx);
   } else {
     rb->SendError(UnknownSubcommand(sub, "DFLYCLUSTER"));
   }
@@ -732,9 +727,9 @@ asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
   for (const auto& m : g_family->incoming()) {
     if (!node_id.empty() && m->source_id() != node_id) continue;
     MigrationState state = m->state();
-    uint64_t keys = m->keys_at_finish();  // (no co_await inside ?:, see DflyCluster)
-    if (state != MigrationState::kFinished)
-      keys = co_await CountKeys(cx.service, cx.tx, m->slots());
+    uint64_t keys = state == MigrationState::kFinished
+                        ? m->keys_at_finish()
+                        : co_await CountKeys(cx.service, cx.tx, m->slots());
     std::string error = m->error();
     rows.push_back({"in", m->source_id(), state, keys, error.empty() ? "0" : error,
                     SlotRangesToString(m->ranges())});
@@ -984,12 +979,7 @@ struct ClusterFamily::ApplyWaiter {
   bool granted = false;  // under apply_mu_
 };
 
-asio::awaitable<void> ClusterFamily::LockApply() {
-  bool locked = co_await AcquireApply(nullptr);
-  (void)locked;  // always true without a scope
-}
-
-asio::awaitable<bool> ClusterFamily::AcquireApply(CancelScope* scope) {
+asio::awaitable<bool> ClusterFamily::LockApply(CancelScope* scope) {
   std::shared_ptr<ApplyWaiter> waiter;
   {
     std::lock_guard lk(apply_mu_);
@@ -1002,8 +992,7 @@ asio::awaitable<bool> ClusterFamily::AcquireApply(CancelScope* scope) {
         scope != nullptr ? std::make_shared<ApplyWaiter>(*scope) : std::make_shared<ApplyWaiter>();
     apply_waiters_.push_back(waiter);
   }
-  std::error_code woken = co_await SleepFor(waiter->wake, std::chrono::hours(24 * 365));
-  (void)woken;
+  co_await SleepFor(waiter->wake, std::chrono::hours(24 * 365));
   std::shared_ptr<ApplyWaiter> next;
   {
     std::lock_guard lk(apply_mu_);
@@ -1090,17 +1079,9 @@ std::shared_ptr<const SlotRouting> ClusterFamily::RoutingNow(const ClusterConfig
   return routing;
 }
 
-asio::awaitable<bool> ClusterFamily::LockApply(CancelScope& scope) {
-  bool locked = co_await AcquireApply(&scope);
-  co_return locked;
-}
-
 asio::awaitable<bool> ClusterFamily::SetSlotsPaused(const SlotSet& slots, bool paused,
                                                     CancelScope& scope) {
-  // Awaited as a statement of its own: GCC 12 has crashed coroutines whose first suspension
-  // was a co_await in an `if` condition.
-  bool locked = co_await LockApply(scope);
-  if (!locked) co_return false;
+  if (!co_await LockApply(&scope)) co_return false;
   {
     std::lock_guard lk(migrations_mu_);
     if (paused) {
@@ -1118,8 +1099,7 @@ asio::awaitable<bool> ClusterFamily::SetSlotsPaused(const SlotSet& slots, bool p
 }
 
 asio::awaitable<bool> ClusterFamily::FinishOutgoing(OutgoingMigration* m, CancelScope& scope) {
-  bool locked = co_await LockApply(scope);
-  if (!locked) co_return false;
+  if (!co_await LockApply(&scope)) co_return false;
   std::unique_ptr<Transaction> tx = ControlTransaction(service_);
   m->MarkFinished(co_await CountKeys(service_, tx.get(), m->slots()));
   {
@@ -1240,74 +1220,57 @@ std::shared_ptr<const SlotRouting> ClusterFamily::BuildRouting(const ClusterConf
 
 void ClusterFamily::Register(CommandRegistry* registry) {
   using namespace co;
-  *registry << CommandId{"CLUSTER",
-                         -2,
-                         0,
-                         0,
-                         0,
-                         0,
-                         "@slow",
-                         nullptr,
-                         ClusterCommands::Cluster,
-                         "A container for Redis Cluster commands.",
-                         "3.0.0",
-                         "cluster",
-                         "Depends on subcommand."}
-            << CommandId{"DFLYCLUSTER",
-                         -2,
-                         kAdmin | kHidden,
-                         0,
-                         0,
-                         0,
-                         "@admin @slow @dangerous",
-                         nullptr,
-                         ClusterCommands::DflyCluster,
-                         "Dragonfly cluster control: CONFIG, GETSLOTINFO, FLUSHSLOTS, "
-                         "SLOT-MIGRATION-STATUS.",
-                         "7.0.0",
-                         "cluster",
-                         "Depends on subcommand."}
-            << CommandId{"DFLYMIGRATE",
-                         -2,
-                         kAdmin | kHidden,
-                         0,
-                         0,
-                         0,
-                         "@admin @slow @dangerous",
-                         nullptr,
-                         ClusterCommands::DflyMigrate,
-                         "Slot migration between cluster nodes: INIT, FLOW, ACK.",
-                         "7.0.0",
-                         "cluster",
-                         "Depends on subcommand."}
-            << CommandId{"READONLY",
-                         1,
-                         kLoading | kStale | kFast,
-                         0,
-                         0,
-                         0,
-                         "@fast @connection",
-                         ClusterCommands::ReadOnly,
-                         nullptr,
-                         "Enables read-only queries for a connection to a Redis Cluster replica "
-                         "node.",
-                         "3.0.0",
-                         "cluster",
-                         "O(1)"}
-            << CommandId{"READWRITE",
-                         1,
-                         kLoading | kStale | kFast,
-                         0,
-                         0,
-                         0,
-                         "@fast @connection",
-                         ClusterCommands::ReadWrite,
-                         nullptr,
-                         "Enables read-write queries for a connection to a Redis Cluster replica "
-                         "node.",
-                         "3.0.0",
-                         "cluster",
-                         "O(1)"};
+  *registry
+      << CommandId{.name = "CLUSTER",
+                   .arity = -2,
+                   .acl = "@slow",
+                   .async = ClusterCommands::Cluster,
+                   .group = "cluster",
+                   .since = "3.0.0",
+                   .complexity = "Depends on subcommand.",
+                   .summary = "A container for Redis Cluster commands."}
+      << CommandId{.name = "DFLYCLUSTER",
+                   .arity = -2,
+                   .flags = kAdmin | kHidden,
+                   .acl = "@admin @slow @dangerous",
+                   .async = ClusterCommands::DflyCluster,
+                   .group = "cluster",
+                   .since = "7.0.0",
+                   .complexity = "Depends on subcommand.",
+                   .summary =
+                       "Dragonfly cluster control: CONFIG, GETSLOTINFO, FLUSHSLOTS, "
+                       "SLOT-MIGRATION-STATUS."}
+      << CommandId{.name = "DFLYMIGRATE",
+                   .arity = -2,
+                   .flags = kAdmin | kHidden,
+                   .acl = "@admin @slow @dangerous",
+                   .async = ClusterCommands::DflyMigrate,
+                   .group = "cluster",
+                   .since = "7.0.0",
+                   .complexity = "Depends on subcommand.",
+                   .summary = "Slot migration between cluster nodes: INIT, FLOW, ACK."}
+      << CommandId{.name = "READONLY",
+                   .arity = 1,
+                   .flags = kLoading | kStale | kFast,
+                   .acl = "@fast @connection",
+                   .sync = ClusterCommands::ReadOnly,
+                   .group = "cluster",
+                   .since = "3.0.0",
+                   .complexity = "O(1)",
+                   .summary =
+                       "Enables read-only queries for a connection to a Redis Cluster replica "
+                       "node."}
+      << CommandId{.name = "READWRITE",
+                   .arity = 1,
+                   .flags = kLoading | kStale | kFast,
+                   .acl = "@fast @connection",
+                   .sync = ClusterCommands::ReadWrite,
+                   .group = "cluster",
+                   .since = "3.0.0",
+                   .complexity = "O(1)",
+                   .summary =
+                       "Enables read-write queries for a connection to a Redis Cluster replica "
+                       "node."};
 }
 
 }  // namespace darner

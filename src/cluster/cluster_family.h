@@ -84,10 +84,9 @@ class ClusterFamily {
   std::mutex apply_mu_;  // guards applying_ and apply_waiters_; never held across a wait
   bool applying_ = false;
   std::deque<std::shared_ptr<ApplyWaiter>> apply_waiters_;
-  asio::awaitable<void> LockApply();
-  // LockApply that gives up (false) when `scope` is cancelled.
-  asio::awaitable<bool> LockApply(CancelScope& scope);
-  asio::awaitable<bool> AcquireApply(CancelScope* scope);
+  // Waits for the apply lock; gives up (false) when `scope` is cancelled. Without a scope it
+  // always gets the lock (true).
+  asio::awaitable<bool> LockApply(CancelScope* scope = nullptr);
   void UnlockApply();
   // Under apply_mu_: the waiter the lock passes to (granted), or none (the lock is free).
   std::shared_ptr<ApplyWaiter> HandOffApply();

@@ -43,7 +43,7 @@ std::string FlowConsumer::CheckRecord(const std::vector<std::string_view>& args)
       !cid->subcommands.empty()) {
     return StrCat("Unexpected command in migration flow: ", ToUpper(args[0].substr(0, 64)));
   }
-  cid->KeyPositions(args.size(), &key_positions_);
+  cid->KeyPositions(args, &key_positions_);
   if (key_positions_.empty()) {
     return StrCat("Missing key in migration flow command: ", ToUpper(args[0].substr(0, 64)));
   }

@@ -200,8 +200,7 @@ asio::awaitable<bool> IncomingMigration::Stop(std::chrono::milliseconds timeout,
   Cancel();
   if (!stopped) {
     // Woken by the last flow to exit (FlowExited), or at the deadline.
-    std::error_code woken = co_await SleepFor(*waiter, timeout);
-    (void)woken;
+    co_await SleepFor(*waiter, timeout);
     std::lock_guard lk(mu_);
     stopped = running_flows_ == 0;
     std::erase(exit_waiters_, waiter);

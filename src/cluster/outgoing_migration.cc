@@ -620,8 +620,7 @@ asio::awaitable<bool> OutgoingMigration::Stop(std::chrono::milliseconds timeout,
   Cancel();
   if (live_.load(std::memory_order_acquire) > 0) {
     // Woken by the last of the driver and the flows to exit (all_exited_), or at the deadline.
-    std::error_code woken = co_await SleepFor(all_exited_, timeout);
-    (void)woken;
+    co_await SleepFor(all_exited_, timeout);
   }
   *took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   bool stopped = live_.load(std::memory_order_acquire) == 0;
@@ -651,8 +650,7 @@ asio::awaitable<void> OutgoingMigration::Run() {
         SetState(MigrationState::kError);
         RecordError(std::exchange(error, {}), false);
       }
-      std::error_code slept = co_await SleepFor(scope_, kRetryDelay);
-      if (slept) break;
+      if (co_await SleepFor(scope_, kRetryDelay)) break;
     }
     SetState(MigrationState::kConnecting);
     Outcome outcome = co_await RunAttempt(&error);
@@ -727,8 +725,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
     bool done = true;
     for (const auto& f : attempt->flows) done &= f->traversal_done();
     if (done) break;
-    std::error_code slept = co_await SleepFor(attempt->scope, 1ms);
-    if (slept) break;
+    if (co_await SleepFor(attempt->scope, 1ms)) break;
   }
   if (attempt->scope.cancelled()) {
     outcome = fail(attempt->Error());
@@ -771,8 +768,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       RecordError(StrCat("Finalization attempt ", k - 1, ": ", std::exchange(why, {})), false);
     }
     if (k > 1) {
-      std::error_code slept = co_await SleepFor(attempt.scope, kRetryDelay);
-      if (slept) co_return stream_failed();
+      if (co_await SleepFor(attempt.scope, kRetryDelay)) co_return stream_failed();
       control = std::make_unique<Link>(ctx, attempt.scope);
       std::string open_error = co_await OpenLink(*control, info_);
       if (!open_error.empty()) {
@@ -796,8 +792,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
         attempt.Fail("JournalStreamer write operation timeout");
         break;
       }
-      std::error_code slept = co_await SleepFor(attempt.scope, 200us);
-      if (slept) break;
+      if (co_await SleepFor(attempt.scope, 200us)) break;
     }
     for (const auto& f : attempt.flows) {
       service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(false); });
@@ -845,8 +840,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       marked = true;
       for (const auto& f : attempt.flows) marked &= f->lsn_written() >= k;
       if (marked || Clock::now() >= marked_by) break;
-      std::error_code slept = co_await SleepFor(attempt.scope, 100us);
-      if (slept) break;
+      if (co_await SleepFor(attempt.scope, 100us)) break;
     }
     if (!marked) {
       bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
@@ -918,8 +912,8 @@ asio::awaitable<void> OutgoingMigration::EndAttempt(Attempt& attempt) {
   if (scope_.cancelled()) co_return;
   if (attempt.running_flows.load(std::memory_order_acquire) == 0) co_return;
   // Woken by the last flow to exit (flows_exited), or at the deadline.
-  std::error_code woken = co_await SleepFor(attempt.flows_exited, kFlowExitTimeout);
-  if (!woken) LOG(ERROR) << "Migration flows to " << info_.node_id << " did not exit in time";
+  if (!co_await SleepFor(attempt.flows_exited, kFlowExitTimeout))
+    LOG(ERROR) << "Migration flows to " << info_.node_id << " did not exit in time";
 }
 
 }  // namespace darner

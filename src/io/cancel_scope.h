@@ -101,9 +101,7 @@ class CancelScope::Registration {
 
 // Awaitable sleep bound to a scope: std::error_code{} after `duration`, or
 // asio::error::operation_aborted as soon as `scope` is cancelled (immediately if it already is).
-// Runs on the awaiting coroutine's executor. Await it as a statement of its own
-// (`std::error_code ec = co_await SleepFor(...);`), not inside an `if` condition: GCC 12 has
-// miscompiled coroutines that co_await a class-type result in a condition.
+// Runs on the awaiting coroutine's executor.
 asio::awaitable<std::error_code> SleepFor(CancelScope& scope,
                                           std::chrono::steady_clock::duration duration);
 

@@ -1,6 +1,7 @@
 #include "server/command_registry.h"
 
 #include <absl/strings/ascii.h>
+#include <absl/strings/numbers.h>
 #include <absl/strings/str_split.h>
 
 #include "base/logging.h"
@@ -9,12 +10,105 @@
 
 namespace darner {
 
-void CommandId::KeyPositions(size_t argc, std::vector<size_t>* out) const {
+namespace {
+
+// The first argument of a spec's keys, or -1 when the spec finds none in `args`.
+int SpecStart(const KeySpec& spec, CmdArgList args) {
+  const int argc = static_cast<int>(args.size());
+  if (spec.keyword.empty()) return spec.index < argc ? spec.index : -1;
+  if (spec.startfrom >= 0) {
+    for (int i = std::max(spec.startfrom, 1); i < argc; ++i) {
+      if (EqualsIgnoreCase(args[i], spec.keyword)) return i + 1 < argc ? i + 1 : -1;
+    }
+  } else {
+    for (int i = argc + spec.startfrom; i >= 1; --i) {
+      if (EqualsIgnoreCase(args[i], spec.keyword)) return i + 1 < argc ? i + 1 : -1;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool CommandId::KeyPositions(CmdArgList args, std::vector<size_t>* out) const {
   out->clear();
-  if (first_key <= 0 || argc <= static_cast<size_t>(first_key)) return;
-  int last = last_key < 0 ? static_cast<int>(argc) + last_key : last_key;
-  last = std::min(last, static_cast<int>(argc) - 1);
-  for (int i = first_key; i <= last; i += key_step) out->push_back(static_cast<size_t>(i));
+  return ForEachKey(args, [out](size_t pos) { out->push_back(pos); });
+}
+
+bool CommandId::ForEachKey(CmdArgList args, absl::FunctionRef<void(size_t)> fn) const {
+  const int argc = static_cast<int>(args.size());
+  for (const KeySpec& spec : keys) {
+    int first = SpecStart(spec, args);
+    if (first < 0) continue;
+    int last = 0;
+    int step = spec.keystep;
+    if (spec.find == KeySpec::Find::kRange) {
+      if (spec.lastkey >= 0) {
+        last = first + spec.lastkey;
+      } else if (spec.limit <= 1) {
+        last = argc + spec.lastkey;
+      } else {
+        last = first + (argc - first) / spec.limit + spec.lastkey;
+      }
+    } else {
+      const int at = first + spec.keynumidx;
+      int64_t count = 0;
+      if (at >= argc ||
+          !absl::SimpleAtoi(absl::string_view(args[at].data(), args[at].size()), &count) ||
+          count < 0) {
+        if (spec.flags & ks::kIncomplete) continue;
+        return false;
+      }
+      first = at + spec.firstkey;
+      // More keys than arguments: the command reports it; the spec is not usable.
+      if (count > (argc - first + step - 1) / step) {
+        if (spec.flags & ks::kIncomplete) continue;
+        return false;
+      }
+      last = first + static_cast<int>(count - 1) * step;
+    }
+    // A variadic command with too few arguments leaves a range short; the command itself
+    // reports that.
+    for (int i = first; i <= last && i < argc; i += step) fn(static_cast<size_t>(i));
+  }
+  return true;
+}
+
+void CommandId::DeriveLegacyRange() {
+  // Redis 7's rule: the legacy range covers the index+range specs that follow each other with
+  // step 1 (or the one spec, whatever its step); any other spec makes the keys movable.
+  first_key = last_key = key_step = 0;
+  auto plain = [](const KeySpec& k) {
+    return k.keyword.empty() && k.find == KeySpec::Find::kRange;
+  };
+  bool movable = false;
+  if (keys.size() == 1 && plain(keys[0])) {
+    const KeySpec& k = keys[0];
+    first_key = k.index;
+    last_key = k.lastkey < 0 ? k.lastkey : k.index + k.lastkey;
+    key_step = k.keystep;
+    movable = k.flags & ks::kIncomplete;
+  } else {
+    int first = 0;
+    int last = 0;  // absolute, or negative from the end
+    for (const KeySpec& k : keys) {
+      if (!plain(k) || k.keystep != 1 || (last != 0 && last != k.index - 1)) {
+        movable = true;
+        continue;
+      }
+      if (k.flags & ks::kIncomplete) movable = true;
+      first = first == 0 ? k.index : std::min(first, k.index);
+      int abs_last = k.lastkey < 0 ? k.lastkey : k.index + k.lastkey;
+      // Compared as unsigned, as Redis does: a negative last (to the end) wins.
+      last = static_cast<unsigned>(abs_last) > static_cast<unsigned>(last) ? abs_last : last;
+    }
+    if (first > 0) {
+      first_key = first;
+      last_key = last;
+      key_step = 1;
+    }
+  }
+  if (movable) flags |= co::kMovableKeys;
 }
 
 bool CommandRegistry::Restrict(std::string_view name) {
@@ -28,6 +122,7 @@ bool CommandRegistry::Restrict(std::string_view name) {
 
 CommandRegistry& CommandRegistry::operator<<(CommandId cid) {
   cid.index = commands_.size();
+  cid.DeriveLegacyRange();
   std::string name = cid.name;
   CHECK(!by_name_.contains(name)) << "duplicate command " << name;
   CommandId* parent = nullptr;
@@ -90,6 +185,77 @@ constexpr FlagName kFlagNames[] = {
     {co::kNoAsyncLoading, "no_async_loading"},
 };
 
+constexpr FlagName kKeySpecFlagNames[] = {
+    {ks::kRO, "RO"},
+    {ks::kRW, "RW"},
+    {ks::kOW, "OW"},
+    {ks::kRM, "RM"},
+    {ks::kAccess, "access"},
+    {ks::kUpdate, "update"},
+    {ks::kInsert, "insert"},
+    {ks::kDelete, "delete"},
+    {ks::kNotKey, "not_key"},
+    {ks::kIncomplete, "incomplete"},
+    {ks::kVariableFlags, "variable_flags"},
+};
+
+void SendKeySpec(const KeySpec& spec, ReplyBuilder* rb) {
+  rb->StartMap(spec.notes.empty() ? 3 : 4);
+  if (!spec.notes.empty()) {
+    rb->SendBulk("notes");
+    rb->SendBulk(spec.notes);
+  }
+  rb->SendBulk("flags");
+  size_t nflags = 0;
+  for (const auto& f : kKeySpecFlagNames) nflags += (spec.flags & f.flag) ? 1 : 0;
+  rb->StartSet(nflags);
+  for (const auto& f : kKeySpecFlagNames) {
+    if (spec.flags & f.flag) rb->SendSimpleString(f.name);
+  }
+  rb->SendBulk("begin_search");
+  rb->StartMap(2);
+  rb->SendBulk("type");
+  if (spec.keyword.empty()) {
+    rb->SendBulk("index");
+    rb->SendBulk("spec");
+    rb->StartMap(1);
+    rb->SendBulk("index");
+    rb->SendLong(spec.index);
+  } else {
+    rb->SendBulk("keyword");
+    rb->SendBulk("spec");
+    rb->StartMap(2);
+    rb->SendBulk("keyword");
+    rb->SendBulk(spec.keyword);
+    rb->SendBulk("startfrom");
+    rb->SendLong(spec.startfrom);
+  }
+  rb->SendBulk("find_keys");
+  rb->StartMap(2);
+  rb->SendBulk("type");
+  if (spec.find == KeySpec::Find::kRange) {
+    rb->SendBulk("range");
+    rb->SendBulk("spec");
+    rb->StartMap(3);
+    rb->SendBulk("lastkey");
+    rb->SendLong(spec.lastkey);
+    rb->SendBulk("keystep");
+    rb->SendLong(spec.keystep);
+    rb->SendBulk("limit");
+    rb->SendLong(spec.limit);
+  } else {
+    rb->SendBulk("keynum");
+    rb->SendBulk("spec");
+    rb->StartMap(3);
+    rb->SendBulk("keynumidx");
+    rb->SendLong(spec.keynumidx);
+    rb->SendBulk("firstkey");
+    rb->SendLong(spec.firstkey);
+    rb->SendBulk("keystep");
+    rb->SendLong(spec.keystep);
+  }
+}
+
 }  // namespace
 
 void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb) {
@@ -105,41 +271,12 @@ void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb) {
   rb->SendLong(cid.first_key);
   rb->SendLong(cid.last_key);
   rb->SendLong(cid.key_step);
-  std::vector<absl::string_view> cats = absl::StrSplit(cid.acl_categories, ' ', absl::SkipEmpty());
+  std::vector<absl::string_view> cats = absl::StrSplit(cid.acl, ' ', absl::SkipEmpty());
   rb->StartSet(cats.size());
   for (absl::string_view c : cats) rb->SendSimpleString(std::string_view(c.data(), c.size()));
   rb->SendEmptyArray();  // tips
-  // Key specs: one range spec derived from first/last/step.
-  if (cid.first_key > 0) {
-    rb->StartArray(1);
-    rb->StartMap(3);
-    rb->SendBulk("flags");
-    bool write = cid.IsWrite();
-    rb->StartSet(write ? 1 : 1);
-    rb->SendSimpleString(write ? "RW" : "RO");
-    rb->SendBulk("begin_search");
-    rb->StartMap(2);
-    rb->SendBulk("type");
-    rb->SendBulk("index");
-    rb->SendBulk("spec");
-    rb->StartMap(1);
-    rb->SendBulk("index");
-    rb->SendLong(cid.first_key);
-    rb->SendBulk("find_keys");
-    rb->StartMap(2);
-    rb->SendBulk("type");
-    rb->SendBulk("range");
-    rb->SendBulk("spec");
-    rb->StartMap(3);
-    rb->SendBulk("lastkey");
-    rb->SendLong(cid.last_key < 0 ? cid.last_key : cid.last_key - cid.first_key);
-    rb->SendBulk("keystep");
-    rb->SendLong(cid.key_step);
-    rb->SendBulk("limit");
-    rb->SendLong(0);
-  } else {
-    rb->SendEmptyArray();
-  }
+  rb->StartArray(cid.keys.size());
+  for (const KeySpec& spec : cid.keys) SendKeySpec(spec, rb);
   rb->StartArray(cid.subcommands.size());
   for (const CommandId* sub : cid.subcommands) SendCommandInfo(*sub, rb);
 }

@@ -1,9 +1,11 @@
-// The command table: one entry per command gives its name, arity, flags, key positions, ACL
-// categories and handler. Dispatch, COMMAND, COMMAND INFO/COUNT/LIST/DOCS/GETKEYS are all
-// driven by it. Adding a command = its table entry + its handler + its test.
+// The command table: one declaration per command gives its name, arity, flags, ACL categories,
+// key specs, handler and documentation. Dispatch, routing, transaction locks and COMMAND
+// INFO/COUNT/LIST/DOCS/GETKEYS are all driven by it. Adding a command = its declaration + its
+// handler + its test.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/functional/function_ref.h>
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
@@ -44,6 +46,46 @@ enum Flag : uint32_t {
 };
 }  // namespace co
 
+// Key specs: where a command's keys are, as Redis 7 describes them. Every consumer (routing,
+// transaction locks, COMMAND INFO/GETKEYS, the migration target's checks) reads these; nothing
+// else knows key positions.
+namespace ks {
+enum Flag : uint16_t {
+  kRO = 1 << 0,              // the command reads the key's value (and does not change it)
+  kRW = 1 << 1,              // reads and changes it
+  kOW = 1 << 2,              // overwrites it without reading it
+  kRM = 1 << 3,              // removes it
+  kAccess = 1 << 4,          // the user sees (part of) the value
+  kUpdate = 1 << 5,          // an existing value is changed
+  kInsert = 1 << 6,          // a value is added (the key, or an element)
+  kDelete = 1 << 7,          // a value is removed
+  kNotKey = 1 << 8,          // a name in a key position that is not a key (routing only)
+  kIncomplete = 1 << 9,      // the spec may miss keys (the command finds the rest itself)
+  kVariableFlags = 1 << 10,  // the flags depend on the other arguments
+};
+}  // namespace ks
+
+struct KeySpec {
+  enum class Find : uint8_t { kRange, kKeynum };
+  uint16_t flags = 0;  // ks::Flag
+  // Where the search begins: argument `index` (name at 0), or, when `keyword` is set, the
+  // argument after `keyword`, searched from `startfrom` (negative: from the end, backwards).
+  int index = 0;
+  std::string_view keyword;
+  int startfrom = 0;
+  // Which arguments from there are keys. kRange: up to `lastkey` (relative to the start;
+  // negative counts from the end of the arguments), every `keystep`-th; a `limit` > 1 with
+  // lastkey -1 takes only the first 1/limit of what remains. kKeynum: the argument
+  // `keynumidx` after the start holds the number of keys, which begin `firstkey` after it.
+  Find find = Find::kRange;
+  int lastkey = 0;
+  int keystep = 1;
+  int limit = 0;
+  int keynumidx = 0;
+  int firstkey = 1;
+  std::string_view notes;  // shown by COMMAND INFO
+};
+
 // Runs on the thread of the shard that owns the command's keys (or on the connection's thread
 // for keyless commands) and writes exactly one reply.
 using SyncHandler = void (*)(CmdArgList args, CommandContext& cx);
@@ -51,22 +93,28 @@ using SyncHandler = void (*)(CmdArgList args, CommandContext& cx);
 // commands whose keys may span shards and by commands that visit every shard.
 using AsyncHandler = asio::awaitable<void> (*)(CmdArgList args, CommandContext& cx);
 
+// One command's declaration, written with designated initializers in its family's
+// registration: {.name = "GET", .arity = 2, ...}. The fields after `summary` are filled in by
+// the registry.
 struct CommandId {
-  std::string name;  // upper case
-  int arity = 0;     // Redis convention: negative = at least -arity arguments, name included
-  uint32_t flags = 0;
-  int first_key = 0;  // 0: no keys
+  std::string name;    // upper case; "PARENT|SUB" for a subcommand
+  int arity = 0;       // Redis convention: negative = at least -arity arguments, name included
+  uint32_t flags = 0;  // co::Flag
+  std::string acl;     // ACL categories: "@read @string @fast"
+  std::vector<KeySpec> keys;   // in Redis's order
+  SyncHandler sync = nullptr;  // exactly one of sync and async
+  AsyncHandler async = nullptr;
+  // COMMAND DOCS.
+  std::string group;
+  std::string since;
+  std::string complexity;
+  std::string summary;
+
+  // Derived at registration.
+  int first_key = 0;  // Redis's legacy range, for COMMAND INFO: 0 = none
   int last_key = 0;   // negative: counted from the end
   int key_step = 0;
-  std::string acl_categories;  // "@read @string @fast"
-  SyncHandler sync = nullptr;
-  AsyncHandler async = nullptr;
-  // Redis 7 COMMAND DOCS fields.
-  std::string summary;
-  std::string since;
-  std::string group;
-  std::string complexity;
-  size_t index = 0;  // dense, assigned at registration (for per-command statistics)
+  size_t index = 0;  // dense (for per-command statistics)
   // Container commands (CONFIG, CLIENT, ...) list their subcommands, registered as
   // "PARENT|SUB" entries; the dispatcher resolves argv[1] to one of them.
   std::vector<const CommandId*> subcommands;
@@ -76,9 +124,15 @@ struct CommandId {
 
   bool IsWrite() const { return flags & co::kWrite; }
   bool IsHidden() const { return flags & co::kHidden; }
-  bool HasKeys() const { return first_key > 0; }
-  // Positions (into the full argument list, name at 0) of the keys of this invocation.
-  void KeyPositions(size_t argc, std::vector<size_t>* out) const;
+  bool HasKeys() const { return !keys.empty(); }
+  // Positions (into `args`, name at 0) of the keys of this invocation, in key-spec order.
+  // False when the arguments do not fit a spec that is not incomplete (COMMAND GETKEYS says
+  // "Invalid arguments"); `out` then holds the keys found before.
+  bool KeyPositions(CmdArgList args, std::vector<size_t>* out) const;
+  // The same, position by position, without collecting them.
+  bool ForEachKey(CmdArgList args, absl::FunctionRef<void(size_t)> fn) const;
+  // Derives first_key/last_key/key_step and kMovableKeys from the key specs, as Redis 7 does.
+  void DeriveLegacyRange();
 };
 
 class CommandRegistry {

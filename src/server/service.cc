@@ -377,10 +377,15 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
     return *error_storage;
   }
   if (!cc->authenticated && !(cid.flags & co::kNoAuth)) return "-NOAUTH Authentication required.";
-  if (routing && cid.HasKeys()) {
-    if (std::string_view error = CheckSlot(p, routing, error_storage); !error.empty()) {
-      return error;
+  if (cid.HasKeys() && (routing || cid.sync)) {
+    cid.ForEachKey(args, [p, args](size_t pos) { p->keys.push_back(args[pos]); });
+    if (routing) {
+      if (std::string_view error = CheckSlot(p, routing, error_storage); !error.empty()) {
+        return error;
+      }
     }
+    // Async commands find their keys again through their transaction.
+    if (!cid.sync) p->keys.clear();
   }
   if (cid.flags & co::kDenyOom) {
     if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
@@ -394,10 +399,7 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
   }
   if (cid.HasKeys() && cid.sync) {
     // Sync keyed commands have their keys on one shard (a single key, or keys sharing a tag).
-    int last = cid.last_key < 0 ? argc + cid.last_key : cid.last_key;
-    for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step)
-      p->keys.push_back(args[i]);
-    // A command whose key is optional (OBJECT HELP) runs keyless when it has none.
+    // A command whose key is optional runs keyless when it has none.
     if (!p->keys.empty()) {
       if (p->slot < 0) p->slot = KeySlot(p->keys.front());
       p->shard = p->slot % num_shards();
@@ -408,12 +410,9 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
 
 std::string_view Service::CheckSlot(Prepared* p, const SlotRouting* routing,
                                     std::string* error_storage) {
-  const CommandId& cid = *p->cid;
-  int argc = static_cast<int>(p->args.size());
-  int last = cid.last_key < 0 ? argc + cid.last_key : cid.last_key;
   int slot = -1;
-  for (int i = cid.first_key; i <= last && i < argc; i += cid.key_step) {
-    int s = KeySlot(p->args[i]);
+  for (std::string_view key : p->keys) {
+    int s = KeySlot(key);
     if (slot >= 0 && s != slot) return kCrossSlotErr;
     slot = s;
   }

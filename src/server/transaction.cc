@@ -13,7 +13,7 @@ namespace darner {
 Transaction::Transaction(Service* service, CmdArgList args, const CommandId* cid)
     : service_(service), pool_(service->pool()) {
   std::vector<size_t> positions;
-  cid->KeyPositions(args.size(), &positions);
+  cid->KeyPositions(args, &positions);
   // Distinct keys by hashing, not by scanning: a command's cost stays linear in its key count.
   absl::flat_hash_set<absl::string_view> seen;  // Debian's abseil has its own string_view
   seen.reserve(positions.size());

@@ -331,6 +331,28 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
   }
 }
 
+// COMMAND GETKEYS: the keys of the command line `target`, as its key specs find them, with
+// Redis's errors in Redis's order.
+void SendKeysOf(const CommandRegistry& reg, CmdArgList target, ReplyBuilder* rb) {
+  const CommandId* cid = reg.Find(target[0]);
+  if (cid != nullptr && !cid->subcommands.empty() && target.size() >= 2) {
+    cid = reg.FindSub(*cid, target[1]);
+  }
+  if (cid == nullptr) return rb->SendError("Invalid command specified");
+  if (!cid->HasKeys()) return rb->SendError("The command has no key arguments");
+  const int argc = static_cast<int>(target.size());
+  if ((cid->arity > 0 && argc != cid->arity) || (cid->arity < 0 && argc < -cid->arity)) {
+    return rb->SendError("Invalid number of arguments specified for command");
+  }
+  std::vector<size_t> positions;
+  if (!cid->KeyPositions(target, &positions) || positions.empty()) {
+    if (cid->flags & co::kNoMandatoryKeys) return rb->SendEmptyArray();
+    return rb->SendError("Invalid arguments specified for command");
+  }
+  rb->StartArray(positions.size());
+  for (size_t p : positions) rb->SendBulk(target[p]);
+}
+
 void CmdCommand(CmdArgList args, CommandContext& cx) {
   const CommandRegistry& reg = cx.service->registry();
   ReplyBuilder* rb = cx.rb;
@@ -393,7 +415,7 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
       std::string lower = ToLower(cid.name);
       if (!pattern.empty() && pattern[0] == '\x01') {
         std::string cat = "@" + ToLower(pattern.substr(1));
-        std::vector<std::string> cats = absl::StrSplit(cid.acl_categories, ' ');
+        std::vector<std::string> cats = absl::StrSplit(cid.acl, ' ');
         if (std::find(cats.begin(), cats.end(), cat) == cats.end()) return;
       } else if (!pattern.empty() && !GlobMatch(pattern, lower, true)) {
         return;
@@ -403,23 +425,7 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
     rb->StartArray(names.size());
     for (const auto& n : names) rb->SendBulk(n);
   } else if (sub == "GETKEYS" && args.size() >= 2) {
-    const CommandId* cid = reg.Find(args[1]);
-    CmdArgList target = args.subspan(1);
-    int argc = static_cast<int>(target.size());
-    if (!cid) {
-      rb->SendError("Invalid command specified");
-    } else if ((cid->arity > 0 && argc != cid->arity) || (cid->arity < 0 && argc < -cid->arity)) {
-      rb->SendError("Invalid number of arguments specified for command");
-    } else {
-      std::vector<size_t> positions;
-      cid->KeyPositions(target.size(), &positions);
-      if (positions.empty()) {
-        rb->SendError("The command has no key arguments");
-        return;
-      }
-      rb->StartArray(positions.size());
-      for (size_t p : positions) rb->SendBulk(target[p]);
-    }
+    SendKeysOf(reg, args.subspan(1), rb);
   } else if (sub == "HELP" && args.size() == 1) {
     rb->SendSimpleStrings(
         {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)",
@@ -440,86 +446,61 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
 
 void RegisterConfigFamily(CommandRegistry* r) {
   using namespace co;
-  *r << CommandId{"CONFIG",
-                  -2,
-                  0,
-                  0,
-                  0,
-                  0,
-                  "@slow",
-                  nullptr,
-                  CmdConfig,
-                  "A container for server configuration commands.",
-                  "2.0.0",
-                  "server",
-                  "Depends on subcommand."};
+  *r << CommandId{.name = "CONFIG",
+                  .arity = -2,
+                  .acl = "@slow",
+                  .async = CmdConfig,
+                  .group = "server",
+                  .since = "2.0.0",
+                  .complexity = "Depends on subcommand.",
+                  .summary = "A container for server configuration commands."};
   constexpr uint32_t kConfigFlags = kAdmin | kNoScript | kLoading | kStale;
   constexpr const char* kConfigCats = "@admin @slow @dangerous";
-  *r << CommandId{"CONFIG|GET",
-                  -3,
-                  kConfigFlags,
-                  0,
-                  0,
-                  0,
-                  kConfigCats,
-                  nullptr,
-                  CmdConfig,
-                  "Returns the effective values of configuration parameters.",
-                  "2.0.0",
-                  "server",
-                  "O(N) when N is the number of configuration parameters provided"}
-     << CommandId{"CONFIG|SET",
-                  -4,
-                  kConfigFlags,
-                  0,
-                  0,
-                  0,
-                  kConfigCats,
-                  nullptr,
-                  CmdConfig,
-                  "Sets configuration parameters in-flight.",
-                  "2.0.0",
-                  "server",
-                  "O(N) when N is the number of configuration parameters provided"}
-     << CommandId{"CONFIG|RESETSTAT",
-                  2,
-                  kConfigFlags,
-                  0,
-                  0,
-                  0,
-                  kConfigCats,
-                  nullptr,
-                  CmdConfig,
-                  "Resets the server's statistics.",
-                  "2.0.0",
-                  "server",
-                  "O(1)"}
-     << CommandId{"CONFIG|HELP",
-                  2,
-                  kLoading | kStale,
-                  0,
-                  0,
-                  0,
-                  "@slow",
-                  nullptr,
-                  CmdConfig,
-                  "Returns helpful text about the different subcommands.",
-                  "5.0.0",
-                  "server",
-                  "O(1)"};
-  *r << CommandId{"COMMAND",
-                  -1,
-                  kLoading | kStale,
-                  0,
-                  0,
-                  0,
-                  "@slow @connection",
-                  CmdCommand,
-                  nullptr,
-                  "Returns detailed information about all commands.",
-                  "2.8.13",
-                  "server",
-                  "O(N) where N is the total number of Redis commands"};
+  *r << CommandId{.name = "CONFIG|GET",
+                  .arity = -3,
+                  .flags = kConfigFlags,
+                  .acl = kConfigCats,
+                  .async = CmdConfig,
+                  .group = "server",
+                  .since = "2.0.0",
+                  .complexity = "O(N) when N is the number of configuration parameters provided",
+                  .summary = "Returns the effective values of configuration parameters."}
+     << CommandId{.name = "CONFIG|SET",
+                  .arity = -4,
+                  .flags = kConfigFlags,
+                  .acl = kConfigCats,
+                  .async = CmdConfig,
+                  .group = "server",
+                  .since = "2.0.0",
+                  .complexity = "O(N) when N is the number of configuration parameters provided",
+                  .summary = "Sets configuration parameters in-flight."}
+     << CommandId{.name = "CONFIG|RESETSTAT",
+                  .arity = 2,
+                  .flags = kConfigFlags,
+                  .acl = kConfigCats,
+                  .async = CmdConfig,
+                  .group = "server",
+                  .since = "2.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Resets the server's statistics."}
+     << CommandId{.name = "CONFIG|HELP",
+                  .arity = 2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow",
+                  .async = CmdConfig,
+                  .group = "server",
+                  .since = "5.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Returns helpful text about the different subcommands."};
+  *r << CommandId{.name = "COMMAND",
+                  .arity = -1,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(N) where N is the total number of Redis commands",
+                  .summary = "Returns detailed information about all commands."};
   struct Sub {
     const char* name;
     int arity;
@@ -534,19 +515,15 @@ void RegisterConfigFamily(CommandRegistry* r) {
       {"HELP", 2, "Returns helpful text about the different subcommands."},
   };
   for (const Sub& sub : kSubs) {
-    *r << CommandId{StrCat("COMMAND|", sub.name),
-                    sub.arity,
-                    kLoading | kStale,
-                    0,
-                    0,
-                    0,
-                    "@slow @connection",
-                    CmdCommand,
-                    nullptr,
-                    sub.summary,
-                    "7.0.0",
-                    "server",
-                    "O(N) where N is the number of commands to look up"};
+    *r << CommandId{.name = StrCat("COMMAND|", sub.name),
+                    .arity = sub.arity,
+                    .flags = kLoading | kStale,
+                    .acl = "@slow @connection",
+                    .sync = CmdCommand,
+                    .group = "server",
+                    .since = "7.0.0",
+                    .complexity = "O(N) where N is the number of commands to look up",
+                    .summary = sub.summary};
   }
 }
 

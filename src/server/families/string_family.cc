@@ -509,311 +509,280 @@ asio::awaitable<void> CmdLcs(CmdArgList args, CommandContext& cx) {
 void RegisterStringFamily(CommandRegistry* r) {
   using namespace co;
   constexpr uint32_t kW = kWrite | kDenyOom;
-  *r << CommandId{"GET",
-                  2,
-                  kReadOnly | kFast,
-                  1,
-                  1,
-                  1,
-                  "@read @string @fast",
-                  CmdGet,
-                  nullptr,
-                  "Returns the string value of a key.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"SET",
-                  -3,
-                  kW,
-                  1,
-                  1,
-                  1,
-                  "@write @string @slow",
-                  CmdSet,
-                  nullptr,
-                  "Sets the string value of a key, ignoring its type. The key is created if it "
-                  "doesn't exist.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"SETNX",
-                  3,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdSetNx,
-                  nullptr,
-                  "Set the string value of a key only when the key doesn't exist.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"SETEX",
-                  4,
-                  kW,
-                  1,
-                  1,
-                  1,
-                  "@write @string @slow",
-                  CmdSetEx,
-                  nullptr,
-                  "Sets the string value and expiration time of a key. Creates the key if it "
-                  "doesn't exist.",
-                  "2.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"PSETEX",
-                  4,
-                  kW,
-                  1,
-                  1,
-                  1,
-                  "@write @string @slow",
-                  CmdPSetEx,
-                  nullptr,
-                  "Sets both string value and expiration time in milliseconds of a key. The key is "
-                  "created if it doesn't exist.",
-                  "2.6.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"GETSET",
-                  3,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdGetSet,
-                  nullptr,
-                  "Returns the previous string value of a key after setting it to a new value.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"GETDEL",
-                  2,
-                  kWrite | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdGetDel,
-                  nullptr,
-                  "Returns the string value of a key after deleting the key.",
-                  "6.2.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"GETEX",
-                  -2,
-                  kWrite | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdGetEx,
-                  nullptr,
-                  "Returns the string value of a key after setting its expiration time.",
-                  "6.2.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"MGET",
-                  -2,
-                  kReadOnly | kFast,
-                  1,
-                  -1,
-                  1,
-                  "@read @string @fast",
-                  nullptr,
-                  CmdMGet,
-                  "Atomically returns the string values of one or more keys.",
-                  "1.0.0",
-                  "string",
-                  "O(N) where N is the number of keys to retrieve."}
-     << CommandId{"MSET",
-                  -3,
-                  kW,
-                  1,
-                  -1,
-                  2,
-                  "@write @string @slow",
-                  nullptr,
-                  CmdMSet,
-                  "Atomically creates or modifies the string values of one or more keys.",
-                  "1.0.1",
-                  "string",
-                  "O(N) where N is the number of keys to set."}
-     << CommandId{"MSETNX",
-                  -3,
-                  kW,
-                  1,
-                  -1,
-                  2,
-                  "@write @string @slow",
-                  nullptr,
-                  CmdMSetNx,
-                  "Atomically modifies the string values of one or more keys only when all keys "
-                  "don't exist.",
-                  "1.0.1",
-                  "string",
-                  "O(N) where N is the number of keys to set."}
-     << CommandId{"INCR",
-                  2,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdIncr,
-                  nullptr,
-                  "Increments the integer value of a key by one. Uses 0 as initial value if the "
-                  "key doesn't exist.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"DECR",
-                  2,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdDecr,
-                  nullptr,
-                  "Decrements the integer value of a key by one. Uses 0 as initial value if the "
-                  "key doesn't exist.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"INCRBY",
-                  3,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdIncrBy,
-                  nullptr,
-                  "Increments the integer value of a key by a number. Uses 0 as initial value if "
-                  "the key doesn't exist.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"DECRBY",
-                  3,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdDecrBy,
-                  nullptr,
-                  "Decrements a number from the integer value of a key. Uses 0 as initial value if "
-                  "the key doesn't exist.",
-                  "1.0.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"INCRBYFLOAT",
-                  3,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdIncrByFloat,
-                  nullptr,
-                  "Increment the floating point value of a key by a number. Uses 0 as initial "
-                  "value if the key doesn't exist.",
-                  "2.6.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"APPEND",
-                  3,
-                  kW | kFast,
-                  1,
-                  1,
-                  1,
-                  "@write @string @fast",
-                  CmdAppend,
-                  nullptr,
-                  "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-                  "2.0.0",
-                  "string",
-                  "O(1). The amortized time complexity is O(1) assuming the appended value is "
-                  "small and the already present value is of any size, since the dynamic string "
-                  "library used by Redis will double the free space available on every "
-                  "reallocation."}
-     << CommandId{"STRLEN",
-                  2,
-                  kReadOnly | kFast,
-                  1,
-                  1,
-                  1,
-                  "@read @string @fast",
-                  CmdStrLen,
-                  nullptr,
-                  "Returns the length of a string value.",
-                  "2.2.0",
-                  "string",
-                  "O(1)"}
-     << CommandId{"GETRANGE",
-                  4,
-                  kReadOnly,
-                  1,
-                  1,
-                  1,
-                  "@read @string @slow",
-                  CmdGetRange,
-                  nullptr,
-                  "Returns a substring of the string stored at a key.",
-                  "2.4.0",
-                  "string",
-                  "O(N) where N is the length of the returned string. The complexity is ultimately "
-                  "determined by the returned length, but because creating a substring from an "
-                  "existing string is very cheap, it can be considered O(1) for small strings."}
-     << CommandId{"SUBSTR",
-                  4,
-                  kReadOnly,
-                  1,
-                  1,
-                  1,
-                  "@read @string @slow",
-                  CmdGetRange,
-                  nullptr,
-                  "Returns a substring from a string value.",
-                  "1.0.0",
-                  "string",
-                  "O(N) where N is the length of the returned string. The complexity is ultimately "
-                  "determined by the returned length, but because creating a substring from an "
-                  "existing string is very cheap, it can be considered O(1) for small strings."}
-     << CommandId{"SETRANGE",
-                  4,
-                  kW,
-                  1,
-                  1,
-                  1,
-                  "@write @string @slow",
-                  CmdSetRange,
-                  nullptr,
-                  "Overwrites a part of a string value with another by an offset. Creates the key "
-                  "if it doesn't exist.",
-                  "2.2.0",
-                  "string",
-                  "O(1), not counting the time taken to copy the new string in place. Usually, "
-                  "this string is very small so the amortized complexity is O(1). Otherwise, "
-                  "complexity is O(M) with M being the length of the value argument."}
-     << CommandId{"LCS",
-                  -3,
-                  kReadOnly,
-                  1,
-                  2,
-                  1,
-                  "@read @string @slow",
-                  nullptr,
-                  CmdLcs,
-                  "Finds the longest common substring.",
-                  "7.0.0",
-                  "string",
-                  "O(N*M) where N and M are the lengths of s1 and s2, respectively"};
+  *r << CommandId{.name = "GET",
+                  .arity = 2,
+                  .flags = kReadOnly | kFast,
+                  .acl = "@read @string @fast",
+                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+                  .sync = CmdGet,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Returns the string value of a key."}
+     << CommandId{.name = "SET",
+                  .arity = -3,
+                  .flags = kW,
+                  .acl = "@write @string @slow",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate | ks::kVariableFlags,
+                            .index = 1,
+                            .notes =
+                                "Reads the old value (GET option) as well as writing the new one"}},
+                  .sync = CmdSet,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Sets the string value of a key, ignoring its type. The key is created if it "
+                      "doesn't exist."}
+     << CommandId{.name = "SETNX",
+                  .arity = 3,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kOW | ks::kInsert, .index = 1}},
+                  .sync = CmdSetNx,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Set the string value of a key only when the key doesn't exist."}
+     << CommandId{.name = "SETEX",
+                  .arity = 4,
+                  .flags = kW,
+                  .acl = "@write @string @slow",
+                  .keys = {{.flags = ks::kOW | ks::kUpdate, .index = 1}},
+                  .sync = CmdSetEx,
+                  .group = "string",
+                  .since = "2.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Sets the string value and expiration time of a key. Creates the key if it "
+                      "doesn't exist."}
+     << CommandId{.name = "PSETEX",
+                  .arity = 4,
+                  .flags = kW,
+                  .acl = "@write @string @slow",
+                  .keys = {{.flags = ks::kOW | ks::kUpdate, .index = 1}},
+                  .sync = CmdPSetEx,
+                  .group = "string",
+                  .since = "2.6.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Sets both string value and expiration time in milliseconds of a key. The "
+                      "key is "
+                      "created if it doesn't exist."}
+     << CommandId{.name = "GETSET",
+                  .arity = 3,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+                  .sync = CmdGetSet,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Returns the previous string value of a key after setting it to a new value."}
+     << CommandId{.name = "GETDEL",
+                  .arity = 2,
+                  .flags = kWrite | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kDelete, .index = 1}},
+                  .sync = CmdGetDel,
+                  .group = "string",
+                  .since = "6.2.0",
+                  .complexity = "O(1)",
+                  .summary = "Returns the string value of a key after deleting the key."}
+     << CommandId{.name = "GETEX",
+                  .arity = -2,
+                  .flags = kWrite | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate,
+                            .index = 1,
+                            .notes = "Changes the TTL, so the value is read and updated"}},
+                  .sync = CmdGetEx,
+                  .group = "string",
+                  .since = "6.2.0",
+                  .complexity = "O(1)",
+                  .summary = "Returns the string value of a key after setting its expiration time."}
+     << CommandId{.name = "MGET",
+                  .arity = -2,
+                  .flags = kReadOnly | kFast,
+                  .acl = "@read @string @fast",
+                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1, .lastkey = -1}},
+                  .async = CmdMGet,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(N) where N is the number of keys to retrieve.",
+                  .summary = "Atomically returns the string values of one or more keys."}
+     << CommandId{.name = "MSET",
+                  .arity = -3,
+                  .flags = kW,
+                  .acl = "@write @string @slow",
+                  .keys =
+                      {{.flags = ks::kOW | ks::kUpdate, .index = 1, .lastkey = -1, .keystep = 2}},
+                  .async = CmdMSet,
+                  .group = "string",
+                  .since = "1.0.1",
+                  .complexity = "O(N) where N is the number of keys to set.",
+                  .summary =
+                      "Atomically creates or modifies the string values of one or more keys."}
+     << CommandId{.name = "MSETNX",
+                  .arity = -3,
+                  .flags = kW,
+                  .acl = "@write @string @slow",
+                  .keys =
+                      {{.flags = ks::kOW | ks::kInsert, .index = 1, .lastkey = -1, .keystep = 2}},
+                  .async = CmdMSetNx,
+                  .group = "string",
+                  .since = "1.0.1",
+                  .complexity = "O(N) where N is the number of keys to set.",
+                  .summary =
+                      "Atomically modifies the string values of one or more keys only when all "
+                      "keys "
+                      "don't exist."}
+     << CommandId{.name = "INCR",
+                  .arity = 2,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+                  .sync = CmdIncr,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Increments the integer value of a key by one. Uses 0 as initial value if "
+                      "the "
+                      "key doesn't exist."}
+     << CommandId{.name = "DECR",
+                  .arity = 2,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+                  .sync = CmdDecr,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Decrements the integer value of a key by one. Uses 0 as initial value if "
+                      "the "
+                      "key doesn't exist."}
+     << CommandId{.name = "INCRBY",
+                  .arity = 3,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+                  .sync = CmdIncrBy,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Increments the integer value of a key by a number. Uses 0 as initial value "
+                      "if "
+                      "the key doesn't exist."}
+     << CommandId{.name = "DECRBY",
+                  .arity = 3,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+                  .sync = CmdDecrBy,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Decrements a number from the integer value of a key. Uses 0 as initial "
+                      "value if "
+                      "the key doesn't exist."}
+     << CommandId{.name = "INCRBYFLOAT",
+                  .arity = 3,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+                  .sync = CmdIncrByFloat,
+                  .group = "string",
+                  .since = "2.6.0",
+                  .complexity = "O(1)",
+                  .summary =
+                      "Increment the floating point value of a key by a number. Uses 0 as initial "
+                      "value if the key doesn't exist."}
+     << CommandId{.name = "APPEND",
+                  .arity = 3,
+                  .flags = kW | kFast,
+                  .acl = "@write @string @fast",
+                  .keys = {{.flags = ks::kRW | ks::kInsert, .index = 1}},
+                  .sync = CmdAppend,
+                  .group = "string",
+                  .since = "2.0.0",
+                  .complexity =
+                      "O(1). The amortized time complexity is O(1) assuming the appended value is "
+                      "small and the already present value is of any size, since the dynamic "
+                      "string "
+                      "library used by Redis will double the free space available on every "
+                      "reallocation.",
+                  .summary =
+                      "Appends a string to the value of a key. Creates the key if it doesn't "
+                      "exist."}
+     << CommandId{.name = "STRLEN",
+                  .arity = 2,
+                  .flags = kReadOnly | kFast,
+                  .acl = "@read @string @fast",
+                  .keys = {{.flags = ks::kRO, .index = 1}},
+                  .sync = CmdStrLen,
+                  .group = "string",
+                  .since = "2.2.0",
+                  .complexity = "O(1)",
+                  .summary = "Returns the length of a string value."}
+     << CommandId{.name = "GETRANGE",
+                  .arity = 4,
+                  .flags = kReadOnly,
+                  .acl = "@read @string @slow",
+                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+                  .sync = CmdGetRange,
+                  .group = "string",
+                  .since = "2.4.0",
+                  .complexity =
+                      "O(N) where N is the length of the returned string. The complexity is "
+                      "ultimately "
+                      "determined by the returned length, but because creating a substring from an "
+                      "existing string is very cheap, it can be considered O(1) for small strings.",
+                  .summary = "Returns a substring of the string stored at a key."}
+     << CommandId{.name = "SUBSTR",
+                  .arity = 4,
+                  .flags = kReadOnly,
+                  .acl = "@read @string @slow",
+                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+                  .sync = CmdGetRange,
+                  .group = "string",
+                  .since = "1.0.0",
+                  .complexity =
+                      "O(N) where N is the length of the returned string. The complexity is "
+                      "ultimately "
+                      "determined by the returned length, but because creating a substring from an "
+                      "existing string is very cheap, it can be considered O(1) for small strings.",
+                  .summary = "Returns a substring from a string value."}
+     << CommandId{.name = "SETRANGE",
+                  .arity = 4,
+                  .flags = kW,
+                  .acl = "@write @string @slow",
+                  .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
+                  .sync = CmdSetRange,
+                  .group = "string",
+                  .since = "2.2.0",
+                  .complexity =
+                      "O(1), not counting the time taken to copy the new string in place. Usually, "
+                      "this string is very small so the amortized complexity is O(1). Otherwise, "
+                      "complexity is O(M) with M being the length of the value argument.",
+                  .summary =
+                      "Overwrites a part of a string value with another by an offset. Creates the "
+                      "key "
+                      "if it doesn't exist."}
+     << CommandId{.name = "LCS",
+                  .arity = -3,
+                  .flags = kReadOnly,
+                  .acl = "@read @string @slow",
+                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1, .lastkey = 1}},
+                  .async = CmdLcs,
+                  .group = "string",
+                  .since = "7.0.0",
+                  .complexity = "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+                  .summary = "Finds the longest common substring."};
 }
 
 }  // namespace darner
