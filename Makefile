@@ -8,9 +8,9 @@ PYTHON := /usr/bin/python3
 
 APT_PACKAGES := g++ cmake ninja-build libasio-dev libabsl-dev libmimalloc-dev libxxhash-dev \
 	libgtest-dev liburing-dev nlohmann-json3-dev redis-server redis-tools python3-pytest python3-redis \
-	python3-hiredis clang-19 libclang-rt-19-dev
+	python3-hiredis clang-19 libclang-rt-19-dev clang-format-19 clang-tidy-19
 
-.PHONY: deps build run test test-release test-asan test-tsan fuzz clean
+.PHONY: deps build run test test-release test-asan test-tsan fuzz format lint clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -83,7 +83,23 @@ fuzz: deps build/fuzz/build.ninja
 	./build/fuzz/fuzz/resp_parser_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 \
 		-artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus 2>&1 | tail -3
 
-test: test-release test-asan test-tsan fuzz
+# The C++ sources under version control: what `format` rewrites and `lint` checks.
+SOURCES = $(shell git ls-files '*.cc' '*.h')
+
+# clang-format (.clang-format) over the whole tree.
+format: deps
+	clang-format-19 -i $(SOURCES)
+
+# Formatting, then clang-tidy with the checks in .clang-tidy, over every source the release
+# build compiles (headers through them). Any finding fails.
+lint: deps build/release/build.ninja
+	clang-format-19 --dry-run --Werror $(SOURCES)
+	run-clang-tidy-19 -quiet -p build/release -j $(JOBS) \
+		-source-filter='^$(CURDIR)/(src|bench|fuzz)/' 2>&1 | \
+		{ grep -E 'warning:|error:' || true; } | sort -u | tee build/lint.log
+	@test ! -s build/lint.log || { echo "clang-tidy: $$(wc -l < build/lint.log) findings"; exit 1; }
+
+test: lint test-release test-asan test-tsan fuzz
 
 clean:
 	rm -rf build

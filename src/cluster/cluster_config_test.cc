@@ -534,11 +534,8 @@ TEST(ClusterConfigSchemaTest, MigrationFields) {
 TEST(ClusterConfigSchemaTest, SlotRangeFields) {
   EXPECT_TRUE(Rejected([](json& j) { j[1]["slot_ranges"][0] = 8192; },
                        "shard 1: slot_ranges[0] must be an object"));
-  EXPECT_TRUE(Rejected(
-      [](json& j) {
-        j[1]["slot_ranges"][0] = json::array({8192, 12287});
-      },
-      "slot_ranges[0] must be an object"));
+  EXPECT_TRUE(Rejected([](json& j) { j[1]["slot_ranges"][0] = json::array({8192, 12287}); },
+                       "slot_ranges[0] must be an object"));
   EXPECT_TRUE(Rejected([](json& j) { j[1]["slot_ranges"][0].erase("start"); },
                        "slot_ranges[0]: missing field 'start'"));
   EXPECT_TRUE(Rejected([](json& j) { j[1]["slot_ranges"][0].erase("end"); },
@@ -629,9 +626,8 @@ TEST(ClusterConfigValidationTest, OverlappingRanges) {
   EXPECT_TRUE(Rejected([](json& j) { j[2]["slot_ranges"].push_back(Range(0, 0)); },
                        "slot 0 is covered twice"));
   // Exactly adjacent is fine.
-  EXPECT_TRUE(Accepted([](json& j) {
-    j[1]["slot_ranges"] = {Range(8192, 10000), Range(10001, 12287)};
-  }));
+  EXPECT_TRUE(
+      Accepted([](json& j) { j[1]["slot_ranges"] = {Range(8192, 10000), Range(10001, 12287)}; }));
   // Single-slot ranges are fine.
   EXPECT_TRUE(Accepted([](json& j) {
     j[1]["slot_ranges"] = {Range(8192, 8192), Range(8193, 12286), Range(12287, 12287)};
@@ -826,9 +822,7 @@ TEST(ClusterConfigEqualsTest, AnyChangeMatters) {
       {"replica ip", [](json& j) { j[2]["replicas"][0]["ip"] = "x"; }},
       {"replica id", [](json& j) { j[2]["replicas"][0]["id"] = "node-c-r2"; }},
       {"replica added",
-       [](json& j) {
-         j[1]["replicas"].push_back({{"id", "b-r"}, {"ip", "h"}, {"port", 1}});
-       }},
+       [](json& j) { j[1]["replicas"].push_back({{"id", "b-r"}, {"ip", "h"}, {"port", 1}}); }},
       {"replica removed", [](json& j) { j[0]["replicas"].erase(1); }},
       {"replica moved to another shard",
        [](json& j) {

@@ -168,7 +168,8 @@ TEST(BitfieldTest, ParseTypeAndOverflow) {
   EXPECT_EQ(t.bits, 63);
   ASSERT_TRUE(ParseBitfieldType("i8\0x"s, &t));  // C string parsing stops at NUL.
   EXPECT_EQ(t.bits, 8);
-  for (std::string bad : {"u64"s, "i65"s, "u0"s, "I8"s, "U8"s, "u08"s, "i"s, ""s, "x8"s, "i-1"s}) {
+  for (const std::string& bad :
+       {"u64"s, "i65"s, "u0"s, "I8"s, "U8"s, "u08"s, "i"s, ""s, "x8"s, "i-1"s}) {
     EXPECT_FALSE(ParseBitfieldType(bad, &t)) << bad;
   }
   BitfieldOverflow ow;

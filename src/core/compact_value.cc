@@ -46,7 +46,7 @@ CompactValue CompactValue::Int(int64_t value) {
 CompactValue CompactValue::Clone() const {
   if (encoding() != kHeap) {
     CompactValue v;
-    std::memcpy(static_cast<void*>(&v), this, sizeof(v));
+    std::memcpy(static_cast<void*>(&v), static_cast<const void*>(this), sizeof(v));
     return v;
   }
   // A heap copy keeps its encoding (a "raw" string stays raw, as Redis's dupStringObject).

@@ -18,16 +18,18 @@ class CompactValue {
   // Big enough for any int64 in decimal.
   static constexpr size_t kScratchSize = 24;
 
-  CompactValue() { std::memset(this, 0, sizeof(*this)); }
+  // A CompactValue is trivially relocatable: its 16 bytes are its whole state (no pointer into
+  // itself), so a move copies the bytes and zeroes the source.
+  CompactValue() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
   ~CompactValue() { Free(); }
   CompactValue(CompactValue&& other) noexcept {
-    std::memcpy(static_cast<void*>(this), &other, sizeof(*this));
+    std::memcpy(static_cast<void*>(this), static_cast<const void*>(&other), sizeof(*this));
     std::memset(static_cast<void*>(&other), 0, sizeof(other));
   }
   CompactValue& operator=(CompactValue&& other) noexcept {
     if (this != &other) {
       Free();
-      std::memcpy(static_cast<void*>(this), &other, sizeof(*this));
+      std::memcpy(static_cast<void*>(this), static_cast<const void*>(&other), sizeof(*this));
       std::memset(static_cast<void*>(&other), 0, sizeof(other));
     }
     return *this;

@@ -32,7 +32,7 @@ TEST(ParseInt64Test, Accepts) {
 }
 
 TEST(ParseInt64Test, Rejects) {
-  for (std::string s :
+  for (const std::string& s :
        {""s, "-"s, "-0"s, "01"s, "00"s, "+1"s, " 1"s, "1 "s, "1a"s, "1\0"s, "0x10"s, "1e3"s, "1.0"s,
         "9223372036854775808"s, "-9223372036854775809"s, "18446744073709551615"s,
         "18446744073709551616"s, "123456789012345678901"s, "-00000000000000000001"s}) {
@@ -98,8 +98,8 @@ TEST(LongDoubleTest, InfinitiesParseButTheSumIsRejected) {
 }
 
 TEST(LongDoubleTest, Rejects) {
-  for (std::string s : {""s, "nan"s, "-nan"s, " 1"s, "1 "s, "\t1"s, "1e4933"s, "1e-5000"s, "1\0"s,
-                        "\0"s, "1\0x"s, "abc"s, "1e"s, "0x"s}) {
+  for (const std::string& s : {""s, "nan"s, "-nan"s, " 1"s, "1 "s, "\t1"s, "1e4933"s, "1e-5000"s,
+                               "1\0"s, "\0"s, "1\0x"s, "abc"s, "1e"s, "0x"s}) {
     EXPECT_EQ(LongDouble(s), std::nullopt) << s;
   }
 }
@@ -145,7 +145,7 @@ TEST(DoubleTest, ZaddThenZscore) {
 }
 
 TEST(DoubleTest, Rejects) {
-  for (std::string s :
+  for (const std::string& s :
        {""s, "nan"s, " 1"s, "1 "s, "1\0"s, "\0"s, "1e309"s, "1e-400"s, "1e"s, "x"s}) {
     EXPECT_EQ(Score(s), std::nullopt) << s;
   }

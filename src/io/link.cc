@@ -1,10 +1,9 @@
 #include "io/link.h"
 
 #include <linux/sockios.h>
-#include <sys/ioctl.h>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <asio/bind_cancellation_slot.hpp>

@@ -402,7 +402,8 @@ class FullBacklog {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int i = 0; i < 4; ++i) {
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      EXPECT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
       fillers_.push_back(fd);
     }
     std::this_thread::sleep_for(10ms);

@@ -284,7 +284,7 @@ uint32_t FitMaxClientsToFdLimit(uint32_t maxclients, unsigned threads) {
   return static_cast<uint32_t>(lim.rlim_cur - ReservedFds(threads));
 }
 
-double ThreadStats::Rate(uint64_t Sample::*counter) const {
+double ThreadStats::Rate(uint64_t Sample::* counter) const {
   const size_t n = samples.size();
   if (sample_index < 2) return 0;
   const Sample& newest = samples[(sample_index - 1) % n];

@@ -51,7 +51,7 @@ struct ThreadStats {
   std::array<Sample, 16> samples{};
   size_t sample_index = 0;
   // Per second, over the retained samples (about 1.6 s).
-  double Rate(uint64_t Sample::*counter) const;
+  double Rate(uint64_t Sample::* counter) const;
   double InstantaneousOps() const { return Rate(&Sample::commands); }
 };
 
