@@ -13,7 +13,7 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "cluster/flow_consumer.h"
-#include "core/numbers.h"
+#include "base/numbers.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
 #include "io/as_tuple.h"

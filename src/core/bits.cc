@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "core/numbers.h"
+#include "base/numbers.h"
 
 namespace darner {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "core/numbers.h"
+#include "base/numbers.h"
 
 namespace darner {
 namespace {

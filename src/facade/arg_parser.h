@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "base/strings.h"
-#include "core/numbers.h"
+#include "base/numbers.h"
 #include "facade/errors.h"
 #include "facade/service_interface.h"
 

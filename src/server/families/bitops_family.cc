@@ -12,7 +12,7 @@
 #include "base/byte_size.h"
 #include "base/strings.h"
 #include "core/bits.h"
-#include "core/numbers.h"
+#include "base/numbers.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
 #include "server/command_registry.h"
