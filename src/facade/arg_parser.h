@@ -8,8 +8,8 @@
 #include <optional>
 #include <string_view>
 
-#include "base/strings.h"
 #include "base/numbers.h"
+#include "base/strings.h"
 #include "facade/errors.h"
 #include "facade/service_interface.h"
 
