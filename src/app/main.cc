@@ -27,13 +27,9 @@
 ABSL_FLAG(bool, heap_huge_pages, true,
           "Back the heap with 2 MiB transparent huge pages (when the kernel's THP mode is "
           "'madvise' or 'always'): far fewer TLB misses on random key lookups");
-ABSL_FLAG(int32_t, port, 6379, "TCP port for clients (0 disables, -1 picks a free port)");
-ABSL_FLAG(std::string, bind, "", "Address to listen on (empty: all interfaces)");
 ABSL_FLAG(uint32_t, admin_port, 0, "Privileged second listener (same protocol); 0 = off");
 ABSL_FLAG(std::string, admin_bind, "", "Address of the admin listener (empty: all interfaces)");
 ABSL_FLAG(uint32_t, proactor_threads, 0, "Event-loop threads, one shard each (0: CPU count)");
-ABSL_FLAG(darner::ByteSize, proto_max_bulk_len, {512u << 20},
-          "Largest bulk string a client may send (bytes, or a size such as 512mb)");
 ABSL_FLAG(uint32_t, num_shards, 0,
           "Shards of the keyspace (0: one per thread). Darner runs one shard per thread: a value "
           "below --proactor_threads lowers the thread count to it, a higher one is capped");
@@ -41,6 +37,10 @@ ABSL_FLAG(std::string, proactor_affinity_mode, "off",
           "Pin thread i to the i-th allowed CPU: on, off, or auto (on when there are at least as "
           "many allowed CPUs as threads). Dragonfly's default is on; Darner's is off, so that "
           "several local nodes do not share the first CPUs");
+// Defined by the server layer, which reports them (CONFIG GET, INFO) and enforces the bulk limit.
+ABSL_DECLARE_FLAG(int32_t, port);
+ABSL_DECLARE_FLAG(std::string, bind);
+ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 ABSL_DECLARE_FLAG(std::string, enable_debug_command);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
 

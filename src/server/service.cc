@@ -22,6 +22,10 @@
 #include "server/families/families.h"
 #include "server/transaction.h"
 
+ABSL_FLAG(int32_t, port, 6379, "TCP port for clients (0 disables, -1 picks a free port)");
+ABSL_FLAG(std::string, bind, "", "Address to listen on (empty: all interfaces)");
+ABSL_FLAG(darner::ByteSize, proto_max_bulk_len, {512u << 20},
+          "Largest bulk string a client may send (bytes, or a size such as 512mb)");
 ABSL_FLAG(std::string, requirepass, "", "Password clients must AUTH with (empty: none)");
 ABSL_FLAG(uint32_t, maxclients, 64000, "Maximum number of connected clients");
 ABSL_FLAG(darner::ByteSize, maxmemory, {},
