@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "io/as_tuple.h"
+#include "io/cancel_scope.h"
 #include "server/cluster_support.h"
 #include "server/conn_context.h"
 #include "server/service.h"
@@ -119,11 +120,9 @@ asio::awaitable<int64_t> FlowConsumer::Consume(std::string_view data) {
   // DEBUG MIGRATION PAUSE: stop reading, so the source sees its flow stall. Short naps, so a
   // stop of the migration (which closes the connection) is noticed at once.
   if (MigrationFlowsPaused()) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (MigrationFlowsPaused() && !conn_->closing()) {
-      timer.expires_after(std::chrono::milliseconds(1));
-      co_await timer.async_wait(kAsTuple);
-    }
+    co_await WaitUntil(nullptr, std::chrono::steady_clock::time_point::max(),
+                       [this] { return !MigrationFlowsPaused() || conn_->closing(); },
+                       {std::chrono::milliseconds(1), std::chrono::milliseconds(1)});
   }
   size_t pos = 0;
   while (pos < data.size() && !conn_->closing()) {

@@ -32,10 +32,15 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <system_error>
+#include <type_traits>
+
+#include "io/as_tuple.h"
 
 namespace darner {
 
@@ -104,5 +109,42 @@ class CancelScope::Registration {
 // Runs on the awaiting coroutine's executor.
 asio::awaitable<std::error_code> SleepFor(CancelScope& scope,
                                           std::chrono::steady_clock::duration duration);
+
+// How WaitUntil naps between checks: from `first`, doubling up to `max`. A condition that clears
+// within microseconds is seen within microseconds; a long wait costs few wake-ups.
+struct PollSteps {
+  std::chrono::steady_clock::duration first = std::chrono::microseconds(50);
+  std::chrono::steady_clock::duration max = std::chrono::milliseconds(1);
+};
+
+// Checks `pred` at once and then after each nap until it holds (true), `deadline` passes, or
+// `scope` (when not null) is cancelled (false). `pred` returns bool, or is a coroutine function
+// returning asio::awaitable<bool> (a check that hops to other threads). Runs on the awaiting
+// coroutine's executor; the one place that writes a polling loop.
+template <typename Pred>
+asio::awaitable<bool> WaitUntil(CancelScope* scope, std::chrono::steady_clock::time_point deadline,
+                                Pred pred, PollSteps steps = {}) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::chrono::steady_clock::duration step = steps.first;
+  while (true) {
+    bool holds = false;
+    if constexpr (std::is_same_v<std::invoke_result_t<Pred&>, asio::awaitable<bool>>) {
+      holds = co_await pred();
+    } else {
+      holds = pred();
+    }
+    if (holds) co_return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || (scope != nullptr && scope->cancelled())) co_return false;
+    auto nap = std::min<std::chrono::steady_clock::duration>(step, deadline - now);
+    if (scope != nullptr) {
+      if (co_await SleepFor(*scope, nap)) co_return false;
+    } else {
+      timer.expires_after(nap);
+      co_await timer.async_wait(kAsTuple);
+    }
+    step = std::min(step * 2, steps.max);
+  }
+}
 
 }  // namespace darner

@@ -289,5 +289,52 @@ TEST(CancelScopeTest, SleepForElapsesOrStopsOnCancel) {
   EXPECT_LT(late_elapsed, Slack(5ms));
 }
 
+TEST(CancelScopeTest, WaitUntilHoldsTimesOutOrStopsOnCancel) {
+  LoopThread loop;
+  CancelScope scope;
+  std::atomic<bool> flag{false};
+  // Holds: seen soon after the flag is set from another thread.
+  auto waiting = asio::co_spawn(
+      loop.ctx(),
+      [&]() -> asio::awaitable<bool> {
+        co_return co_await WaitUntil(&scope, Clock::now() + 10s, [&] { return flag.load(); });
+      },
+      asio::use_future);
+  std::this_thread::sleep_for(20ms);
+  auto start = Clock::now();
+  flag = true;
+  ASSERT_EQ(waiting.wait_for(1s), std::future_status::ready);
+  EXPECT_TRUE(waiting.get());
+  EXPECT_LT(Clock::now() - start, Slack(20ms));
+
+  // A coroutine predicate that never holds: false at the deadline, not before.
+  start = Clock::now();
+  auto timed = asio::co_spawn(
+      loop.ctx(),
+      [&]() -> asio::awaitable<bool> {
+        auto never = []() -> asio::awaitable<bool> { co_return false; };
+        co_return co_await WaitUntil(nullptr, Clock::now() + 30ms, never);
+      },
+      asio::use_future);
+  ASSERT_EQ(timed.wait_for(2s), std::future_status::ready);
+  EXPECT_FALSE(timed.get());
+  EXPECT_GE(Clock::now() - start, 30ms);
+  EXPECT_LT(Clock::now() - start, Slack(100ms));
+
+  // Cancelled: false at once, long before the deadline.
+  auto cancelled = asio::co_spawn(
+      loop.ctx(),
+      [&]() -> asio::awaitable<bool> {
+        co_return co_await WaitUntil(&scope, Clock::now() + 10s, [] { return false; });
+      },
+      asio::use_future);
+  std::this_thread::sleep_for(20ms);
+  start = Clock::now();
+  scope.Cancel();
+  ASSERT_EQ(cancelled.wait_for(1s), std::future_status::ready);
+  EXPECT_FALSE(cancelled.get());
+  EXPECT_LT(Clock::now() - start, Slack(50ms));
+}
+
 }  // namespace
 }  // namespace darner

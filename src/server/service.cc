@@ -18,6 +18,7 @@
 #include "base/process_memory.h"
 #include "base/strings.h"
 #include "io/as_tuple.h"
+#include "io/cancel_scope.h"
 #include "server/eviction.h"
 #include "server/families/families.h"
 #include "server/transaction.h"
@@ -89,11 +90,9 @@ constexpr std::string_view kSlotPaused = "slot paused";
 // Waits until this thread's routing no longer pauses `slot`. A pause lasts as long as one
 // finalization step of a migration (bounded by its deadlines).
 asio::awaitable<void> WaitWhileSlotPaused(SlotId slot) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (tl_routing.current->paused.test(slot)) {
-    timer.expires_after(std::chrono::microseconds(200));
-    co_await timer.async_wait(kAsTuple);
-  }
+  co_await WaitUntil(nullptr, std::chrono::steady_clock::time_point::max(),
+                     [slot] { return !tl_routing.current->paused.test(slot); },
+                     {std::chrono::microseconds(200), std::chrono::microseconds(200)});
 }
 
 // How long a write to a slot whose migration flow is behind waits for it to catch up, at most
@@ -102,12 +101,9 @@ constexpr auto kMaxStalledWait = std::chrono::milliseconds(20);
 
 asio::awaitable<void> WaitWhileSlotStalled(SlotId slot) {
   CountStalledWrite();
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto until = std::chrono::steady_clock::now() + kMaxStalledWait;
-  while (SlotStalled(slot) && std::chrono::steady_clock::now() < until) {
-    timer.expires_after(std::chrono::microseconds(200));
-    co_await timer.async_wait(kAsTuple);
-  }
+  co_await WaitUntil(nullptr, std::chrono::steady_clock::now() + kMaxStalledWait,
+                     [slot] { return !SlotStalled(slot); },
+                     {std::chrono::microseconds(200), std::chrono::microseconds(200)});
 }
 
 constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
@@ -445,17 +441,14 @@ bool Service::ThreadServesSlot(SlotId slot) {
 
 asio::awaitable<bool> Service::WaitForRoutedCommands(Transaction* tx,
                                                      std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (true) {
+  auto drained = [tx]() -> asio::awaitable<bool> {
     uint64_t older = 0;
     co_await tx->RunOnAll(
         [&older](EngineShard&) { older += tl_routing.running[(tl_routing.generation - 1) & 1]; });
-    if (older == 0) co_return true;
-    if (std::chrono::steady_clock::now() >= deadline) co_return false;
-    timer.expires_after(std::chrono::milliseconds(1));
-    co_await timer.async_wait(kAsTuple);
-  }
+    co_return older == 0;
+  };
+  co_return co_await WaitUntil(nullptr, std::chrono::steady_clock::now() + timeout, drained,
+                               {std::chrono::milliseconds(1), std::chrono::milliseconds(1)});
 }
 
 void Service::RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error) {
