@@ -335,18 +335,36 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
                                   const SlotRouting* routing, Prepared* p,
                                   std::string* error_storage) {
   p->args = args;
-  if (args[0] == cc->lookup_name && cc->lookup_cid) {
-    p->cid = cc->lookup_cid;
-  } else {
-    p->cid = registry_.Find(args[0]);
-    if (p->cid && args[0].size() <= 32) {
-      cc->lookup_name.assign(args[0]);
-      cc->lookup_cid = p->cid;
-    }
-  }
   p->keys.clear();
   p->slot = -1;
-  if (p->cid == nullptr) {
+  Admission a{this, cc, routing, p, error_storage};
+  if (std::string_view error = Lookup(a); !error.empty()) return error;
+  for (AdmissionCheck check : kAdmissionChecks) {
+    if (std::string_view error = check(a); !error.empty()) return error;
+  }
+  // Sync keyed commands have their keys on one shard (a single key, or keys sharing a tag).
+  // A command whose key is optional runs keyless when it has none.
+  if (p->cid->sync && !p->keys.empty()) {
+    if (p->slot < 0) p->slot = KeySlot(p->keys.front());
+    p->shard = p->slot % num_shards();
+  }
+  return {};
+}
+
+std::string_view Service::Lookup(Admission& a) {
+  CmdArgList args = a.p->args;
+  ConnectionContext* cc = a.cc;
+  const CommandId*& cid = a.p->cid;
+  if (args[0] == cc->lookup_name && cc->lookup_cid) {
+    cid = cc->lookup_cid;
+  } else {
+    cid = registry_.Find(args[0]);
+    if (cid && args[0].size() <= 32) {
+      cc->lookup_name.assign(args[0]);
+      cc->lookup_cid = cid;
+    }
+  }
+  if (cid == nullptr) {
     std::string text =
         StrCat("unknown command '", args[0].substr(0, 128), "', with args beginning with: ");
     size_t args_len = 0;
@@ -355,55 +373,73 @@ std::string_view Service::Prepare(CmdArgList args, ConnectionContext* cc,
       args_len += part.size();
       text += part;
     }
-    *error_storage = Sanitize(std::move(text));
-    return *error_storage;
+    *a.error_storage = Sanitize(std::move(text));
+    return *a.error_storage;
   }
-  int argc = static_cast<int>(args.size());
-  if (!p->cid->subcommands.empty() && argc >= 2) {
-    const CommandId* sub = registry_.FindSub(*p->cid, args[1]);
+  if (!cid->subcommands.empty() && args.size() >= 2) {
+    const CommandId* sub = registry_.FindSub(*cid, args[1]);
     if (!sub) {
-      *error_storage = Sanitize(StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ",
-                                       p->cid->name, " HELP."));
-      return *error_storage;
+      *a.error_storage = Sanitize(
+          StrCat("unknown subcommand '", args[1].substr(0, 128), "'. Try ", cid->name, " HELP."));
+      return *a.error_storage;
     }
-    p->cid = sub;
+    cid = sub;
   }
-  const CommandId& cid = *p->cid;
-  if (cid.restricted && !cc->conn->privileged() && !cc->replicated) {
+  return {};
+}
+
+std::string_view Service::CheckRestricted(Admission& a) {
+  if (a.p->cid->restricted && !a.cc->conn->privileged() && !a.cc->replicated) {
     return "Cannot execute restricted command (admin only)";
   }
+  return {};
+}
+
+std::string_view Service::CheckArity(Admission& a) {
+  const CommandId& cid = *a.p->cid;
+  const int argc = static_cast<int>(a.p->args.size());
   if ((cid.arity > 0 && argc != cid.arity) || (cid.arity < 0 && argc < -cid.arity)) {
-    *error_storage = StrCat("wrong number of arguments for '", ToLower(cid.name), "' command");
-    return *error_storage;
+    *a.error_storage = StrCat("wrong number of arguments for '", ToLower(cid.name), "' command");
+    return *a.error_storage;
   }
-  if (!cc->authenticated && !(cid.flags & co::kNoAuth)) return "-NOAUTH Authentication required.";
-  if (cid.HasKeys() && (routing || cid.sync)) {
-    cid.ForEachKey(args, [p, args](size_t pos) { p->keys.push_back(args[pos]); });
-    if (routing) {
-      if (std::string_view error = CheckSlot(p, routing, error_storage); !error.empty()) {
-        return error;
-      }
-    }
-    // Async commands find their keys again through their transaction.
-    if (!cid.sync) p->keys.clear();
+  return {};
+}
+
+std::string_view Service::CheckAuth(Admission& a) {
+  if (!a.cc->authenticated && !(a.p->cid->flags & co::kNoAuth)) {
+    return "-NOAUTH Authentication required.";
   }
-  if (cid.flags & co::kDenyOom) {
-    if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
-      uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
-      if (limit > 0 && UsedMemory() > limit) return kOomError;
-    } else if (uint64_t target = EvictionTarget(); target > 0 && UsedMemory() > target) {
-      // A single-shard command evicts on its key's shard when it runs (Execute); others evict
-      // here, on this thread's shard.
-      if (!(cid.HasKeys() && cid.sync) && !EvictForWrite()) return kOomError;
+  return {};
+}
+
+std::string_view Service::CheckRouting(Admission& a) {
+  const CommandId& cid = *a.p->cid;
+  if (!cid.HasKeys() || !(a.routing || cid.sync)) return {};
+  Prepared* p = a.p;
+  CmdArgList args = p->args;
+  cid.ForEachKey(args, [p, args](size_t pos) { p->keys.push_back(args[pos]); });
+  if (a.routing) {
+    if (std::string_view error = a.service->CheckSlot(p, a.routing, a.error_storage);
+        !error.empty()) {
+      return error;
     }
   }
-  if (cid.HasKeys() && cid.sync) {
-    // Sync keyed commands have their keys on one shard (a single key, or keys sharing a tag).
-    // A command whose key is optional runs keyless when it has none.
-    if (!p->keys.empty()) {
-      if (p->slot < 0) p->slot = KeySlot(p->keys.front());
-      p->shard = p->slot % num_shards();
-    }
+  // Async commands find their keys again through their transaction.
+  if (!cid.sync) p->keys.clear();
+  return {};
+}
+
+std::string_view Service::CheckMemory(Admission& a) {
+  const CommandId& cid = *a.p->cid;
+  if (!(cid.flags & co::kDenyOom)) return {};
+  if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
+    uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
+    if (limit > 0 && a.service->UsedMemory() > limit) return kOomError;
+  } else if (uint64_t target = a.service->EvictionTarget();
+             target > 0 && a.service->UsedMemory() > target) {
+    // A single-shard command evicts on its key's shard when it runs (Execute); others evict
+    // here, on this thread's shard.
+    if (!(cid.HasKeys() && cid.sync) && !a.service->EvictForWrite()) return kOomError;
   }
   return {};
 }

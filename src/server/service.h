@@ -155,10 +155,34 @@ class Service : public ServiceInterface {
     absl::InlinedVector<std::string_view, 2> keys;
   };
 
-  // Looks the command up and runs the checks that need no data. Returns an error text to
-  // send (and the command is rejected) or an empty string.
+  // Looks the command up and runs the admission checks (those that need no data), in order.
+  // Returns an error text to send (and the command is rejected) or an empty string.
   std::string_view Prepare(CmdArgList args, ConnectionContext* cc, const SlotRouting* routing,
                            Prepared* p, std::string* error_storage);
+  // What an admission check sees. A check returns an error to reply, or an empty string to
+  // let the command go on to the next one.
+  struct Admission {
+    Service* service;
+    ConnectionContext* cc;
+    const SlotRouting* routing;  // null outside cluster `yes` mode
+    Prepared* p;
+    std::string* error_storage;  // backs an error text that is not a constant
+  };
+  using AdmissionCheck = std::string_view (*)(Admission& a);
+  // Resolves the command and subcommand name: the first check.
+  std::string_view Lookup(Admission& a);
+  static std::string_view CheckRestricted(Admission& a);
+  static std::string_view CheckArity(Admission& a);
+  static std::string_view CheckAuth(Admission& a);
+  // Finds the keys (for routing and for single-shard commands) and, in cluster mode, checks
+  // that they share a slot this node serves.
+  static std::string_view CheckRouting(Admission& a);
+  static std::string_view CheckMemory(Admission& a);
+  // The order of the checks is Redis's: who may run it, its shape, then where and whether
+  // there is memory for it. Later checks (MULTI queueing, pub/sub mode, read-only replica)
+  // go into this list.
+  static constexpr AdmissionCheck kAdmissionChecks[] = {&CheckRestricted, &CheckArity, &CheckAuth,
+                                                        &CheckRouting, &CheckMemory};
   // The cluster `yes` mode checks of a keyed command: its keys share a slot that this node
   // serves. Returns the error to reply or an empty string; sets p->slot.
   std::string_view CheckSlot(Prepared* p, const SlotRouting* routing, std::string* error_storage);
