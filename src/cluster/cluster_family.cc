@@ -11,9 +11,9 @@
 #include <asio/this_coro.hpp>
 
 #include "base/logging.h"
+#include "base/numbers.h"
 #include "base/strings.h"
 #include "cluster/flow_consumer.h"
-#include "base/numbers.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
 #include "io/as_tuple.h"
@@ -312,19 +312,11 @@ std::unique_ptr<Transaction> ControlTransaction(Service* service) {
 // checks back off from 50 us to 1 ms instead of sleeping a whole millisecond at once.
 asio::awaitable<bool> WaitRouted(Service* service, Transaction* tx,
                                  std::chrono::milliseconds timeout, CancelScope* scope) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::chrono::microseconds step(50);
-  CancelScope never;
-  while (true) {
-    // A zero timeout checks once.
-    bool drained = co_await service->WaitForRoutedCommands(tx, std::chrono::milliseconds(0));
-    if (drained) co_return true;
-    auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) co_return false;
-    auto nap = std::min<std::chrono::steady_clock::duration>(step, deadline - now);
-    if (co_await SleepFor(scope != nullptr ? *scope : never, nap)) co_return false;
-    step = std::min(step * 2, std::chrono::microseconds(1000));
-  }
+  // A zero timeout checks once.
+  auto drained = [service, tx] {
+    return service->WaitForRoutedCommands(tx, std::chrono::milliseconds(0));
+  };
+  co_return co_await WaitUntil(scope, std::chrono::steady_clock::now() + timeout, drained);
 }
 
 // Runs when commands admitted under an older routing were still running as a config switch
@@ -920,16 +912,21 @@ asio::awaitable<void> ClusterCommands::MigrateAck(CmdArgList args, CommandContex
   auto deadline = std::chrono::steady_clock::now() + FinalizationTimeout();
   Join join = Join::kWaiting;
   bool abandoned = false;
-  while (true) {
-    if (m->state() == MigrationState::kFatal) {
-      rb->SendError("-INCOMING_MIGRATION_OOM");
-      co_return;
-    }
-    join = m->Joined(attempt);
-    abandoned = PeerClosed(cx.conn->conn);
-    if (join != Join::kWaiting || abandoned || std::chrono::steady_clock::now() >= deadline) break;
-    timer.expires_after(std::chrono::microseconds(250));  // the pause on the source lasts this
-    co_await timer.async_wait(kAsTuple);
+  bool fatal = false;
+  co_await WaitUntil(nullptr, deadline,
+                     [&] {
+                       fatal = m->state() == MigrationState::kFatal;
+                       if (!fatal) {
+                         join = m->Joined(attempt);
+                         abandoned = PeerClosed(cx.conn->conn);
+                       }
+                       return fatal || join != Join::kWaiting || abandoned;
+                     },
+                     // The pause on the source lasts about this long.
+                     {std::chrono::microseconds(250), std::chrono::microseconds(250)});
+  if (fatal) {
+    rb->SendError("-INCOMING_MIGRATION_OOM");
+    co_return;
   }
   if (abandoned) {
     LOG(WARNING) << "ACK " << attempt << " from " << m->source_id()
