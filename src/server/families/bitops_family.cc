@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "base/byte_size.h"
+#include "base/numbers.h"
 #include "base/strings.h"
 #include "core/bits.h"
-#include "base/numbers.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
 #include "server/command_registry.h"
