@@ -1224,8 +1224,8 @@ void ClusterFamily::Register(CommandRegistry* registry) {
                    .async = ClusterCommands::Cluster,
                    .group = "cluster",
                    .since = "3.0.0",
-                   .complexity = "Depends on subcommand.",
-                   .summary = "A container for Redis Cluster commands."}
+                   .complexity = "Varies with the subcommand.",
+                   .summary = "Groups the subcommands used in cluster mode."}
       << CommandId{.name = "DFLYCLUSTER",
                    .arity = -2,
                    .flags = kAdmin | kHidden,
@@ -1233,10 +1233,10 @@ void ClusterFamily::Register(CommandRegistry* registry) {
                    .async = ClusterCommands::DflyCluster,
                    .group = "cluster",
                    .since = "7.0.0",
-                   .complexity = "Depends on subcommand.",
+                   .complexity = "Varies with the subcommand.",
                    .summary =
-                       "Dragonfly cluster control: CONFIG, GETSLOTINFO, FLUSHSLOTS, "
-                       "SLOT-MIGRATION-STATUS."}
+                       "Administers the Dragonfly-style cluster state through CONFIG, GETSLOTINFO, "
+                       "FLUSHSLOTS and SLOT-MIGRATION-STATUS."}
       << CommandId{.name = "DFLYMIGRATE",
                    .arity = -2,
                    .flags = kAdmin | kHidden,
@@ -1244,8 +1244,8 @@ void ClusterFamily::Register(CommandRegistry* registry) {
                    .async = ClusterCommands::DflyMigrate,
                    .group = "cluster",
                    .since = "7.0.0",
-                   .complexity = "Depends on subcommand.",
-                   .summary = "Slot migration between cluster nodes: INIT, FLOW, ACK."}
+                   .complexity = "Varies with the subcommand.",
+                   .summary = "Moves slots from one cluster node to another (INIT, FLOW, ACK)."}
       << CommandId{.name = "READONLY",
                    .arity = 1,
                    .flags = kLoading | kStale | kFast,
@@ -1255,8 +1255,7 @@ void ClusterFamily::Register(CommandRegistry* registry) {
                    .since = "3.0.0",
                    .complexity = "O(1)",
                    .summary =
-                       "Enables read-only queries for a connection to a Redis Cluster replica "
-                       "node."}
+                       "Lets this connection have read commands served by a cluster replica node."}
       << CommandId{.name = "READWRITE",
                    .arity = 1,
                    .flags = kLoading | kStale | kFast,
@@ -1266,8 +1265,7 @@ void ClusterFamily::Register(CommandRegistry* registry) {
                    .since = "3.0.0",
                    .complexity = "O(1)",
                    .summary =
-                       "Enables read-write queries for a connection to a Redis Cluster replica "
-                       "node."};
+                       "Turns off replica reads for this connection, undoing an earlier READONLY."};
 }
 
 }  // namespace darner

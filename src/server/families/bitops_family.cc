@@ -351,7 +351,8 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.2.0",
                   .complexity = "O(1)",
-                  .summary = "Sets or clears the bit at offset in the string value stored at key"}
+                  .summary =
+                      "Turns one bit on or off at a given offset within the string held at a key."}
      << CommandId{.name = "GETBIT",
                   .arity = 3,
                   .flags = kReadOnly | kFast,
@@ -361,7 +362,8 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.2.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the bit value at offset in the string value stored at key"}
+                  .summary =
+                      "Reads the single bit at a given offset within the string held at a key."}
      << CommandId{.name = "BITCOUNT",
                   .arity = -2,
                   .flags = kReadOnly,
@@ -371,7 +373,7 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.6.0",
                   .complexity = "O(N)",
-                  .summary = "Count set bits in a string"}
+                  .summary = "Counts the 1 bits in a string."}
      << CommandId{.name = "BITPOS",
                   .arity = -3,
                   .flags = kReadOnly,
@@ -381,7 +383,7 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.8.7",
                   .complexity = "O(N)",
-                  .summary = "Find first bit set or clear in a string"}
+                  .summary = "Locates the first 1 or 0 bit in a string."}
      << CommandId{.name = "BITOP",
                   .arity = -4,
                   .flags = kW,
@@ -392,7 +394,7 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.6.0",
                   .complexity = "O(N)",
-                  .summary = "Perform bitwise operations between strings"}
+                  .summary = "Combines strings with a bitwise operator and stores the result."}
      << CommandId{.name = "BITFIELD",
                   .arity = -2,
                   .flags = kW,
@@ -403,8 +405,9 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .sync = CmdBitfield,
                   .group = "bitmap",
                   .since = "3.2.0",
-                  .complexity = "O(1) for each subcommand specified",
-                  .summary = "Perform arbitrary bitfield integer operations on strings"}
+                  .complexity = "O(1) per subcommand given",
+                  .summary =
+                      "Reads, writes and increments integer fields of a chosen width in a string."}
      << CommandId{
             .name = "BITFIELD_RO",
             .arity = -2,
@@ -414,10 +417,10 @@ void RegisterBitopsFamily(CommandRegistry* r) {
             .sync = CmdBitfieldRo,
             .group = "bitmap",
             .since = "6.0.0",
-            .complexity = "O(1) for each subcommand specified",
+            .complexity = "O(1) per subcommand given",
             .summary =
-                "Perform arbitrary bitfield integer operations on strings. Read-only variant of "
-                "BITFIELD"};
+                "Read-only form of BITFIELD: it reads integer fields of a chosen width inside a "
+                "string."};
 }
 
 }  // namespace darner

@@ -452,8 +452,8 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .async = CmdConfig,
                   .group = "server",
                   .since = "2.0.0",
-                  .complexity = "Depends on subcommand.",
-                  .summary = "A container for server configuration commands."};
+                  .complexity = "Varies with the subcommand.",
+                  .summary = "Groups the subcommands that inspect and change server settings."};
   constexpr uint32_t kConfigFlags = kAdmin | kNoScript | kLoading | kStale;
   constexpr const char* kConfigCats = "@admin @slow @dangerous";
   *r << CommandId{.name = "CONFIG|GET",
@@ -463,8 +463,9 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .async = CmdConfig,
                   .group = "server",
                   .since = "2.0.0",
-                  .complexity = "O(N) when N is the number of configuration parameters provided",
-                  .summary = "Returns the effective values of configuration parameters."}
+                  .complexity = "O(N), N being the number of parameters named in the call",
+                  .summary =
+                      "Reports the current values of the requested configuration parameters."}
      << CommandId{.name = "CONFIG|SET",
                   .arity = -4,
                   .flags = kConfigFlags,
@@ -472,8 +473,8 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .async = CmdConfig,
                   .group = "server",
                   .since = "2.0.0",
-                  .complexity = "O(N) when N is the number of configuration parameters provided",
-                  .summary = "Sets configuration parameters in-flight."}
+                  .complexity = "O(N), N being the number of parameters named in the call",
+                  .summary = "Changes configuration parameters at runtime without a restart."}
      << CommandId{.name = "CONFIG|RESETSTAT",
                   .arity = 2,
                   .flags = kConfigFlags,
@@ -482,7 +483,7 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "2.0.0",
                   .complexity = "O(1)",
-                  .summary = "Resets the server's statistics."}
+                  .summary = "Zeroes the statistics counters kept by the server."}
      << CommandId{.name = "CONFIG|HELP",
                   .arity = 2,
                   .flags = kLoading | kStale,
@@ -491,7 +492,7 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "5.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns helpful text about the different subcommands."};
+                  .summary = "Describes the available subcommands and their usage."};
   *r << CommandId{.name = "COMMAND",
                   .arity = -1,
                   .flags = kLoading | kStale,
@@ -499,20 +500,20 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .sync = CmdCommand,
                   .group = "server",
                   .since = "2.8.13",
-                  .complexity = "O(N) where N is the total number of Redis commands",
-                  .summary = "Returns detailed information about all commands."};
+                  .complexity = "O(N), N being the number of commands the server supports",
+                  .summary = "Describes in detail every command the server supports."};
   struct Sub {
     const char* name;
     int arity;
     const char* summary;
   };
   constexpr Sub kSubs[] = {
-      {"COUNT", 2, "Returns a count of commands."},
-      {"INFO", -2, "Returns information about one, multiple or all commands."},
-      {"DOCS", -2, "Returns documentary information about one, multiple or all commands."},
-      {"LIST", -2, "Returns a list of command names."},
-      {"GETKEYS", -4, "Extracts the key names from an arbitrary command."},
-      {"HELP", 2, "Returns helpful text about the different subcommands."},
+      {"COUNT", 2, "Reports how many commands the server supports."},
+      {"INFO", -2, "Describes the named commands, or all of them when none are named."},
+      {"DOCS", -2, "Gives documentation for the named commands, or for all when none are named."},
+      {"LIST", -2, "Lists the names of the commands the server supports."},
+      {"GETKEYS", -4, "Works out which arguments of a given command are key names."},
+      {"HELP", 2, "Describes the available subcommands and their usage."},
   };
   for (const Sub& sub : kSubs) {
     *r << CommandId{.name = StrCat("COMMAND|", sub.name),
@@ -522,7 +523,7 @@ void RegisterConfigFamily(CommandRegistry* r) {
                     .sync = CmdCommand,
                     .group = "server",
                     .since = "7.0.0",
-                    .complexity = "O(N) where N is the number of commands to look up",
+                    .complexity = "O(N), N being the number of commands looked up",
                     .summary = sub.summary};
   }
 }

@@ -394,7 +394,7 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the server's liveliness response."}
+                  .summary = "Checks that the server responds, replying PONG or the given message."}
      << CommandId{.name = "ECHO",
                   .arity = 2,
                   .flags = kFast | kStale | kLoading,
@@ -403,7 +403,7 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the given string."}
+                  .summary = "Replies with the message it was sent."}
      << CommandId{.name = "AUTH",
                   .arity = -2,
                   .flags = kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
@@ -411,8 +411,9 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .sync = CmdAuth,
                   .group = "connection",
                   .since = "1.0.0",
-                  .complexity = "O(N) where N is the number of passwords defined for the user",
-                  .summary = "Authenticates the connection."}
+                  .complexity = "O(N), N being the number of passwords the user has",
+                  .summary =
+                      "Logs this connection in with a password, optionally for a named user."}
      << CommandId{.name = "HELLO",
                   .arity = -1,
                   .flags = kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
@@ -421,7 +422,8 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "6.0.0",
                   .complexity = "O(1)",
-                  .summary = "Handshakes with the Redis server."}
+                  .summary =
+                      "Negotiates the protocol version and connection settings with the server."}
      << CommandId{.name = "SELECT",
                   .arity = 2,
                   .flags = kLoading | kStale | kFast,
@@ -430,7 +432,7 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "2.0.0",
                   .complexity = "O(1)",
-                  .summary = "Changes the selected database."}
+                  .summary = "Switches this connection to a different database."}
      << CommandId{.name = "QUIT",
                   .arity = -1,
                   .flags = kAllowBusy | kNoScript | kLoading | kStale | kFast | kNoAuth,
@@ -439,7 +441,7 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Closes the connection."}
+                  .summary = "Asks the server to close this connection."}
      << CommandId{.name = "RESET",
                   .arity = 1,
                   .flags = kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
@@ -448,15 +450,15 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Resets the connection."}
+                  .summary = "Returns this connection to its default state."}
      << CommandId{.name = "CLIENT",
                   .arity = -2,
                   .acl = "@slow",
                   .async = CmdClient,
                   .group = "connection",
                   .since = "2.4.0",
-                  .complexity = "Depends on subcommand.",
-                  .summary = "A container for client connection commands."};
+                  .complexity = "Varies with the subcommand.",
+                  .summary = "Groups the subcommands that inspect and manage client connections."};
   struct Sub {
     const char* name;
     int arity;
@@ -464,13 +466,13 @@ void RegisterConnectionFamily(CommandRegistry* r) {
     const char* summary;
   };
   constexpr Sub kSubs[] = {
-      {"ID", 2, false, "Returns the unique client ID of the connection."},
-      {"SETNAME", 3, false, "Sets the connection name."},
-      {"GETNAME", 2, false, "Returns the name of the connection."},
-      {"INFO", 2, false, "Returns information about the connection."},
-      {"LIST", -2, true, "Lists open connections."},
-      {"KILL", -3, true, "Terminates open connections."},
-      {"SETINFO", 4, false, "Sets information specific to the client or connection."},
+      {"ID", 2, false, "Reports the unique numeric identifier of this connection."},
+      {"SETNAME", 3, false, "Assigns a name to this connection."},
+      {"GETNAME", 2, false, "Reports the name assigned to this connection."},
+      {"INFO", 2, false, "Describes the attributes and state of this connection."},
+      {"LIST", -2, true, "Describes every client that is currently connected."},
+      {"KILL", -3, true, "Forcibly closes the client connections matching a filter."},
+      {"SETINFO", 4, false, "Records the client library name or version for this connection."},
   };
   for (const Sub& sub : kSubs) {
     *r << CommandId{.name = StrCat("CLIENT|", sub.name),
@@ -491,7 +493,7 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .group = "connection",
                   .since = "5.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns helpful text about the different subcommands."};
+                  .summary = "Describes the available subcommands and their usage."};
 }
 
 }  // namespace darner

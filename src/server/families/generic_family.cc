@@ -526,8 +526,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .async = CmdDel,
                   .group = "generic",
                   .since = "1.0.0",
-                  .complexity = "O(N) where N is the number of keys that will be removed.",
-                  .summary = "Deletes one or more keys."}
+                  .complexity = "O(N), N being the number of keys removed.",
+                  .summary = "Removes each of the given keys."}
      << CommandId{.name = "UNLINK",
                   .arity = -2,
                   .flags = kWrite | kFast,
@@ -536,8 +536,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .async = CmdDel,
                   .group = "generic",
                   .since = "4.0.0",
-                  .complexity = "O(1) for each key removed regardless of its size.",
-                  .summary = "Asynchronously deletes one or more keys."}
+                  .complexity = "O(N), N being the number of keys removed.",
+                  .summary = "Removes the given keys (in Darner, exactly as DEL does)."}
      << CommandId{.name = "EXISTS",
                   .arity = -2,
                   .flags = kReadOnly | kFast,
@@ -546,8 +546,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .async = CmdExists,
                   .group = "generic",
                   .since = "1.0.0",
-                  .complexity = "O(N) where N is the number of keys to check.",
-                  .summary = "Determines whether one or more keys exist."}
+                  .complexity = "O(N), N being the number of keys checked.",
+                  .summary = "Counts how many of the given keys are present."}
      << CommandId{.name = "TOUCH",
                   .arity = -2,
                   .flags = kReadOnly | kFast,
@@ -556,11 +556,10 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .async = CmdExists,
                   .group = "generic",
                   .since = "3.2.1",
-                  .complexity = "O(N) where N is the number of keys that will be touched.",
+                  .complexity = "O(N), N being the number of keys touched.",
                   .summary =
-                      "Returns the number of existing keys out of those specified after updating "
-                      "the "
-                      "time they were last accessed."}
+                      "Refreshes the last-access time of the given keys and replies with how many "
+                      "of them are present."}
      << CommandId{.name = "TYPE",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -570,7 +569,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Determines the type of value stored at a key."}
+                  .summary = "Reports the data type of the value held at a key."}
      << CommandId{.name = "RENAME",
                   .arity = 3,
                   .flags = kWrite,
@@ -581,7 +580,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Renames a key and overwrites the destination."}
+                  .summary =
+                      "Gives a key a new name, replacing any key that already has that name."}
      << CommandId{.name = "RENAMENX",
                   .arity = 3,
                   .flags = kWrite | kFast,
@@ -592,7 +592,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Renames a key only when the target key name doesn't exist."}
+                  .summary = "Gives a key a new name, but only if no key has that name yet."}
      << CommandId{.name = "COPY",
                   .arity = -3,
                   .flags = kWrite | kDenyOom,
@@ -603,10 +603,9 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "6.2.0",
                   .complexity =
-                      "O(N) worst case for collections, where N is the number of nested items. "
-                      "O(1) "
-                      "for string values.",
-                  .summary = "Copies the value of a key to a new key."}
+                      "O(N) at most for collections, N being the count of contained elements; O(1) "
+                      "for strings.",
+                  .summary = "Duplicates the value held at one key into another key."}
      << CommandId{.name = "MOVE",
                   .arity = 3,
                   .flags = kWrite | kFast,
@@ -616,7 +615,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Moves a key to another database."}
+                  .summary = "Transfers a key from the current database into a different one."}
      << CommandId{.name = "RANDOMKEY",
                   .arity = 1,
                   .flags = kReadOnly,
@@ -625,7 +624,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns a random key name from the database."}
+                  .summary = "Picks a key name at random from the current database."}
      << CommandId{.name = "KEYS",
                   .arity = 2,
                   .flags = kReadOnly,
@@ -634,10 +633,9 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity =
-                      "O(N) with N being the number of keys in the database, under the assumption "
-                      "that "
-                      "the key names in the database and the given pattern have limited length.",
-                  .summary = "Returns all key names that match a pattern."}
+                      "O(N), N being the number of keys in the database, provided key names and "
+                      "the pattern are of bounded length.",
+                  .summary = "Lists every key name matching a glob-style pattern."}
      << CommandId{.name = "SCAN",
                   .arity = -2,
                   .flags = kReadOnly,
@@ -646,12 +644,11 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.8.0",
                   .complexity =
-                      "O(1) for every call. O(N) for a complete iteration, including enough "
-                      "command "
-                      "calls for the cursor to return back to 0. N is the number of elements "
-                      "inside "
-                      "the collection.",
-                  .summary = "Iterates over the key names in the database."}
+                      "O(1) per call. O(N) for a full pass, meaning as many calls as it takes for "
+                      "the cursor to come back to 0, N being the number of elements in the "
+                      "collection.",
+                  .summary =
+                      "Walks through the key names of the database incrementally with a cursor."}
      << CommandId{.name = "EXPIRE",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -661,7 +658,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Sets the expiration time of a key in seconds."}
+                  .summary = "Gives a key a time-to-live expressed in seconds."}
      << CommandId{.name = "PEXPIRE",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -671,7 +668,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Sets the expiration time of a key in milliseconds."}
+                  .summary = "Gives a key a time-to-live expressed in milliseconds."}
      << CommandId{.name = "EXPIREAT",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -681,7 +678,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.2.0",
                   .complexity = "O(1)",
-                  .summary = "Sets the expiration time of a key to a Unix timestamp."}
+                  .summary = "Makes a key expire at a given Unix time in seconds."}
      << CommandId{.name = "PEXPIREAT",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -691,7 +688,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Sets the expiration time of a key to a Unix milliseconds timestamp."}
+                  .summary = "Makes a key expire at a given Unix time in milliseconds."}
      << CommandId{.name = "TTL",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -701,7 +698,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the expiration time in seconds of a key."}
+                  .summary = "Reports how many seconds a key has left to live."}
      << CommandId{.name = "PTTL",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -711,7 +708,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the expiration time in milliseconds of a key."}
+                  .summary = "Reports how many milliseconds a key has left to live."}
      << CommandId{.name = "EXPIRETIME",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -721,7 +718,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "7.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the expiration time of a key as a Unix timestamp."}
+                  .summary = "Reports the Unix time, in seconds, at which a key will expire."}
      << CommandId{.name = "PEXPIRETIME",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -731,8 +728,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "7.0.0",
                   .complexity = "O(1)",
-                  .summary =
-                      "Returns the expiration time of a key as a Unix milliseconds timestamp."}
+                  .summary = "Reports the Unix time, in milliseconds, at which a key will expire."}
      << CommandId{.name = "PERSIST",
                   .arity = 2,
                   .flags = kWrite | kFast,
@@ -742,15 +738,15 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.2.0",
                   .complexity = "O(1)",
-                  .summary = "Removes the expiration time of a key."}
+                  .summary = "Clears the time-to-live of a key so that it no longer expires."}
      << CommandId{.name = "OBJECT",
                   .arity = -2,
                   .acl = "@slow",
                   .sync = CmdObject,
                   .group = "generic",
                   .since = "2.2.3",
-                  .complexity = "Depends on subcommand.",
-                  .summary = "A container for object introspection commands."}
+                  .complexity = "Varies with the subcommand.",
+                  .summary = "Groups the subcommands that inspect how a key's value is stored."}
      << CommandId{.name = "OBJECT|HELP",
                   .arity = 2,
                   .flags = kLoading | kStale,
@@ -759,7 +755,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Returns helpful text about the different subcommands."};
+                  .summary = "Describes the available subcommands and their usage."};
   for (const char* sub : {"ENCODING", "FREQ", "IDLETIME", "REFCOUNT"}) {
     *r << CommandId{.name = StrCat("OBJECT|", sub),
                     .arity = 3,
@@ -770,7 +766,7 @@ void RegisterGenericFamily(CommandRegistry* r) {
                     .group = "generic",
                     .since = "2.2.3",
                     .complexity = "O(1)",
-                    .summary = "Returns the internal details of a Redis object."};
+                    .summary = "Reports internal storage details of the value held at a key."};
   }
 }
 

@@ -652,7 +652,7 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns information and statistics about the server."}
+                  .summary = "Reports server state and statistics, optionally for chosen sections."}
      << CommandId{.name = "DBSIZE",
                   .arity = 1,
                   .flags = kReadOnly | kFast,
@@ -661,7 +661,7 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the number of keys in the database."}
+                  .summary = "Counts the keys in the currently selected database."}
      << CommandId{.name = "FLUSHDB",
                   .arity = -1,
                   .flags = kWrite,
@@ -669,8 +669,8 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .async = CmdFlushDb,
                   .group = "server",
                   .since = "1.0.0",
-                  .complexity = "O(N) where N is the number of keys in the selected database",
-                  .summary = "Remove all keys from the current database."}
+                  .complexity = "O(N), N being the key count of the selected database",
+                  .summary = "Deletes every key in the currently selected database."}
      << CommandId{.name = "FLUSHALL",
                   .arity = -1,
                   .flags = kWrite,
@@ -678,8 +678,8 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .async = CmdFlushAll,
                   .group = "server",
                   .since = "1.0.0",
-                  .complexity = "O(N) where N is the total number of keys in all databases",
-                  .summary = "Removes all keys from all databases."}
+                  .complexity = "O(N), N being the key count summed over all databases",
+                  .summary = "Deletes every key in every database."}
      << CommandId{.name = "TIME",
                   .arity = 1,
                   .flags = kLoading | kStale | kFast,
@@ -688,15 +688,15 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the server time."}
+                  .summary = "Reports the server's clock as seconds and microseconds."}
      << CommandId{.name = "MEMORY",
                   .arity = -2,
                   .acl = "@slow",
                   .sync = CmdMemory,
                   .group = "server",
                   .since = "4.0.0",
-                  .complexity = "Depends on subcommand.",
-                  .summary = "A container for memory diagnostics commands."}
+                  .complexity = "Varies with the subcommand.",
+                  .summary = "Groups the subcommands that report on memory use."}
      << CommandId{.name = "MEMORY|USAGE",
                   .arity = -3,
                   .flags = kReadOnly,
@@ -705,8 +705,8 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .sync = CmdMemory,
                   .group = "server",
                   .since = "4.0.0",
-                  .complexity = "O(N) where N is the number of samples.",
-                  .summary = "Estimates the memory usage of a key."}
+                  .complexity = "O(N), N being the number of samples taken.",
+                  .summary = "Gives an approximate count of the bytes a key and its value occupy."}
      << CommandId{.name = "MEMORY|HELP",
                   .arity = 2,
                   .flags = kLoading | kStale,
@@ -715,7 +715,7 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "4.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns helpful text about the different subcommands."}
+                  .summary = "Describes the available subcommands and their usage."}
      << CommandId{.name = "DEBUG",
                   .arity = -2,
                   .flags = kAdmin | kNoScript | kLoading | kStale,
@@ -723,21 +723,17 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .async = CmdDebug,
                   .group = "server",
                   .since = "1.0.0",
-                  .complexity = "Depends on subcommand.",
-                  .summary = "A container for debugging commands."}
-     << CommandId{
-            .name = "SHUTDOWN",
-            .arity = -1,
-            .flags = kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
-            .acl = "@admin @slow @dangerous",
-            .sync = CmdShutdown,
-            .group = "server",
-            .since = "1.0.0",
-            .complexity =
-                "O(N) when saving, where N is the total number of keys in all databases when "
-                "saving data, otherwise O(1)",
-            .summary =
-                "Synchronously saves the database(s) to disk and shuts down the Redis server."};
+                  .complexity = "Varies with the subcommand.",
+                  .summary = "Groups the subcommands meant for debugging the server."}
+     << CommandId{.name = "SHUTDOWN",
+                  .arity = -1,
+                  .flags = kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
+                  .acl = "@admin @slow @dangerous",
+                  .sync = CmdShutdown,
+                  .group = "server",
+                  .since = "1.0.0",
+                  .complexity = "O(1): Darner keeps no snapshot to write",
+                  .summary = "Stops the server process after its clients' in-flight replies."};
   RegisterConfigFamily(r);
 }
 

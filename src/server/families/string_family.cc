@@ -518,7 +518,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the string value of a key."}
+                  .summary = "Gets the value stored at a key."}
      << CommandId{.name = "SET",
                   .arity = -3,
                   .flags = kW,
@@ -532,8 +532,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Sets the string value of a key, ignoring its type. The key is created if it "
-                      "doesn't exist."}
+                      "Stores a string under a key, replacing any existing value of any type and "
+                      "creating the key when absent."}
      << CommandId{.name = "SETNX",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -543,7 +543,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Set the string value of a key only when the key doesn't exist."}
+                  .summary =
+                      "Stores a string under a key, but only if that key is not already present."}
      << CommandId{.name = "SETEX",
                   .arity = 4,
                   .flags = kW,
@@ -554,8 +555,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "2.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Sets the string value and expiration time of a key. Creates the key if it "
-                      "doesn't exist."}
+                      "Stores a string under a key together with a time-to-live in seconds, "
+                      "creating the key if needed."}
      << CommandId{.name = "PSETEX",
                   .arity = 4,
                   .flags = kW,
@@ -566,9 +567,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "2.6.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Sets both string value and expiration time in milliseconds of a key. The "
-                      "key is "
-                      "created if it doesn't exist."}
+                      "Stores a string under a key together with a time-to-live in milliseconds, "
+                      "creating the key if needed."}
      << CommandId{.name = "GETSET",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -579,7 +579,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Returns the previous string value of a key after setting it to a new value."}
+                      "Overwrites the string at a key and replies with the value it held before."}
      << CommandId{.name = "GETDEL",
                   .arity = 2,
                   .flags = kWrite | kFast,
@@ -589,7 +589,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the string value of a key after deleting the key."}
+                  .summary = "Removes a key and replies with the string it held."}
      << CommandId{.name = "GETEX",
                   .arity = -2,
                   .flags = kWrite | kFast,
@@ -601,7 +601,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the string value of a key after setting its expiration time."}
+                  .summary =
+                      "Gets the string stored at a key and optionally changes or clears its "
+                      "time-to-live."}
      << CommandId{.name = "MGET",
                   .arity = -2,
                   .flags = kReadOnly | kFast,
@@ -610,8 +612,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .async = CmdMGet,
                   .group = "string",
                   .since = "1.0.0",
-                  .complexity = "O(N) where N is the number of keys to retrieve.",
-                  .summary = "Atomically returns the string values of one or more keys."}
+                  .complexity = "O(N), N being the number of keys requested.",
+                  .summary = "Fetches the string values of several keys in a single atomic step."}
      << CommandId{.name = "MSET",
                   .arity = -3,
                   .flags = kW,
@@ -621,9 +623,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .async = CmdMSet,
                   .group = "string",
                   .since = "1.0.1",
-                  .complexity = "O(N) where N is the number of keys to set.",
+                  .complexity = "O(N), N being the number of keys written.",
                   .summary =
-                      "Atomically creates or modifies the string values of one or more keys."}
+                      "Writes string values to several keys at once, as a single atomic step."}
      << CommandId{.name = "MSETNX",
                   .arity = -3,
                   .flags = kW,
@@ -633,11 +635,10 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .async = CmdMSetNx,
                   .group = "string",
                   .since = "1.0.1",
-                  .complexity = "O(N) where N is the number of keys to set.",
+                  .complexity = "O(N), N being the number of keys written.",
                   .summary =
-                      "Atomically modifies the string values of one or more keys only when all "
-                      "keys "
-                      "don't exist."}
+                      "Writes string values to several keys atomically, but only if none of them "
+                      "is present yet."}
      << CommandId{.name = "INCR",
                   .arity = 2,
                   .flags = kW | kFast,
@@ -648,9 +649,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Increments the integer value of a key by one. Uses 0 as initial value if "
-                      "the "
-                      "key doesn't exist."}
+                      "Adds one to the integer stored at a key, treating a missing key as 0."}
      << CommandId{.name = "DECR",
                   .arity = 2,
                   .flags = kW | kFast,
@@ -661,9 +660,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Decrements the integer value of a key by one. Uses 0 as initial value if "
-                      "the "
-                      "key doesn't exist."}
+                      "Subtracts one from the integer at a key, treating a missing key as 0."}
      << CommandId{.name = "INCRBY",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -674,9 +671,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Increments the integer value of a key by a number. Uses 0 as initial value "
-                      "if "
-                      "the key doesn't exist."}
+                      "Adds the given amount to the integer stored at a key, treating a missing "
+                      "key as 0."}
      << CommandId{.name = "DECRBY",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -687,9 +683,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Decrements a number from the integer value of a key. Uses 0 as initial "
-                      "value if "
-                      "the key doesn't exist."}
+                      "Subtracts the given amount from the integer stored at a key, treating a "
+                      "missing key as 0."}
      << CommandId{.name = "INCRBYFLOAT",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -700,8 +695,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "2.6.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Increment the floating point value of a key by a number. Uses 0 as initial "
-                      "value if the key doesn't exist."}
+                      "Adds the given amount to the floating-point number stored at a key, "
+                      "treating a missing key as 0."}
      << CommandId{.name = "APPEND",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -711,14 +706,12 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "2.0.0",
                   .complexity =
-                      "O(1). The amortized time complexity is O(1) assuming the appended value is "
-                      "small and the already present value is of any size, since the dynamic "
-                      "string "
-                      "library used by Redis will double the free space available on every "
-                      "reallocation.",
+                      "O(1). Amortized O(1) as long as the added piece is small, whatever the size "
+                      "of the existing value, because the string's spare capacity doubles each "
+                      "time its buffer is reallocated.",
                   .summary =
-                      "Appends a string to the value of a key. Creates the key if it doesn't "
-                      "exist."}
+                      "Adds a string to the end of a key's value, creating the key when it is "
+                      "absent."}
      << CommandId{.name = "STRLEN",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -728,7 +721,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "2.2.0",
                   .complexity = "O(1)",
-                  .summary = "Returns the length of a string value."}
+                  .summary = "Gets the number of bytes in the string stored at a key."}
      << CommandId{.name = "GETRANGE",
                   .arity = 4,
                   .flags = kReadOnly,
@@ -738,11 +731,11 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "2.4.0",
                   .complexity =
-                      "O(N) where N is the length of the returned string. The complexity is "
-                      "ultimately "
-                      "determined by the returned length, but because creating a substring from an "
-                      "existing string is very cheap, it can be considered O(1) for small strings.",
-                  .summary = "Returns a substring of the string stored at a key."}
+                      "O(N), N being the length of the returned string. Cost follows the size of "
+                      "the result, and since copying out a slice is cheap, short results are "
+                      "effectively O(1).",
+                  .summary =
+                      "Gets the slice of a key's string value that lies between two offsets."}
      << CommandId{.name = "SUBSTR",
                   .arity = 4,
                   .flags = kReadOnly,
@@ -752,11 +745,12 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "1.0.0",
                   .complexity =
-                      "O(N) where N is the length of the returned string. The complexity is "
-                      "ultimately "
-                      "determined by the returned length, but because creating a substring from an "
-                      "existing string is very cheap, it can be considered O(1) for small strings.",
-                  .summary = "Returns a substring from a string value."}
+                      "O(N), N being the length of the returned string. Cost follows the size of "
+                      "the result, and since copying out a slice is cheap, short results are "
+                      "effectively O(1).",
+                  .summary =
+                      "Gets a slice of a string value between two offsets; an older name for "
+                      "GETRANGE."}
      << CommandId{.name = "SETRANGE",
                   .arity = 4,
                   .flags = kW,
@@ -766,13 +760,12 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "2.2.0",
                   .complexity =
-                      "O(1), not counting the time taken to copy the new string in place. Usually, "
-                      "this string is very small so the amortized complexity is O(1). Otherwise, "
-                      "complexity is O(M) with M being the length of the value argument.",
+                      "O(1) apart from copying the new bytes into place. That copy is normally "
+                      "tiny, giving amortized O(1); for a large value argument it is O(M), M being "
+                      "that argument's length.",
                   .summary =
-                      "Overwrites a part of a string value with another by an offset. Creates the "
-                      "key "
-                      "if it doesn't exist."}
+                      "Writes a string over part of a key's value starting at an offset, creating "
+                      "the key when absent."}
      << CommandId{.name = "LCS",
                   .arity = -3,
                   .flags = kReadOnly,
@@ -781,8 +774,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .async = CmdLcs,
                   .group = "string",
                   .since = "7.0.0",
-                  .complexity = "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-                  .summary = "Finds the longest common substring."};
+                  .complexity = "O(N*M), N and M being the lengths of the two strings compared",
+                  .summary = "Computes the longest subsequence shared by two string values."};
 }
 
 }  // namespace darner
