@@ -646,6 +646,42 @@ def test_command_info_matches_redis(raw, redis_server):
         f"  {n!r}: ours={m} redis={r}" for n, m, r in diffs[:20])
 
 
+# Each line changes keys or not; Redis's `dirty` counter (INFO rdb_changes_since_last_save)
+# counts one per key changed by a command, nothing for a failed or no-op command.
+CHANGE_LINES = [
+    ["set", "ch:a", "1"], ["incr", "ch:a"], ["incrby", "ch:b", "5"], ["set", "ch:s", "x"],
+    ["incr", "ch:s"], ["incrbyfloat", "ch:s", "1"], ["append", "ch:s", "y"],
+    ["setrange", "ch:s", "0", ""], ["setrange", "ch:s", "1", "zz"], ["getex", "ch:s", "PERSIST"],
+    ["getex", "ch:s", "EX", "100"], ["getex", "ch:s", "PERSIST"], ["getex", "ch:s"],
+    ["del", "ch:a", "ch:b", "ch:none"], ["setnx", "ch:s", "z"], ["setnx", "ch:n", "z"],
+    ["getdel", "ch:n"], ["getdel", "ch:n"], ["expire", "ch:s", "100"], ["persist", "ch:s"],
+    ["persist", "ch:s"], ["mset", "ch:1", "a", "ch:2", "b"], ["get", "ch:s"],
+    ["setbit", "ch:bits", "3", "1"], ["getset", "ch:s", "w"], ["set", "ch:s", "v", "NX"],
+    ["set", "ch:s", "v", "XX", "GET"], ["setrange", "ch:big", "0", ""],
+]
+
+
+def _changes(client):
+    return int(parse_info(client.cmd("INFO", "persistence"))["persistence"]["rdb_changes_since_last_save"])
+
+
+@pytest.mark.needs_redis
+def test_change_counter_matches_redis(raw, redis_server):
+    """Every change passes one fan-out in the keyspace, which counts it: the count after each
+    line moves as Redis's does."""
+    with redis_server.client() as rc:
+        keys = sorted({a for line in CHANGE_LINES for a in line if a.startswith("ch:")})
+        for client in (raw, rc):
+            client.cmd("DEL", *keys)
+        start = _changes(rc)
+        for line in CHANGE_LINES:
+            before = (_changes(raw), _changes(rc))
+            raw.cmd_raw(*line)
+            rc.cmd_raw(*line)
+            assert _changes(raw) - before[0] == _changes(rc) - before[1], line
+        assert _changes(rc) - start >= 15  # the lines do change things
+
+
 GETKEYS_LINES = [
     ["set", "a", "b"], ["set", "a", "b", "GET"], ["mset", "a", "1", "b", "2"], ["mset", "a", "1", "b"],
     ["mset", "a"], ["del", "a", "b", "c"], ["rename", "a", "b"], ["copy", "a", "b", "DB", "1"],
@@ -661,6 +697,30 @@ def test_command_getkeys_matches_redis(raw, redis_server):
     with redis_server.client() as rc:
         for line in GETKEYS_LINES:
             assert raw.cmd_raw("COMMAND", "GETKEYS", *line) == rc.cmd_raw("COMMAND", "GETKEYS", *line), line
+
+
+# Lines whose keys' flags depend on the other arguments (variable_flags key specs).
+GETKEYSANDFLAGS_LINES = GETKEYS_LINES + [
+    ["set", "a", "b", "get"], ["set", "a", "b", "EX", "10", "GeT"], ["set", "a", "get"],
+    ["bitfield", "k", "get", "u8", "0"], ["bitfield", "k", "get", "u8", "0", "overflow", "sat"],
+    ["bitfield", "k", "set", "u8", "0", "1"], ["bitfield", "k", "get", "u8"], ["bitfield", "k"],
+    ["bitfield", "k", "incrby", "u8", "0", "1", "get", "u8", "0"], ["copy", "a", "b"],
+]
+
+
+@pytest.mark.needs_redis
+@pytest.mark.parametrize("proto", [2, 3])
+def test_command_getkeysandflags_matches_redis(raw, redis_server, proto):
+    with redis_server.client() as rc:
+        for client in (raw, rc):
+            client.cmd("HELLO", str(proto))
+        try:
+            for line in GETKEYSANDFLAGS_LINES + [["ping"]]:
+                assert raw.cmd_raw("COMMAND", "GETKEYSANDFLAGS", *line) == rc.cmd_raw(
+                    "COMMAND", "GETKEYSANDFLAGS", *line), line
+            assert raw.cmd_raw("COMMAND", "HELP") == rc.cmd_raw("COMMAND", "HELP")
+        finally:
+            raw.cmd("HELLO", "2")
 
 
 # ---------------------------------------------------------------- heap

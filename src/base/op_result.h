@@ -12,17 +12,18 @@ namespace darner {
 
 enum class OpStatus : unsigned char {
   kOk,
-  kKeyNotFound,   // the key does not exist (not always an error: GET replies nil)
-  kSkipped,       // nothing to do on this shard
-  kWrongType,     // the key holds another type
-  kSyntaxError,   // arguments the parser could not know were wrong until the data was seen
-  kInvalidInt,    // a value that must be an integer is not, or is out of range
-  kInvalidFloat,  // a value that must be a float is not
-  kOverflow,      // an increment would leave the integer range
-  kOutOfRange,    // an index or offset outside what the value allows
-  kOutOfMemory,   // over maxmemory and nothing could be evicted
-  kBusyKey,       // the target key exists (RESTORE without REPLACE, RENAMENX, ...)
-  kCancelled,     // the transaction was cancelled (shutdown, migration, client gone)
+  kKeyNotFound,    // the key does not exist (not always an error: GET replies nil)
+  kSkipped,        // nothing to do on this shard
+  kWrongType,      // the key holds another type
+  kSyntaxError,    // arguments the parser could not know were wrong until the data was seen
+  kInvalidInt,     // a value that must be an integer is not, or is out of range
+  kInvalidFloat,   // a value that must be a float is not
+  kOverflow,       // an increment would leave the integer range
+  kOutOfRange,     // an index, offset or size outside what the value allows
+  kInvalidExpire,  // an expiry time that is not positive or overflows
+  kOutOfMemory,    // over maxmemory and nothing could be evicted
+  kBusyKey,        // the target key exists (RESTORE without REPLACE, RENAMENX, ...)
+  kCancelled,      // the transaction was cancelled (shutdown, migration, client gone)
 };
 
 // Either a T (status kOk) or a status that is not kOk. Reading the value of a failed result is

@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#include "base/op_result.h"
+
 namespace darner {
 
 inline constexpr std::string_view kSyntaxErr = "syntax error";
@@ -14,5 +16,43 @@ inline constexpr std::string_view kNoSuchKeyErr = "no such key";
 inline constexpr std::string_view kOverflowErr = "increment or decrement would overflow";
 inline constexpr std::string_view kDbIndexOutOfRangeErr = "DB index is out of range";
 inline constexpr std::string_view kSameObjectErr = "source and destination objects are the same";
+inline constexpr std::string_view kOomErr =
+    "-OOM command not allowed when used memory > 'maxmemory'.";
+inline constexpr std::string_view kBusyKeyErr = "-BUSYKEY Target key name already exists.";
+inline constexpr std::string_view kCancelledErr = "-ERR the command was cancelled";
+
+// The error text an Op*'s status stands for, where Redis words it the same for every command.
+// Statuses whose text depends on the command (kOutOfRange, kKeyNotFound in most commands) are
+// replied by the command itself; kOk and kSkipped are not errors.
+constexpr std::string_view StatusError(OpStatus status) {
+  switch (status) {
+    case OpStatus::kWrongType:
+      return kWrongTypeErr;
+    case OpStatus::kSyntaxError:
+      return kSyntaxErr;
+    case OpStatus::kInvalidInt:
+      return kInvalidIntErr;
+    case OpStatus::kInvalidFloat:
+      return kInvalidFloatErr;
+    case OpStatus::kOverflow:
+      return kOverflowErr;
+    case OpStatus::kOutOfMemory:
+      return kOomErr;
+    case OpStatus::kBusyKey:
+      return kBusyKeyErr;
+    case OpStatus::kKeyNotFound:
+      return kNoSuchKeyErr;
+    case OpStatus::kOutOfRange:
+      return "index out of range";
+    case OpStatus::kCancelled:
+      return kCancelledErr;
+    case OpStatus::kInvalidExpire:  // the command's name is part of the text
+      return "invalid expire time";
+    case OpStatus::kOk:
+    case OpStatus::kSkipped:
+      break;
+  }
+  return "internal error: not an error status";
+}
 
 }  // namespace darner

@@ -42,6 +42,10 @@ class ReplyBuilder {
   // Appends bytes that are already valid RESP.
   void SendRaw(std::string_view resp) { out_.append(resp); }
 
+  // Moves the replies (and the error count) that `other` collected to the end of this
+  // builder's, leaving `other` empty for reuse.
+  void Absorb(ReplyBuilder& other);
+
   std::string& buffer() { return out_; }
   size_t size() const { return out_.size(); }
 

@@ -38,4 +38,21 @@ TEST(ReplyBuilderTest, Resp3) {
 }
 
 }  // namespace
+TEST(ReplyBuilderTest, AbsorbMovesRepliesAndErrors) {
+  ReplyBuilder conn, hop;
+  hop.SendLong(1);
+  hop.SendError("-WRONGTYPE no");
+  conn.Absorb(hop);  // an empty builder takes the buffer over
+  EXPECT_EQ(conn.buffer(), ":1\r\n-WRONGTYPE no\r\n");
+  EXPECT_EQ(conn.error_count(), 1u);
+  EXPECT_EQ(conn.last_error_code(), "WRONGTYPE");
+  EXPECT_EQ(hop.size(), 0u);
+  EXPECT_EQ(hop.error_count(), 0u);
+  hop.SendOk();
+  conn.Absorb(hop);  // appended after what is there
+  EXPECT_EQ(conn.buffer(), ":1\r\n-WRONGTYPE no\r\n+OK\r\n");
+  EXPECT_EQ(conn.error_count(), 1u);
+  EXPECT_EQ(conn.last_error_code(), "WRONGTYPE");
+}
+
 }  // namespace darner

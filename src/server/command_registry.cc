@@ -36,8 +36,20 @@ bool CommandId::KeyPositions(CmdArgList args, std::vector<size_t>* out) const {
 }
 
 bool CommandId::ForEachKey(CmdArgList args, absl::FunctionRef<void(size_t)> fn) const {
+  return ForEachKeyOfSpec(args, [fn](size_t pos, size_t) { fn(pos); });
+}
+
+uint16_t CommandId::KeyFlags(CmdArgList args, size_t spec_index) const {
+  const KeySpec& spec = keys[spec_index];
+  if ((spec.flags & ks::kVariableFlags) && key_flags) return key_flags(args, spec_index);
+  return spec.flags;
+}
+
+bool CommandId::ForEachKeyOfSpec(CmdArgList args,
+                                 absl::FunctionRef<void(size_t pos, size_t spec)> fn) const {
   const int argc = static_cast<int>(args.size());
-  for (const KeySpec& spec : keys) {
+  for (size_t spec_index = 0; spec_index < keys.size(); ++spec_index) {
+    const KeySpec& spec = keys[spec_index];
     int first = SpecStart(spec, args);
     if (first < 0) continue;
     int last = 0;
@@ -69,7 +81,7 @@ bool CommandId::ForEachKey(CmdArgList args, absl::FunctionRef<void(size_t)> fn) 
     }
     // A variadic command with too few arguments leaves a range short; the command itself
     // reports that.
-    for (int i = first; i <= last && i < argc; i += step) fn(static_cast<size_t>(i));
+    for (int i = first; i <= last && i < argc; i += step) fn(static_cast<size_t>(i), spec_index);
   }
   return true;
 }
@@ -206,12 +218,7 @@ void SendKeySpec(const KeySpec& spec, ReplyBuilder* rb) {
     rb->SendBulk(spec.notes);
   }
   rb->SendBulk("flags");
-  size_t nflags = 0;
-  for (const auto& f : kKeySpecFlagNames) nflags += (spec.flags & f.flag) ? 1 : 0;
-  rb->StartSet(nflags);
-  for (const auto& f : kKeySpecFlagNames) {
-    if (spec.flags & f.flag) rb->SendSimpleString(f.name);
-  }
+  SendKeyFlags(spec.flags, rb);
   rb->SendBulk("begin_search");
   rb->StartMap(2);
   rb->SendBulk("type");
@@ -257,6 +264,15 @@ void SendKeySpec(const KeySpec& spec, ReplyBuilder* rb) {
 }
 
 }  // namespace
+
+void SendKeyFlags(uint16_t flags, ReplyBuilder* rb) {
+  size_t n = 0;
+  for (const auto& f : kKeySpecFlagNames) n += (flags & f.flag) ? 1 : 0;
+  rb->StartSet(n);
+  for (const auto& f : kKeySpecFlagNames) {
+    if (flags & f.flag) rb->SendSimpleString(f.name);
+  }
+}
 
 void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb) {
   rb->StartArray(10);

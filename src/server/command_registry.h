@@ -87,11 +87,17 @@ struct KeySpec {
 };
 
 // Runs on the thread of the shard that owns the command's keys (or on the connection's thread
-// for keyless commands) and writes exactly one reply.
+// for keyless commands) and writes exactly one reply into cx.rb: the connection's builder on
+// its own thread, the builder it lent for the hop on another shard's. Never touches the
+// Connection itself from another thread. Written as a Cmd* around Op* functions.
 using SyncHandler = void (*)(CmdArgList args, CommandContext& cx);
 // Runs on the connection's thread as a coroutine; reaches shards through cx.tx. Used by
 // commands whose keys may span shards and by commands that visit every shard.
 using AsyncHandler = asio::awaitable<void> (*)(CmdArgList args, CommandContext& cx);
+// For a command with a kVariableFlags key spec: the ks::Flag flags of the keys that spec
+// `spec_index` finds in this invocation (`args` with the name at 0), as COMMAND
+// GETKEYSANDFLAGS reports them (SET with GET reads the old value; BITFIELD with only GETs reads).
+using KeyFlagsFn = uint16_t (*)(CmdArgList args, size_t spec_index);
 
 // One command's declaration, written with designated initializers in its family's
 // registration: {.name = "GET", .arity = 2, ...}. The fields after `summary` are filled in by
@@ -101,8 +107,9 @@ struct CommandId {
   int arity = 0;       // Redis convention: negative = at least -arity arguments, name included
   uint32_t flags = 0;  // co::Flag
   std::string acl;     // ACL categories: "@read @string @fast"
-  std::vector<KeySpec> keys;   // in Redis's order
-  SyncHandler sync = nullptr;  // exactly one of sync and async
+  std::vector<KeySpec> keys;       // in Redis's order
+  KeyFlagsFn key_flags = nullptr;  // with a kVariableFlags spec
+  SyncHandler sync = nullptr;      // exactly one of sync and async
   AsyncHandler async = nullptr;
   // COMMAND DOCS.
   std::string group;
@@ -131,6 +138,11 @@ struct CommandId {
   bool KeyPositions(CmdArgList args, std::vector<size_t>* out) const;
   // The same, position by position, without collecting them.
   bool ForEachKey(CmdArgList args, absl::FunctionRef<void(size_t)> fn) const;
+  // The same, with the index of the key spec that found each key.
+  bool ForEachKeyOfSpec(CmdArgList args, absl::FunctionRef<void(size_t pos, size_t spec)> fn) const;
+  // The flags of the keys spec `spec_index` finds in this invocation: the spec's own, or, for a
+  // kVariableFlags spec, what key_flags works out.
+  uint16_t KeyFlags(CmdArgList args, size_t spec_index) const;
   // Derives first_key/last_key/key_step and kMovableKeys from the key specs, as Redis 7 does.
   void DeriveLegacyRange();
 };
@@ -160,6 +172,8 @@ class CommandRegistry {
 class ReplyBuilder;
 // Send the Redis 7 `COMMAND INFO` and `COMMAND DOCS` entries for cid.
 void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb);
+// Sends ks::Flag flags as Redis names them ("RW", "access", ...), as a set.
+void SendKeyFlags(uint16_t flags, ReplyBuilder* rb);
 void SendCommandDocs(const CommandId& cid, ReplyBuilder* rb);
 
 }  // namespace darner

@@ -8,6 +8,7 @@
 #include "facade/connection.h"
 #include "server/command_registry.h"
 #include "server/db_slice.h"
+#include "server/engine_shard.h"
 
 namespace darner {
 
@@ -32,6 +33,10 @@ struct ConnectionContext {
   // pipelines usually repeat one command.
   std::string lookup_name;
   const CommandId* lookup_cid = nullptr;
+  // Where commands that run on another shard's thread write their replies: lent to that shard
+  // for one hop, while this connection waits for it, then absorbed into the connection's own
+  // builder on its thread. So the Connection itself is touched only by its own thread.
+  ReplyBuilder hop_reply;
 };
 
 struct CommandContext {
@@ -44,6 +49,9 @@ struct CommandContext {
   // thread); the transaction of an async handler.
   EngineShard* shard = nullptr;
   Transaction* tx = nullptr;
+
+  // For a sync handler's Op* calls.
+  OpArgs op_args() const { return OpArgs{shard, db}; }
 };
 
 }  // namespace darner

@@ -53,7 +53,7 @@ KeyEntry* DbSlice::Find(std::string_view key) { return FindIn(TableFor(key), key
 KeyEntry* DbSlice::FindIn(KeyTable* table, std::string_view key, bool touch) {
   KeyEntry* e = table->Find(key);
   if (e && e->has_expire() && IsExpired(e, NowMs())) {
-    Delete(e);
+    DeleteFor(e, ChangeCause::kExpired);
     ++stats_->expired_keys;
     return nullptr;
   }
@@ -85,7 +85,7 @@ bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
   if (key_count_ == 0) return false;
   if (policy == EvictionPolicy::kVolatileTtl) {
     if (deadlines_.empty()) return false;
-    Delete(deadlines_.begin()->second);
+    DeleteFor(deadlines_.begin()->second, ChangeCause::kEvicted);
     ++stats_->evicted_keys;
     return true;
   }
@@ -97,7 +97,7 @@ bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
     for (int tries = 0; tries < kSamples * 8; ++tries) {
       KeyEntry* e = RandomEntry(SplitMix(&seed));
       if (!e || (volatile_only && !e->has_expire())) continue;
-      Delete(e);
+      DeleteFor(e, ChangeCause::kEvicted);
       ++stats_->evicted_keys;
       return true;
     }
@@ -133,14 +133,14 @@ bool DbSlice::EvictOne(EvictionPolicy policy, uint64_t seed) {
         AddEvictionCandidate(score, std::move(best.key));
         continue;
       }
-      Delete(e);
+      DeleteFor(e, ChangeCause::kEvicted);
       ++stats_->evicted_keys;
       return true;
     }
   }
   // Nothing sampled (few keys with a deadline): the nearest deadline stands in.
   if (!volatile_only) return false;
-  Delete(deadlines_.begin()->second);
+  DeleteFor(deadlines_.begin()->second, ChangeCause::kEvicted);
   ++stats_->evicted_keys;
   return true;
 }
@@ -153,7 +153,7 @@ KeyEntry* DbSlice::FindForRead(std::string_view key) {
   return e;
 }
 
-KeyEntry* DbSlice::Add(std::string_view key, CompactValue value, int64_t expire_at_ms) {
+KeyEntry* DbSlice::Insert(std::string_view key, CompactValue value, int64_t expire_at_ms) {
   KeyTable* t = TableFor(key);
   KeyEntry* e = KeyEntry::Create(key, std::move(value), expire_at_ms > 0);
   e->set_access(InitialAccess());
@@ -164,7 +164,12 @@ KeyEntry* DbSlice::Add(std::string_view key, CompactValue value, int64_t expire_
   t->Insert(e);
   ++key_count_;
   Account(e, static_cast<int64_t>(e->MallocUsed()), true);
-  Journaled(key, e);
+  return e;
+}
+
+KeyEntry* DbSlice::Add(std::string_view key, CompactValue value, int64_t expire_at_ms) {
+  KeyEntry* e = Insert(key, std::move(value), expire_at_ms);
+  OnChange(key, e, ChangeCause::kCommand);
   return e;
 }
 
@@ -176,8 +181,54 @@ KeyEntry* DbSlice::Set(std::string_view key, CompactValue value, int64_t expire_
   e->value = std::move(value);
   AccountUpdate(e);
   if (!keep_ttl) e = ChangeExpire(e, expire_at_ms);
-  Journaled(key, e);
+  OnChange(key, e, ChangeCause::kCommand);
   return e;
+}
+
+OpResult<const KeyEntry*> DbSlice::FindReadOnly(std::string_view key, ObjType type) {
+  const KeyEntry* e = FindForRead(key);
+  if (!e) return OpStatus::kKeyNotFound;
+  if (e->value.type() != type) return OpStatus::kWrongType;
+  return e;
+}
+
+OpResult<DbSlice::MutableEntry> DbSlice::FindMutable(std::string_view key, ObjType type) {
+  KeyEntry* e = Find(key);
+  if (!e) return OpStatus::kKeyNotFound;
+  if (e->value.type() != type) return OpStatus::kWrongType;
+  return MutableEntry(this, e, false);
+}
+
+OpResult<DbSlice::AddOrFindResult> DbSlice::AddOrFind(std::string_view key, ObjType type) {
+  KeyEntry* e = Find(key);
+  if (e && e->value.type() != type) return OpStatus::kWrongType;
+  bool is_new = e == nullptr;
+  if (is_new) e = Insert(key, CompactValue::String(""), 0);
+  return AddOrFindResult{MutableEntry(this, e, is_new), is_new};
+}
+
+void DbSlice::MutableEntry::Done() {
+  if (!db_) return;
+  db_->AccountUpdate(e_);
+  db_->OnChange(e_->key(), e_, ChangeCause::kCommand);
+  db_ = nullptr;
+  e_ = nullptr;
+}
+
+void DbSlice::MutableEntry::Cancel() {
+  if (!db_) return;
+  db_->Account(e_, static_cast<int64_t>(e_->value.MallocUsed()), false);
+  if (is_new_) db_->DeleteUnreported(e_);
+  db_ = nullptr;
+  e_ = nullptr;
+}
+
+void DbSlice::MutableEntry::Delete() {
+  if (!db_) return;
+  db_->AccountUpdate(e_);  // the open change's bytes are given back by the deletion
+  db_->Delete(e_);
+  db_ = nullptr;
+  e_ = nullptr;
 }
 
 void DbSlice::Unlinked(KeyEntry* e) {
@@ -194,16 +245,24 @@ bool DbSlice::Delete(std::string_view key) {
   return true;
 }
 
-void DbSlice::Delete(KeyEntry* e) {
+void DbSlice::Delete(KeyEntry* e) { DeleteFor(e, ChangeCause::kCommand); }
+
+void DbSlice::DeleteUnreported(KeyEntry* e) {
   KeyEntry* unlinked = TableFor(e->key())->Unlink(e->key());
   DCHECK(unlinked == e);
-  Journaled(e->key(), nullptr);  // while the key's bytes still exist
+  Unlinked(unlinked);
+}
+
+void DbSlice::DeleteFor(KeyEntry* e, ChangeCause cause) {
+  KeyEntry* unlinked = TableFor(e->key())->Unlink(e->key());
+  DCHECK(unlinked == e);
+  OnChange(e->key(), nullptr, cause);  // while the key's bytes still exist
   Unlinked(unlinked);
 }
 
 KeyEntry* DbSlice::SetExpire(KeyEntry* e, int64_t ms) {
   e = ChangeExpire(e, ms);
-  Journaled(e->key(), e);
+  OnChange(e->key(), e, ChangeCause::kCommand);
   return e;
 }
 
@@ -268,12 +327,14 @@ KeyEntry* DbSlice::RandomEntry(uint64_t seed) {
 }
 
 void DbSlice::Flush() {
+  const size_t key_count_before = key_count_;
   for (KeyTable& t : tables_) t.Clear([](KeyEntry* e) { KeyEntry::Destroy(e); });
   detached_.clear();  // each table destroys its entries
   deadlines_.clear();
   key_count_ = 0;
   obj_bytes_ = 0;
   for (SlotCounters& c : slot_counters_) c.bytes = 0;
+  stats_->changes += key_count_before;
   if (journal_) journal_->Flushed();
 }
 
@@ -315,7 +376,7 @@ size_t DbSlice::ExpireDue(int64_t now_ms, size_t limit) {
       deadlines_.erase(deadlines_.begin());
       continue;
     }
-    Delete(e);
+    DeleteFor(e, ChangeCause::kExpired);
     ++stats_->expired_keys;
     ++n;
   }

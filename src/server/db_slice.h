@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/crc16.h"
+#include "base/op_result.h"
 #include "core/key_table.h"
 #include "server/eviction.h"
 #include "server/journal.h"
@@ -26,12 +27,37 @@ struct DbStats {
   uint64_t evicted_keys = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
+  // Changes made by commands (Redis's `dirty`: INFO rdb_changes_since_last_save); expiry and
+  // eviction do not count.
+  uint64_t changes = 0;
+};
+
+// Why a key changed, as the change fan-out (DbSlice::OnChange) reports it.
+enum class ChangeCause : uint8_t {
+  kCommand,  // a command wrote, deleted or re-timed the key
+  kExpired,  // its deadline passed (on access or in the expiry cycle)
+  kEvicted,  // maxmemory eviction took it
 };
 
 class DbSlice {
  public:
+  class MutableEntry;
+  struct AddOrFindResult;
+
   DbSlice(unsigned shard_id, unsigned num_shards, DbStats* stats);
   ~DbSlice();
+
+  // ---- Typed access, what Op* functions use ----
+  // The live entry of `key` for reading a value of `type`: kKeyNotFound when missing,
+  // kWrongType when it holds another type. Counts a keyspace hit or miss.
+  OpResult<const KeyEntry*> FindReadOnly(std::string_view key, ObjType type);
+  // An existing key of `type`, opened for an in-place change of its value: kKeyNotFound,
+  // kWrongType. The change is closed (accounted, and reported once to the fan-out) when the
+  // guard is destroyed or Done() is called.
+  OpResult<MutableEntry> FindMutable(std::string_view key, ObjType type);
+  // Like FindMutable, but a missing key is added first (is_new), holding an empty string until
+  // the caller stores its value; the change closes the same way.
+  OpResult<AddOrFindResult> AddOrFind(std::string_view key, ObjType type);
 
   // The live entry for key (expired keys are deleted on the way), or nullptr.
   KeyEntry* Find(std::string_view key);
@@ -54,13 +80,6 @@ class DbSlice {
   void Delete(KeyEntry* e);
   // Sets (ms > 0) or removes (ms == 0) the deadline; returns the entry, which may have moved.
   KeyEntry* SetExpire(KeyEntry* e, int64_t ms);
-
-  // Brackets an in-place change of e->value so memory accounting (and the journal) follow it.
-  void PreUpdate(KeyEntry* e) { Account(e, -static_cast<int64_t>(e->value.MallocUsed()), false); }
-  void PostUpdate(KeyEntry* e) {
-    Account(e, static_cast<int64_t>(e->value.MallocUsed()), true);
-    Journaled(e->key(), e);
-  }
 
   // While set, every change to a key is reported to `journal` (see server/journal.h).
   void set_journal(Journal* journal) { journal_ = journal; }
@@ -131,12 +150,24 @@ class DbSlice {
     return e->has_expire() && e->expire_at() <= now;
   }
   void Unlinked(KeyEntry* e);
-  // SetExpire without the journal report.
+  // Deletes e, reporting the change with `cause`.
+  void DeleteFor(KeyEntry* e, ChangeCause cause);
+  // SetExpire without the change report.
   KeyEntry* ChangeExpire(KeyEntry* e, int64_t ms);
-  void Journaled(std::string_view key, const KeyEntry* e) {
+  // Unlinks and frees e without reporting it (a key AddOrFind added, then cancelled).
+  void DeleteUnreported(KeyEntry* e);
+  // Links a new entry without reporting it.
+  KeyEntry* Insert(std::string_view key, CompactValue value, int64_t expire_at_ms);
+  // The change fan-out: every change to a key of this slice, whatever made it, passes here
+  // exactly once, right after it happened (`e` is the key's new state, nullptr when it is
+  // gone). It feeds the change counter and the journal; WATCH, keyspace notifications, client
+  // tracking and snapshots join here, never in command code.
+  void OnChange(std::string_view key, const KeyEntry* e, ChangeCause cause) {
+    stats_->changes += cause == ChangeCause::kCommand;
     if (journal_) journal_->KeyChanged(key, e);
   }
-  // Set (the one report of a key's new state) bypasses PostUpdate's.
+  // Brackets an in-place change of e->value (MutableEntry's open and close).
+  void PreUpdate(KeyEntry* e) { Account(e, -static_cast<int64_t>(e->value.MallocUsed()), false); }
   void AccountUpdate(KeyEntry* e) { Account(e, static_cast<int64_t>(e->value.MallocUsed()), true); }
   // Adds `delta` to the bytes held by e's data (and to its slot's, in cluster mode), counting a
   // write of the slot when `write`.
@@ -180,6 +211,59 @@ class DbSlice {
   // Inserts by score, dropping the worst candidate when the pool overflows.
   void AddEvictionCandidate(uint64_t score, std::string key);
   std::vector<EvictionCandidate> eviction_pool_;
+};
+
+// A key open for an in-place change (from FindMutable or AddOrFind). The change closes once:
+// at Done(), Delete() or destruction, whichever comes first; then memory accounting follows the
+// value's new size and the change fan-out hears of it. Move-only; the entry must not be used
+// after the change closed. Keys other than this one may be read and changed while it is open,
+// but not this key through another path.
+class DbSlice::MutableEntry {
+ public:
+  MutableEntry() = default;
+  MutableEntry(MutableEntry&& o) noexcept
+      : db_(std::exchange(o.db_, nullptr)), e_(std::exchange(o.e_, nullptr)), is_new_(o.is_new_) {}
+  MutableEntry& operator=(MutableEntry&& o) noexcept {
+    if (this != &o) {
+      Done();
+      db_ = std::exchange(o.db_, nullptr);
+      e_ = std::exchange(o.e_, nullptr);
+      is_new_ = o.is_new_;
+    }
+    return *this;
+  }
+  MutableEntry(const MutableEntry&) = delete;
+  MutableEntry& operator=(const MutableEntry&) = delete;
+  ~MutableEntry() { Done(); }
+
+  KeyEntry* get() const { return e_; }
+  KeyEntry* operator->() const { return e_; }
+  CompactValue& value() const { return e_->value; }
+
+  // Sets (ms > 0) or removes (0) the key's deadline as part of this change.
+  void SetExpire(int64_t ms) { e_ = db_->ChangeExpire(e_, ms); }
+  // Removes the key instead; the change is reported as the deletion.
+  void Delete();
+  // Closes the change (idempotent).
+  void Done();
+  // Closes without a change, for an operation that failed after it opened the key: the value
+  // must be as it was opened. A key AddOrFind added goes away again, unreported.
+  void Cancel();
+
+ private:
+  friend class DbSlice;
+  MutableEntry(DbSlice* db, KeyEntry* e, bool is_new) : db_(db), e_(e), is_new_(is_new) {
+    db_->PreUpdate(e_);
+  }
+
+  DbSlice* db_ = nullptr;
+  KeyEntry* e_ = nullptr;
+  bool is_new_ = false;
+};
+
+struct DbSlice::AddOrFindResult {
+  MutableEntry entry;
+  bool is_new = false;
 };
 
 int64_t NowMs();

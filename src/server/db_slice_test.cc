@@ -221,5 +221,96 @@ TEST_F(EvictionTest, VolatilePoliciesTakeOnlyKeysWithADeadline) {
   EXPECT_EQ(db_.size(), 19u);
 }
 
+// Records what the change fan-out reports.
+class RecordingConsumer : public JournalConsumer {
+ public:
+  void OnKeyChange(SlotId, std::string_view key, const KeyEntry* e) override {
+    changes.push_back(std::string(key) + (e ? "=" + e->value.ToString() : " gone"));
+  }
+  void OnFlush() override { changes.push_back("flush"); }
+  std::vector<std::string> changes;
+};
+
+class DbSliceChangeTest : public DbSliceTest {
+ protected:
+  DbSliceChangeTest() {
+    std::bitset<kNumSlots> all;
+    all.set();
+    journal_.Add(&consumer_, all);
+    db_.set_journal(&journal_);
+  }
+  Journal journal_;
+  RecordingConsumer consumer_;
+};
+
+TEST_F(DbSliceChangeTest, FindReadOnlyTypesAndCountsHits) {
+  db_.Add("k", CompactValue::String("v"));
+  OpResult<const KeyEntry*> e = db_.FindReadOnly("k", ObjType::kString);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->value.ToString(), "v");
+  EXPECT_EQ(db_.FindReadOnly("nope", ObjType::kString).status(), OpStatus::kKeyNotFound);
+  EXPECT_EQ(stats_.keyspace_hits, 1u);
+  EXPECT_EQ(stats_.keyspace_misses, 1u);
+  EXPECT_EQ(db_.FindMutable("nope", ObjType::kString).status(), OpStatus::kKeyNotFound);
+}
+
+TEST_F(DbSliceChangeTest, GuardReportsOneChangeWhenItCloses) {
+  db_.Add("k", CompactValue::String("a"));
+  size_t bytes = db_.MemoryBytes();
+  {
+    OpResult<DbSlice::MutableEntry> e = db_.FindMutable("k", ObjType::kString);
+    ASSERT_TRUE(e.ok());
+    e->value().Append(std::string(100, 'x'));
+    e->value().Append("b");
+    EXPECT_EQ(consumer_.changes.size(), 1u);  // only the Add so far
+  }
+  EXPECT_EQ(consumer_.changes,
+            (std::vector<std::string>{"k=a", "k=a" + std::string(100, 'x') + "b"}));
+  EXPECT_GT(db_.MemoryBytes(), bytes);  // accounting followed the growth
+  EXPECT_EQ(stats_.changes, 2u);
+}
+
+TEST_F(DbSliceChangeTest, CancelReportsNothingAndAddedKeyGoesAway) {
+  db_.Add("k", CompactValue::String("a"));
+  size_t bytes = db_.MemoryBytes();
+  db_.FindMutable("k", ObjType::kString)->Cancel();
+  {
+    OpResult<DbSlice::AddOrFindResult> r = db_.AddOrFind("new", ObjType::kString);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->is_new);
+    r->entry.Cancel();
+  }
+  EXPECT_EQ(db_.Find("new"), nullptr);
+  EXPECT_EQ(db_.size(), 1u);
+  EXPECT_EQ(db_.MemoryBytes(), bytes);
+  EXPECT_EQ(consumer_.changes.size(), 1u);
+  EXPECT_EQ(stats_.changes, 1u);
+}
+
+TEST_F(DbSliceChangeTest, AddOrFindAddsOnceAndDeleteAndExpireReportTheirState) {
+  {
+    OpResult<DbSlice::AddOrFindResult> r = db_.AddOrFind("k", ObjType::kString);
+    ASSERT_TRUE(r.ok() && r->is_new);
+    r->entry.value() = CompactValue::String("v");
+    r->entry.SetExpire(NowMs() + 60000);  // moves the entry; the guard follows it
+    r->entry.Done();
+    r->entry.Done();  // idempotent
+  }
+  ASSERT_NE(db_.Find("k"), nullptr);
+  EXPECT_TRUE(db_.Find("k")->has_expire());
+  EXPECT_FALSE(db_.AddOrFind("k", ObjType::kString)->is_new);  // closes with an unchanged value
+  db_.FindMutable("k", ObjType::kString)->Delete();
+  EXPECT_EQ(db_.Find("k"), nullptr);
+  EXPECT_EQ(consumer_.changes, (std::vector<std::string>{"k=v", "k=v", "k gone"}));
+  EXPECT_EQ(stats_.changes, 3u);
+}
+
+TEST_F(DbSliceChangeTest, ExpiryIsReportedButNotCountedAsACommandChange) {
+  db_.Add("k", CompactValue::String("v"), NowMs() - 1);
+  EXPECT_EQ(db_.Find("k"), nullptr);
+  EXPECT_EQ(consumer_.changes, (std::vector<std::string>{"k=v", "k gone"}));
+  EXPECT_EQ(stats_.changes, 1u);  // the Add
+}
+
 }  // namespace
 }  // namespace darner

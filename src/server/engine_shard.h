@@ -85,4 +85,13 @@ class EngineShard {
   uint64_t eviction_seed_;  // picks the keys eviction samples
 };
 
+// What an Op* function runs with: the shard it runs on (its own thread's) and the database the
+// command addresses. Op* functions read and change data and return an OpResult; they never
+// build replies.
+struct OpArgs {
+  EngineShard* shard;
+  DbIndex db_index;
+  DbSlice& db() const { return shard->db(db_index); }
+};
+
 }  // namespace darner

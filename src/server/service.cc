@@ -17,6 +17,7 @@
 #include "base/logging.h"
 #include "base/process_memory.h"
 #include "base/strings.h"
+#include "facade/errors.h"
 #include "io/as_tuple.h"
 #include "io/cancel_scope.h"
 #include "server/eviction.h"
@@ -184,7 +185,6 @@ void Service::Init() {
 }
 
 namespace {
-constexpr std::string_view kOomError = "-OOM command not allowed when used memory > 'maxmemory'.";
 // Keys one write may evict before it runs, and how long the periodic task may evict for.
 constexpr size_t kMaxEvictionsPerWrite = 128;
 constexpr auto kEvictionTickBudget = std::chrono::microseconds(1000);
@@ -434,12 +434,12 @@ std::string_view Service::CheckMemory(Admission& a) {
   if (!(cid.flags & co::kDenyOom)) return {};
   if (CurrentEvictionPolicy() == EvictionPolicy::kNoEviction) {
     uint64_t limit = absl::GetFlag(FLAGS_maxmemory).bytes;
-    if (limit > 0 && a.service->UsedMemory() > limit) return kOomError;
+    if (limit > 0 && a.service->UsedMemory() > limit) return kOomErr;
   } else if (uint64_t target = a.service->EvictionTarget();
              target > 0 && a.service->UsedMemory() > target) {
     // A single-shard command evicts on its key's shard when it runs (Execute); others evict
     // here, on this thread's shard.
-    if (!(cid.HasKeys() && cid.sync) && !a.service->EvictForWrite()) return kOomError;
+    if (!(cid.HasKeys() && cid.sync) && !a.service->EvictForWrite()) return kOomErr;
   }
   return {};
 }
@@ -496,11 +496,11 @@ void Service::RejectCommand(const Prepared& p, ConnectionContext* cc, std::strin
   if (p.cid) ++st.commands[p.cid->index].rejected;
 }
 
-CommandContext Service::MakeContext(const Prepared& p, ConnectionContext* cc) {
+CommandContext Service::MakeContext(const Prepared& p, ConnectionContext* cc, ReplyBuilder* rb) {
   CommandContext cx;
   cx.service = this;
   cx.conn = cc;
-  cx.rb = &cc->conn->reply();
+  cx.rb = rb;
   cx.cid = p.cid;
   cx.db = cc->db;
   return cx;
@@ -521,8 +521,8 @@ void Service::RecordCall(const CommandId* cid, uint64_t start_cycles, uint64_t e
 }
 
 uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard,
-                          uint64_t start_cycles) {
-  CommandContext cx = MakeContext(p, cc);
+                          ReplyBuilder* rb, uint64_t start_cycles) {
+  CommandContext cx = MakeContext(p, cc, rb);
   cx.shard = shard;
   ScopedKeySlot key_slot;
   if (p.slot >= 0 && !p.keys.empty()) key_slot.Set(p.keys.front(), static_cast<SlotId>(p.slot));
@@ -532,7 +532,7 @@ uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard*
   // cost about 3% of a GET in a pipeline.
   uint64_t start = start_cycles != 0 ? start_cycles : CycleClock::Now();
   if (NeedsEvictionFirst(p, shard)) {
-    cx.rb->SendError(kOomError);  // nothing on this shard could be evicted
+    cx.rb->SendError(kOomErr);  // nothing on this shard could be evicted
   } else {
     p.cid->sync(p.args.subspan(1), cx);
   }
@@ -549,7 +549,7 @@ uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard*
 
 asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext* cc) {
   Transaction tx(this, p.args, p.cid);
-  CommandContext cx = MakeContext(p, cc);
+  CommandContext cx = MakeContext(p, cc, &cc->conn->reply());
   cx.tx = &tx;
   uint64_t errors_before = cx.rb->error_count();
   uint64_t start = CycleClock::Now();
@@ -564,7 +564,13 @@ asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContex
   Transaction tx(this, p.args, p.cid);
   co_await tx.Lock();
   if (!StillRouted(p, cc)) co_return;
-  co_await tx.RunOn(p.shard, [&](EngineShard& s) { Execute(p, cc, &s); });
+  if (p.shard == EngineShard::tlocal()->id()) {
+    Execute(p, cc, EngineShard::tlocal(), &cc->conn->reply());
+  } else {
+    cc->hop_reply.SetResp3(cc->conn->reply().resp3());
+    co_await tx.RunOn(p.shard, [&](EngineShard& s) { Execute(p, cc, &s, &cc->hop_reply); });
+    cc->conn->reply().Absorb(cc->hop_reply);
+  }
   tx.Unlock();
 }
 
@@ -664,7 +670,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       continue;
     }
     if (p.keys.empty()) {
-      clock = Execute(p, cc, nullptr, start_cycles);
+      clock = Execute(p, cc, nullptr, &conn->reply(), start_cycles);
       ++i;
       continue;
     }
@@ -672,7 +678,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       if (local->locks().Conflicts(p.keys)) {
         co_await ExecuteLocked(p, cc);
       } else {
-        clock = Execute(p, cc, local, start_cycles);
+        clock = Execute(p, cc, local, &conn->reply(), start_cycles);
       }
       ++i;
       continue;
@@ -687,14 +693,19 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       if (next.cid->async || next.keys.empty() || next.shard != p.shard) break;
       run.push_back(std::move(next));
     }
+    // The remote shard writes the replies into the connection's hop builder, never into the
+    // Connection; they join the connection's replies here, on its own thread.
+    ReplyBuilder* hop = &cc->hop_reply;
+    hop->SetResp3(conn->reply().resp3());
     size_t done = co_await RunOnLoop(pool_->context(p.shard), [&]() -> size_t {
       EngineShard* shard = EngineShard::tlocal();
       for (size_t k = 0; k < run.size(); ++k) {
         if (shard->locks().Conflicts(run[k].keys)) return k;
-        Execute(run[k], cc, shard);
+        Execute(run[k], cc, shard, hop);
       }
       return run.size();
     });
+    conn->reply().Absorb(*hop);
     i += done;
     if (done < run.size()) {
       co_await ExecuteLocked(run[done], cc);

@@ -187,15 +187,17 @@ class Service : public ServiceInterface {
   // serves. Returns the error to reply or an empty string; sets p->slot.
   std::string_view CheckSlot(Prepared* p, const SlotRouting* routing, std::string* error_storage);
   void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
-  CommandContext MakeContext(const Prepared& p, ConnectionContext* cc);
+  CommandContext MakeContext(const Prepared& p, ConnectionContext* cc, ReplyBuilder* rb);
   // Counts one call of cid, which ran from start_cycles to end_cycles, in this thread's
   // statistics (and its error, if it replied one).
   void RecordCall(const CommandId* cid, uint64_t start_cycles, uint64_t end_cycles,
                   uint64_t errors_before, const ReplyBuilder& rb);
-  // Runs a sync handler on the current thread and records statistics. Returns the cycle clock at
-  // its end; a command that follows at once passes it back as `start_cycles` (0: read the
-  // clock), so back-to-back commands of a batch read the clock once each instead of twice.
-  uint64_t Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard,
+  // Runs a sync handler on the current thread, replying into `rb` (the connection's own builder
+  // on its thread, its hop builder on another shard's), and records statistics. Returns the
+  // cycle clock at its end; a command that follows at once passes it back as `start_cycles`
+  // (0: read the clock), so back-to-back commands of a batch read the clock once each instead
+  // of twice.
+  uint64_t Execute(const Prepared& p, ConnectionContext* cc, EngineShard* shard, ReplyBuilder* rb,
                    uint64_t start_cycles = 0);
   // For a command about to run on `shard`: true when it must be refused with -OOM because used
   // memory is over --maxmemory and the eviction policy found nothing to evict there.

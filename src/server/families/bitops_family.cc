@@ -31,18 +31,16 @@ constexpr std::string_view kBitValueErr = "bit is not an integer or out of range
 constexpr std::string_view kBitfieldTypeErr =
     "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 
-DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
-
 // Bit offsets must address a byte below proto-max-bulk-len, so no bit write can grow a string
 // beyond it.
 uint64_t MaxBulkLen() { return absl::GetFlag(FLAGS_proto_max_bulk_len).bytes; }
 
 // The string value of key for reading (counting a keyspace hit or miss): nullptr when missing;
 // sets *wrong_type when it is not a string.
-KeyEntry* FindString(CommandContext& cx, std::string_view key, bool* wrong_type) {
-  KeyEntry* e = Db(cx).FindForRead(key);
-  *wrong_type = e && e->value.type() != ObjType::kString;
-  return *wrong_type ? nullptr : e;
+const KeyEntry* FindString(CommandContext& cx, std::string_view key, bool* wrong_type) {
+  OpResult<const KeyEntry*> e = cx.op_args().db().FindReadOnly(key, ObjType::kString);
+  *wrong_type = e.status() == OpStatus::kWrongType;
+  return e.value_or(nullptr);
 }
 
 // Rewrites the bytes of `v` holding the `bits` bits at bit `offset`: fn(std::string* window,
@@ -61,26 +59,14 @@ auto EditBits(CompactValue* v, uint64_t offset, unsigned bits, F fn) {
   return result;
 }
 
-// Runs fn(CompactValue*) to write bits into key's string, creating the key when missing (fn
-// must then write at least one byte). Replies WRONGTYPE and returns false for other types.
+// The Op of every bit write: runs fn(CompactValue*) on key's string, creating the key when
+// missing (fn must then write at least one byte). kWrongType for other types.
 template <typename F>
-bool WriteBitString(CommandContext& cx, std::string_view key, F fn) {
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(key);
-  if (e && e->value.type() != ObjType::kString) {
-    cx.rb->SendError(kWrongTypeErr);
-    return false;
-  }
-  if (e) {
-    db.PreUpdate(e);
-    fn(&e->value);
-    db.PostUpdate(e);
-  } else {
-    CompactValue v;
-    fn(&v);
-    db.Add(key, std::move(v));
-  }
-  return true;
+OpResult<void> OpWriteBits(const OpArgs& op, std::string_view key, F fn) {
+  OpResult<DbSlice::AddOrFindResult> r = op.db().AddOrFind(key, ObjType::kString);
+  if (!r) return r.status();
+  fn(&r->entry.value());
+  return {};
 }
 
 // Parses BYTE or BIT; false for anything else.
@@ -105,12 +91,13 @@ void CmdSetBit(CmdArgList args, CommandContext& cx) {
   int64_t bit;
   if (!ParseInt64(args[2], &bit) || (bit & ~int64_t{1})) return cx.rb->SendError(kBitValueErr);
   int old = 0;
-  bool ok = WriteBitString(cx, args[0], [&](CompactValue* v) {
+  OpResult<void> r = OpWriteBits(cx.op_args(), args[0], [&](CompactValue* v) {
     old = EditBits(v, offset, 1, [&](std::string* window, uint64_t off) {
       return SetBit(window, off, static_cast<int>(bit));
     });
   });
-  if (ok) cx.rb->SendLong(old);
+  if (!r) return cx.rb->SendError(StatusError(r.status()));
+  cx.rb->SendLong(old);
 }
 
 void CmdGetBit(CmdArgList args, CommandContext& cx) {
@@ -119,7 +106,7 @@ void CmdGetBit(CmdArgList args, CommandContext& cx) {
     return cx.rb->SendError(kBitOffsetErr);
   }
   bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  const KeyEntry* e = FindString(cx, args[0], &wrong_type);
   if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
   if (!e) return cx.rb->SendLong(0);
   char scratch[CompactValue::kScratchSize];
@@ -132,7 +119,7 @@ void CmdGetBit(CmdArgList args, CommandContext& cx) {
 // even looked at.
 void CmdBitCount(CmdArgList args, CommandContext& cx) {
   bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  const KeyEntry* e = FindString(cx, args[0], &wrong_type);
   if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
   if (!e) return cx.rb->SendLong(0);
   char scratch[CompactValue::kScratchSize];
@@ -157,7 +144,7 @@ void CmdBitPos(CmdArgList args, CommandContext& cx) {
   if (!ParseInt64(args[1], &bit)) return cx.rb->SendError(kInvalidIntErr);
   if (bit != 0 && bit != 1) return cx.rb->SendError("The bit argument must be 1 or 0.");
   bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
+  const KeyEntry* e = FindString(cx, args[0], &wrong_type);
   if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
   // A missing key is an endless run of zero bits.
   if (!e) return cx.rb->SendLong(bit ? -1 : 0);
@@ -282,6 +269,22 @@ std::optional<std::string_view> ParseBitfieldOps(CmdArgList args, std::vector<Bi
   return std::nullopt;
 }
 
+// BITFIELD only reads when every subcommand is a complete GET or OVERFLOW; a SET, an INCRBY or
+// anything it cannot read makes it a write (Redis errs on the side of writing).
+uint16_t BitfieldKeyFlags(CmdArgList args, size_t) {
+  for (size_t i = 2; i < args.size(); ++i) {
+    size_t rest = args.size() - i - 1;
+    if (EqualsIgnoreCase(args[i], "GET") && rest >= 2) {
+      i += 2;
+    } else if (EqualsIgnoreCase(args[i], "OVERFLOW") && rest >= 1) {
+      i += 1;
+    } else {
+      return ks::kRW | ks::kAccess | ks::kUpdate;
+    }
+  }
+  return ks::kRO | ks::kAccess;
+}
+
 // BITFIELD key [GET type offset | SET type offset value | INCRBY type offset incr |
 // OVERFLOW WRAP|SAT|FAIL]... With only GETs it is read-only (a missing key is not created);
 // BITFIELD_RO (`read_only_command`) refuses anything else. Any write creates the key and, like
@@ -294,7 +297,7 @@ void BitfieldImpl(CmdArgList args, CommandContext& cx, bool read_only_command) {
 
   if (!writes) {
     bool wrong_type;
-    KeyEntry* e = FindString(cx, args[0], &wrong_type);
+    const KeyEntry* e = FindString(cx, args[0], &wrong_type);
     if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
     char scratch[CompactValue::kScratchSize];
     std::string_view s = e ? e->value.GetString(scratch) : std::string_view();
@@ -308,7 +311,7 @@ void BitfieldImpl(CmdArgList args, CommandContext& cx, bool read_only_command) {
 
   std::vector<std::optional<int64_t>> results;
   results.reserve(ops.size());
-  bool ok = WriteBitString(cx, args[0], [&](CompactValue* v) {
+  OpResult<void> written = OpWriteBits(cx.op_args(), args[0], [&](CompactValue* v) {
     for (const BitfieldOp& op : ops) {
       if (op.kind == BitfieldOp::kGet) {
         char scratch[CompactValue::kScratchSize];
@@ -323,7 +326,7 @@ void BitfieldImpl(CmdArgList args, CommandContext& cx, bool read_only_command) {
           }));
     }
   });
-  if (!ok) return;
+  if (!written) return cx.rb->SendError(StatusError(written.status()));
   cx.rb->StartArray(results.size());
   for (const std::optional<int64_t>& r : results) {
     if (r) {
@@ -402,6 +405,7 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate | ks::kVariableFlags,
                             .index = 1,
                             .notes = "Both reads (GET) and changes (SET, INCRBY) the value"}},
+                  .key_flags = BitfieldKeyFlags,
                   .sync = CmdBitfield,
                   .group = "bitmap",
                   .since = "3.2.0",

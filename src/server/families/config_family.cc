@@ -315,7 +315,8 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
       // The rate samples hold counts from before the reset: start them again.
       ts.samples = {};
       ts.sample_index = 0;
-      s.stats() = {};
+      // The change counter is not a statistic (Redis's `dirty` survives RESETSTAT too).
+      s.stats() = DbStats{.changes = s.stats().changes};
     });
     rb->SendOk();
   } else if (sub == "HELP" && args.size() == 1) {
@@ -333,7 +334,7 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
 
 // COMMAND GETKEYS: the keys of the command line `target`, as its key specs find them, with
 // Redis's errors in Redis's order.
-void SendKeysOf(const CommandRegistry& reg, CmdArgList target, ReplyBuilder* rb) {
+void SendKeysOf(const CommandRegistry& reg, CmdArgList target, bool with_flags, ReplyBuilder* rb) {
   const CommandId* cid = reg.Find(target[0]);
   if (cid != nullptr && !cid->subcommands.empty() && target.size() >= 2) {
     cid = reg.FindSub(*cid, target[1]);
@@ -344,13 +345,23 @@ void SendKeysOf(const CommandRegistry& reg, CmdArgList target, ReplyBuilder* rb)
   if ((cid->arity > 0 && argc != cid->arity) || (cid->arity < 0 && argc < -cid->arity)) {
     return rb->SendError("Invalid number of arguments specified for command");
   }
-  std::vector<size_t> positions;
-  if (!cid->KeyPositions(target, &positions) || positions.empty()) {
+  std::vector<std::pair<size_t, size_t>> found;  // position, key spec
+  bool valid = cid->ForEachKeyOfSpec(
+      target, [&found](size_t pos, size_t spec) { found.emplace_back(pos, spec); });
+  if (!valid || found.empty()) {
     if (cid->flags & co::kNoMandatoryKeys) return rb->SendEmptyArray();
     return rb->SendError("Invalid arguments specified for command");
   }
-  rb->StartArray(positions.size());
-  for (size_t p : positions) rb->SendBulk(target[p]);
+  rb->StartArray(found.size());
+  for (auto [pos, spec] : found) {
+    if (!with_flags) {
+      rb->SendBulk(target[pos]);
+      continue;
+    }
+    rb->StartArray(2);
+    rb->SendBulk(target[pos]);
+    SendKeyFlags(cid->KeyFlags(target, spec), rb);
+  }
 }
 
 void CmdCommand(CmdArgList args, CommandContext& cx) {
@@ -425,17 +436,31 @@ void CmdCommand(CmdArgList args, CommandContext& cx) {
     rb->StartArray(names.size());
     for (const auto& n : names) rb->SendBulk(n);
   } else if (sub == "GETKEYS" && args.size() >= 2) {
-    SendKeysOf(reg, args.subspan(1), rb);
+    SendKeysOf(reg, args.subspan(1), false, rb);
+  } else if (sub == "GETKEYSANDFLAGS" && args.size() >= 2) {
+    SendKeysOf(reg, args.subspan(1), true, rb);
   } else if (sub == "HELP" && args.size() == 1) {
-    rb->SendSimpleStrings(
-        {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)",
-         "    Return details about all Redis commands.", "COUNT",
-         "    Return the total number of commands in this Redis server.", "LIST",
-         "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
-         "    Return details about multiple Redis commands.", "DOCS [<command-name> ...]",
-         "    Return documentation details about multiple Redis commands.",
-         "GETKEYS <full-command>", "    Return the keys from a full Redis command.", "HELP",
-         "    Print this help."});
+    rb->SendSimpleStrings({"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                           "(no subcommand)",
+                           "    Return details about all Redis commands.",
+                           "COUNT",
+                           "    Return the total number of commands in this Redis server.",
+                           "LIST",
+                           "    Return a list of all commands in this Redis server.",
+                           "INFO [<command-name> ...]",
+                           "    Return details about multiple Redis commands.",
+                           "    If no command names are given, documentation details for all",
+                           "    commands are returned.",
+                           "DOCS [<command-name> ...]",
+                           "    Return documentation details about multiple Redis commands.",
+                           "    If no command names are given, documentation details for all",
+                           "    commands are returned.",
+                           "GETKEYS <full-command>",
+                           "    Return the keys from a full Redis command.",
+                           "GETKEYSANDFLAGS <full-command>",
+                           "    Return the keys and the access flags from a full Redis command.",
+                           "HELP",
+                           "    Prints this help."});
   } else {
     rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                          "'. Try COMMAND HELP."));
@@ -513,6 +538,8 @@ void RegisterConfigFamily(CommandRegistry* r) {
       {"DOCS", -2, "Gives documentation for the named commands, or for all when none are named."},
       {"LIST", -2, "Lists the names of the commands the server supports."},
       {"GETKEYS", -4, "Works out which arguments of a given command are key names."},
+      {"GETKEYSANDFLAGS", -4,
+       "Works out which arguments of a given command are key names, and how it uses each."},
       {"HELP", 2, "Describes the available subcommands and their usage."},
   };
   for (const Sub& sub : kSubs) {

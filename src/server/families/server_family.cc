@@ -86,6 +86,7 @@ void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
   into->db_stats.evicted_keys += shard.stats().evicted_keys;
   into->db_stats.keyspace_hits += shard.stats().keyspace_hits;
   into->db_stats.keyspace_misses += shard.stats().keyspace_misses;
+  into->db_stats.changes += shard.stats().changes;
   into->memory += shard.MemoryBytes();
   auto& st = into->stats;
   if (st.commands.size() < ts.commands.size()) st.commands.resize(ts.commands.size());
@@ -189,9 +190,9 @@ void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& 
               "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
               "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
               "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-              "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-              "rdb_last_save_time:",
-              svc->start_time_ms() / 1000,
+              "rdb_changes_since_last_save:",
+              snap.db_stats.changes,  // nothing is ever saved: changes since start
+              "\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:", svc->start_time_ms() / 1000,
               "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
               "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
               "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n"

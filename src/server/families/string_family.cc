@@ -21,14 +21,13 @@ ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 namespace darner {
 namespace {
 
-DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
+// Each single-key command is a Cmd* that parses its arguments and replies, around an Op* that
+// reads or changes the key on its shard and returns an OpResult (engine_shard.h's OpArgs).
 
-// The string value of key for reading: nullptr when missing; sets *wrong_type when it is not a
-// string (only strings exist today, but handlers are written for when other types arrive).
-KeyEntry* FindString(CommandContext& cx, std::string_view key, bool* wrong_type) {
-  KeyEntry* e = Db(cx).FindForRead(key);
-  *wrong_type = e && e->value.type() != ObjType::kString;
-  return *wrong_type ? nullptr : e;
+// Replies nil for a missing key, the status's error otherwise.
+void SendNilOr(CommandContext& cx, OpStatus status) {
+  if (status == OpStatus::kKeyNotFound) return cx.rb->SendNull();
+  cx.rb->SendError(StatusError(status));
 }
 
 void SendValue(CommandContext& cx, const KeyEntry* e) {
@@ -36,12 +35,20 @@ void SendValue(CommandContext& cx, const KeyEntry* e) {
   cx.rb->SendBulk(e->value.GetString(scratch));
 }
 
+// A string value copied out (for replies sent after the key changed).
+std::string CopyValue(const KeyEntry* e) {
+  char scratch[CompactValue::kScratchSize];
+  return std::string(e->value.GetString(scratch));
+}
+
+OpResult<const KeyEntry*> OpFindString(const OpArgs& op, std::string_view key) {
+  return op.db().FindReadOnly(key, ObjType::kString);
+}
+
 void CmdGet(CmdArgList args, CommandContext& cx) {
-  bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) return cx.rb->SendNull();
-  SendValue(cx, e);
+  OpResult<const KeyEntry*> e = OpFindString(cx.op_args(), args[0]);
+  if (!e) return SendNilOr(cx, e.status());
+  SendValue(cx, *e);
 }
 
 // Expiry options of SET and GETEX, parsed with Redis's rules: all options are read first (a
@@ -82,113 +89,176 @@ bool ParseExpireOpt(ArgParser& parser, ExpireOpt* opt, bool is_set, bool* syntax
   return true;
 }
 
-// Converts a timed option to an absolute deadline (ms); false after sending the error.
-bool ResolveDeadline(CommandContext& cx, const ExpireOpt& opt, std::string_view cmd,
-                     int64_t* deadline) {
-  *deadline = 0;
+// Converts a timed option to an absolute deadline in ms (0: none): kInvalidInt or
+// kInvalidExpire when the time is not valid.
+OpResult<int64_t> ResolveDeadline(const ExpireOpt& opt) {
   if (opt.kind == ExpireOpt::kNone || opt.kind == ExpireOpt::kKeepTtl ||
       opt.kind == ExpireOpt::kPersist) {
-    return true;
+    return int64_t{0};
   }
-  int64_t v;
-  if (!ParseInt64(opt.value, &v)) {
-    cx.rb->SendError(kInvalidIntErr);
-    return false;
-  }
+  int64_t v, deadline;
+  if (!ParseInt64(opt.value, &v)) return OpStatus::kInvalidInt;
   bool seconds = opt.kind == ExpireOpt::kEx || opt.kind == ExpireOpt::kExAt;
   bool absolute = opt.kind == ExpireOpt::kExAt || opt.kind == ExpireOpt::kPxAt;
-  if (v <= 0 || !ToDeadline(v, seconds ? 1000 : 1, absolute, NowMs(), deadline)) {
-    cx.rb->SendError(StrCat("invalid expire time in '", cmd, "' command"));
-    return false;
+  if (v <= 0 || !ToDeadline(v, seconds ? 1000 : 1, absolute, NowMs(), &deadline)) {
+    return OpStatus::kInvalidExpire;
   }
-  return true;
+  return deadline;
+}
+
+// Replies the error of a failed expiry resolution (or a status of the key's lookup).
+void SendExpireError(CommandContext& cx, OpStatus status, std::string_view cmd) {
+  if (status == OpStatus::kInvalidExpire) {
+    return cx.rb->SendError(StrCat("invalid expire time in '", cmd, "' command"));
+  }
+  cx.rb->SendError(StatusError(status));
+}
+
+struct SetParams {
+  std::string_view value;
+  int64_t deadline = 0;
+  bool keep_ttl = false, nx = false, xx = false, get = false;
+};
+
+struct SetResult {
+  bool written = false;
+  std::optional<std::string> old;  // with GET: the previous value, if there was one
+};
+
+OpResult<SetResult> OpSet(const OpArgs& op, std::string_view key, const SetParams& p) {
+  DbSlice& db = op.db();
+  if (!p.nx && !p.xx && !p.get) {  // the common case: one lookup
+    db.Set(key, CompactValue::String(p.value), p.deadline, p.keep_ttl);
+    return SetResult{true, std::nullopt};
+  }
+  KeyEntry* e = db.Find(key);
+  if (p.get && e && e->value.type() != ObjType::kString) return OpStatus::kWrongType;
+  SetResult r;
+  if (p.get && e) r.old = CopyValue(e);
+  r.written = !((p.nx && e) || (p.xx && !e));
+  if (r.written) db.Set(key, CompactValue::String(p.value), p.deadline, p.keep_ttl);
+  return r;
+}
+
+// SET reads the old value only with GET; otherwise it overwrites without looking.
+uint16_t SetKeyFlags(CmdArgList args, size_t) {
+  for (size_t i = 3; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "GET")) return ks::kRW | ks::kAccess | ks::kUpdate;
+  }
+  return ks::kOW | ks::kUpdate;
 }
 
 void CmdSet(CmdArgList args, CommandContext& cx) {
-  std::string_view key = args[0], value = args[1];
+  SetParams params{.value = args[1]};
   ArgParser parser(args.subspan(2));
   ExpireOpt exp;
-  bool nx = false, xx = false, get = false, syntax_error = false;
+  bool syntax_error = false;
   while (parser.HasNext() && !syntax_error) {
     if (ParseExpireOpt(parser, &exp, true, &syntax_error)) continue;
-    if (!xx && parser.Check("NX")) {
-      nx = true;
-    } else if (!nx && parser.Check("XX")) {
-      xx = true;
+    if (!params.xx && parser.Check("NX")) {
+      params.nx = true;
+    } else if (!params.nx && parser.Check("XX")) {
+      params.xx = true;
     } else if (parser.Check("GET")) {
-      get = true;
+      params.get = true;
     } else {
       syntax_error = true;
     }
   }
   if (syntax_error) return cx.rb->SendError(kSyntaxErr);
-  int64_t deadline;
-  if (!ResolveDeadline(cx, exp, "set", &deadline)) return;
-  DbSlice& db = Db(cx);
-  bool keep_ttl = exp.kind == ExpireOpt::kKeepTtl;
-  if (!nx && !xx && !get) {  // the common case: one lookup
-    db.Set(key, CompactValue::String(value), deadline, keep_ttl);
-    return cx.rb->SendOk();
+  OpResult<int64_t> deadline = ResolveDeadline(exp);
+  if (!deadline) return SendExpireError(cx, deadline.status(), "set");
+  params.deadline = *deadline;
+  params.keep_ttl = exp.kind == ExpireOpt::kKeepTtl;
+  OpResult<SetResult> r = OpSet(cx.op_args(), args[0], params);
+  if (!r) return cx.rb->SendError(StatusError(r.status()));
+  if (params.get) {
+    if (!r->old) return cx.rb->SendNull();
+    return cx.rb->SendBulk(*r->old);
   }
-  KeyEntry* e = db.Find(key);
-  if (get && e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
-  bool write = !((nx && e) || (xx && !e));
-  if (get) {
-    if (e) {
-      SendValue(cx, e);
-    } else {
-      cx.rb->SendNull();
-    }
-  }
-  if (write) db.Set(key, CompactValue::String(value), deadline, keep_ttl);
-  if (!get) {
-    if (write) {
-      cx.rb->SendOk();
-    } else {
-      cx.rb->SendNull();
-    }
-  }
+  if (!r->written) return cx.rb->SendNull();
+  cx.rb->SendOk();
+}
+
+// Adds key with value unless it exists; whether it did.
+OpResult<bool> OpSetNx(const OpArgs& op, std::string_view key, std::string_view value) {
+  DbSlice& db = op.db();
+  if (db.Find(key)) return false;
+  db.Add(key, CompactValue::String(value));
+  return true;
 }
 
 void CmdSetNx(CmdArgList args, CommandContext& cx) {
-  DbSlice& db = Db(cx);
-  if (db.Find(args[0])) return cx.rb->SendLong(0);
-  db.Add(args[0], CompactValue::String(args[1]));
-  cx.rb->SendLong(1);
+  OpResult<bool> added = OpSetNx(cx.op_args(), args[0], args[1]);
+  cx.rb->SendLong(*added ? 1 : 0);
 }
 
 void SetExImpl(CmdArgList args, CommandContext& cx, int64_t unit, std::string_view name) {
   int64_t v, deadline;
   if (!ParseInt64(args[1], &v)) return cx.rb->SendError(kInvalidIntErr);
   if (v <= 0 || !ToDeadline(v, unit, false, NowMs(), &deadline)) {
-    return cx.rb->SendError(StrCat("invalid expire time in '", name, "' command"));
+    return SendExpireError(cx, OpStatus::kInvalidExpire, name);
   }
-  Db(cx).Set(args[0], CompactValue::String(args[2]), deadline, false);
+  OpSet(cx.op_args(), args[0], SetParams{.value = args[2], .deadline = deadline});
   cx.rb->SendOk();
 }
 
 void CmdSetEx(CmdArgList args, CommandContext& cx) { SetExImpl(args, cx, 1000, "setex"); }
 void CmdPSetEx(CmdArgList args, CommandContext& cx) { SetExImpl(args, cx, 1, "psetex"); }
 
+// Sets key to value and gives back the value it had (nullopt when it had none).
+OpResult<std::optional<std::string>> OpGetSet(const OpArgs& op, std::string_view key,
+                                              std::string_view value) {
+  DbSlice& db = op.db();
+  OpResult<const KeyEntry*> e = db.FindReadOnly(key, ObjType::kString);
+  if (!e && e.status() != OpStatus::kKeyNotFound) return e.status();
+  std::optional<std::string> old;
+  if (e) old = CopyValue(*e);
+  db.Set(key, CompactValue::String(value), 0, false);
+  return old;
+}
+
 void CmdGetSet(CmdArgList args, CommandContext& cx) {
-  bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  if (e) {
-    SendValue(cx, e);
-  } else {
-    cx.rb->SendNull();
-  }
-  Db(cx).Set(args[0], CompactValue::String(args[1]), 0, false);
+  OpResult<std::optional<std::string>> old = OpGetSet(cx.op_args(), args[0], args[1]);
+  if (!old) return cx.rb->SendError(StatusError(old.status()));
+  if (!*old) return cx.rb->SendNull();
+  cx.rb->SendBulk(**old);
+}
+
+OpResult<std::string> OpGetDel(const OpArgs& op, std::string_view key) {
+  OpResult<const KeyEntry*> e = op.db().FindReadOnly(key, ObjType::kString);  // a read, as in Redis
+  if (!e) return e.status();
+  std::string value = CopyValue(*e);
+  op.db().Delete(key);
+  return value;
 }
 
 void CmdGetDel(CmdArgList args, CommandContext& cx) {
-  bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) return cx.rb->SendNull();
-  SendValue(cx, e);
-  Db(cx).Delete(e);
+  OpResult<std::string> value = OpGetDel(cx.op_args(), args[0]);
+  if (!value) return SendNilOr(cx, value.status());
+  cx.rb->SendBulk(*value);
+}
+
+// GETEX: the value, after the expiry option was applied. Redis looks the key up before it
+// checks the time, so a missing key wins over a bad time.
+OpResult<std::string> OpGetEx(const OpArgs& op, std::string_view key, const ExpireOpt& exp) {
+  DbSlice& db = op.db();
+  OpResult<const KeyEntry*> found = db.FindReadOnly(key, ObjType::kString);
+  if (!found) return found.status();
+  OpResult<int64_t> deadline = ResolveDeadline(exp);
+  if (!deadline) return deadline.status();
+  std::string value = CopyValue(*found);
+  // PERSIST of a key without a deadline, or no option: nothing changes.
+  if (exp.kind == ExpireOpt::kPersist ? !(*found)->has_expire() : *deadline == 0) return value;
+  OpResult<DbSlice::MutableEntry> e = db.FindMutable(key, ObjType::kString);
+  if (exp.kind == ExpireOpt::kPersist) {
+    e->SetExpire(0);
+  } else if (*deadline <= NowMs()) {
+    e->Delete();
+  } else {
+    e->SetExpire(*deadline);
+  }
+  return value;
 }
 
 void CmdGetEx(CmdArgList args, CommandContext& cx) {
@@ -199,24 +269,10 @@ void CmdGetEx(CmdArgList args, CommandContext& cx) {
     if (!ParseExpireOpt(parser, &exp, false, &syntax_error)) syntax_error = true;
   }
   if (syntax_error) return cx.rb->SendError(kSyntaxErr);
-  // Redis looks the key up before it validates the time.
-  bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) return cx.rb->SendNull();
-  int64_t deadline;
-  if (!ResolveDeadline(cx, exp, "getex", &deadline)) return;
-  SendValue(cx, e);
-  DbSlice& db = Db(cx);
-  if (exp.kind == ExpireOpt::kPersist) {
-    db.SetExpire(e, 0);
-  } else if (deadline > 0) {
-    if (deadline <= NowMs()) {
-      db.Delete(e);
-    } else {
-      db.SetExpire(e, deadline);
-    }
-  }
+  OpResult<std::string> value = OpGetEx(cx.op_args(), args[0], exp);
+  if (value) return cx.rb->SendBulk(*value);
+  if (value.status() == OpStatus::kKeyNotFound) return cx.rb->SendNull();
+  SendExpireError(cx, value.status(), "getex");
 }
 
 // ---- Multi-key: MGET MSET MSETNX -------------------------------------------------------
@@ -283,22 +339,31 @@ asio::awaitable<void> CmdMSetNx(CmdArgList args, CommandContext& cx) {
 
 // ---- Counters -------------------------------------------------------------------------
 
-void IncrImpl(CommandContext& cx, std::string_view key, int64_t delta) {
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(key);
-  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
-  int64_t current = 0;
-  if (e && !e->value.TryGetInt(&current)) return cx.rb->SendError(kInvalidIntErr);
-  int64_t result;
-  if (__builtin_add_overflow(current, delta, &result)) return cx.rb->SendError(kOverflowErr);
-  if (e) {
-    db.PreUpdate(e);
-    e->value.SetInt(result);
-    db.PostUpdate(e);
-  } else {
-    db.Add(key, CompactValue::Int(result));
+OpResult<int64_t> OpIncrBy(const OpArgs& op, std::string_view key, int64_t delta) {
+  DbSlice& db = op.db();
+  OpResult<DbSlice::MutableEntry> e = db.FindMutable(key, ObjType::kString);
+  if (!e) {
+    if (e.status() != OpStatus::kKeyNotFound) return e.status();
+    db.Add(key, CompactValue::Int(delta));
+    return delta;
   }
-  cx.rb->SendLong(result);
+  int64_t current, result;
+  if (!e->value().TryGetInt(&current)) {
+    e->Cancel();
+    return OpStatus::kInvalidInt;
+  }
+  if (__builtin_add_overflow(current, delta, &result)) {
+    e->Cancel();
+    return OpStatus::kOverflow;
+  }
+  e->value().SetInt(result);
+  return result;
+}
+
+void IncrImpl(CommandContext& cx, std::string_view key, int64_t delta) {
+  OpResult<int64_t> result = OpIncrBy(cx.op_args(), key, delta);
+  if (!result) return cx.rb->SendError(StatusError(result.status()));
+  cx.rb->SendLong(*result);
 }
 
 void CmdIncr(CmdArgList args, CommandContext& cx) { IncrImpl(cx, args[0], 1); }
@@ -317,65 +382,84 @@ void CmdDecrBy(CmdArgList args, CommandContext& cx) {
   IncrImpl(cx, args[0], -delta);
 }
 
-void CmdIncrByFloat(CmdArgList args, CommandContext& cx) {
-  long double delta;
-  if (!ParseDouble(args[1], &delta)) return cx.rb->SendError(kInvalidFloatErr);
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(args[0]);
-  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
+// The new value as text; kInvalidFloat for a value that is not a number, kOverflow for a NaN
+// or infinite result.
+OpResult<std::string> OpIncrByFloat(const OpArgs& op, std::string_view key, long double delta) {
+  DbSlice& db = op.db();
+  OpResult<DbSlice::MutableEntry> e = db.FindMutable(key, ObjType::kString);
+  if (!e && e.status() != OpStatus::kKeyNotFound) return e.status();
   long double current = 0;
   if (e) {
     char scratch[CompactValue::kScratchSize];
-    if (!ParseDouble(e->value.GetString(scratch), &current)) {
-      return cx.rb->SendError(kInvalidFloatErr);
+    if (!ParseDouble(e->value().GetString(scratch), &current)) {
+      e->Cancel();
+      return OpStatus::kInvalidFloat;
     }
   }
   long double result = current + delta;
   if (std::isnan(result) || std::isinf(result)) {
-    return cx.rb->SendError("increment would produce NaN or Infinity");
+    if (e) e->Cancel();
+    return OpStatus::kOverflow;
   }
   std::string text = FormatLongDouble(result);
   if (e) {
-    db.PreUpdate(e);
-    e->value = CompactValue::PlainString(text);
-    db.PostUpdate(e);
+    e->value() = CompactValue::PlainString(text);
   } else {
-    db.Add(args[0], CompactValue::PlainString(text));
+    db.Add(key, CompactValue::PlainString(text));
   }
-  cx.rb->SendBulk(text);
+  return text;
+}
+
+void CmdIncrByFloat(CmdArgList args, CommandContext& cx) {
+  long double delta;
+  if (!ParseDouble(args[1], &delta)) return cx.rb->SendError(kInvalidFloatErr);
+  OpResult<std::string> text = OpIncrByFloat(cx.op_args(), args[0], delta);
+  if (text) return cx.rb->SendBulk(*text);
+  if (text.status() == OpStatus::kOverflow) {
+    return cx.rb->SendError("increment would produce NaN or Infinity");
+  }
+  cx.rb->SendError(StatusError(text.status()));
 }
 
 // ---- Byte ranges ----------------------------------------------------------------------
 
-// Checks that a string grown to `len` bytes stays within proto-max-bulk-len.
-bool CheckStringSize(CommandContext& cx, uint64_t len) {
-  if (len > absl::GetFlag(FLAGS_proto_max_bulk_len).bytes) {
-    cx.rb->SendError("string exceeds maximum allowed size (proto-max-bulk-len)");
-    return false;
+constexpr std::string_view kStringTooBigErr =
+    "string exceeds maximum allowed size (proto-max-bulk-len)";
+
+// Whether a string grown to `len` bytes stays within proto-max-bulk-len.
+bool FitsBulkLen(uint64_t len) { return len <= absl::GetFlag(FLAGS_proto_max_bulk_len).bytes; }
+
+// Replies a byte-range Op's failure: kOutOfRange is the size limit.
+void SendRangeError(CommandContext& cx, OpStatus status) {
+  cx.rb->SendError(status == OpStatus::kOutOfRange ? kStringTooBigErr : StatusError(status));
+}
+
+// The length after appending.
+OpResult<int64_t> OpAppend(const OpArgs& op, std::string_view key, std::string_view tail) {
+  OpResult<DbSlice::AddOrFindResult> r = op.db().AddOrFind(key, ObjType::kString);
+  if (!r) return r.status();
+  DbSlice::MutableEntry& e = r->entry;
+  if (r->is_new) {
+    e.value() = CompactValue::String(tail);
+  } else if (!FitsBulkLen(e.value().StringSize() + tail.size())) {
+    e.Cancel();
+    return OpStatus::kOutOfRange;
+  } else {
+    e.value().Append(tail);
   }
-  return true;
+  return static_cast<int64_t>(e.value().StringSize());
 }
 
 void CmdAppend(CmdArgList args, CommandContext& cx) {
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(args[0]);
-  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) {
-    db.Add(args[0], CompactValue::String(args[1]));
-    return cx.rb->SendLong(static_cast<int64_t>(args[1].size()));
-  }
-  if (!CheckStringSize(cx, e->value.StringSize() + args[1].size())) return;
-  db.PreUpdate(e);
-  e->value.Append(args[1]);
-  db.PostUpdate(e);
-  cx.rb->SendLong(static_cast<int64_t>(e->value.StringSize()));
+  OpResult<int64_t> len = OpAppend(cx.op_args(), args[0], args[1]);
+  if (!len) return SendRangeError(cx, len.status());
+  cx.rb->SendLong(*len);
 }
 
 void CmdStrLen(CmdArgList args, CommandContext& cx) {
-  bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  cx.rb->SendLong(e ? static_cast<int64_t>(e->value.StringSize()) : 0);
+  OpResult<const KeyEntry*> e = OpFindString(cx.op_args(), args[0]);
+  if (!e && e.status() != OpStatus::kKeyNotFound) return cx.rb->SendError(StatusError(e.status()));
+  cx.rb->SendLong(e ? static_cast<int64_t>((*e)->value.StringSize()) : 0);
 }
 
 void CmdGetRange(CmdArgList args, CommandContext& cx) {
@@ -383,11 +467,10 @@ void CmdGetRange(CmdArgList args, CommandContext& cx) {
   if (!ParseInt64(args[1], &start) || !ParseInt64(args[2], &end)) {
     return cx.rb->SendError(kInvalidIntErr);
   }
-  bool wrong_type;
-  KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  OpResult<const KeyEntry*> e = OpFindString(cx.op_args(), args[0]);
+  if (!e && e.status() != OpStatus::kKeyNotFound) return cx.rb->SendError(StatusError(e.status()));
   char scratch[CompactValue::kScratchSize];
-  std::string_view s = e ? e->value.GetString(scratch) : std::string_view();
+  std::string_view s = e ? (*e)->value.GetString(scratch) : std::string_view();
   int64_t len = static_cast<int64_t>(s.size());
   // Redis's rules: negative indexes count from the end; an empty or inverted range is "".
   if (start < 0 && end < 0 && start > end) return cx.rb->SendBulk("");
@@ -398,28 +481,33 @@ void CmdGetRange(CmdArgList args, CommandContext& cx) {
   cx.rb->SendBulk(s.substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
 }
 
+// The length after writing `value` at `offset`.
+OpResult<int64_t> OpSetRange(const OpArgs& op, std::string_view key, size_t offset,
+                             std::string_view value) {
+  DbSlice& db = op.db();
+  if (value.empty()) {  // changes nothing, creates nothing
+    OpResult<DbSlice::MutableEntry> e = db.FindMutable(key, ObjType::kString);
+    if (!e) return e.status() == OpStatus::kKeyNotFound ? OpResult<int64_t>(0) : e.status();
+    int64_t len = static_cast<int64_t>(e->value().StringSize());
+    e->Cancel();
+    return len;
+  }
+  OpResult<DbSlice::AddOrFindResult> r = db.AddOrFind(key, ObjType::kString);
+  if (!r) return r.status();
+  if (!FitsBulkLen(uint64_t{offset} + value.size())) {
+    r->entry.Cancel();
+    return OpStatus::kOutOfRange;
+  }
+  return static_cast<int64_t>(r->entry.value().SetRange(offset, value));
+}
+
 void CmdSetRange(CmdArgList args, CommandContext& cx) {
   int64_t offset;
   if (!ParseInt64(args[1], &offset)) return cx.rb->SendError(kInvalidIntErr);
   if (offset < 0) return cx.rb->SendError("offset is out of range");
-  std::string_view value = args[2];
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(args[0]);
-  if (e && e->value.type() != ObjType::kString) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) {
-    if (value.empty()) return cx.rb->SendLong(0);
-    if (!CheckStringSize(cx, static_cast<uint64_t>(offset) + value.size())) return;
-    CompactValue v;
-    v.SetRange(static_cast<size_t>(offset), value);
-    db.Add(args[0], std::move(v));
-    return cx.rb->SendLong(offset + static_cast<int64_t>(value.size()));
-  }
-  if (value.empty()) return cx.rb->SendLong(static_cast<int64_t>(e->value.StringSize()));
-  if (!CheckStringSize(cx, static_cast<uint64_t>(offset) + value.size())) return;
-  db.PreUpdate(e);
-  size_t len = e->value.SetRange(static_cast<size_t>(offset), value);
-  db.PostUpdate(e);
-  cx.rb->SendLong(static_cast<int64_t>(len));
+  OpResult<int64_t> len = OpSetRange(cx.op_args(), args[0], static_cast<size_t>(offset), args[2]);
+  if (!len) return SendRangeError(cx, len.status());
+  cx.rb->SendLong(*len);
 }
 
 // ---- LCS ------------------------------------------------------------------------------
@@ -527,6 +615,7 @@ void RegisterStringFamily(CommandRegistry* r) {
                             .index = 1,
                             .notes =
                                 "Reads the old value (GET option) as well as writing the new one"}},
+                  .key_flags = SetKeyFlags,
                   .sync = CmdSet,
                   .group = "string",
                   .since = "1.0.0",

@@ -56,6 +56,44 @@ TEST_F(StringFamilyTest, PipelinedBatchKeepsOrder) {
   EXPECT_EQ(RunBatch(batch), expected);
 }
 
+// Keys of the other shard run there in one hop per run of commands and reply into the hop
+// builder; the replies (errors included) come back in pipeline order and errors are counted.
+TEST_F(StringFamilyTest, RemoteShardRunsKeepOrderAndErrors) {
+  EXPECT_EQ(Run({"config", "resetstat"}), kOk);
+  std::vector<std::vector<std::string>> batch;
+  std::string expected;
+  for (int i = 0; i < 40; ++i) {
+    std::string k = "r" + std::to_string(i);
+    batch.push_back({"set", k, "x"});
+    batch.push_back({"incr", k});
+    batch.push_back({"append", k, "yz"});
+    batch.push_back({"getex", k, "EX", "0"});
+    expected += std::string(kOk) + Error("ERR value is not an integer or out of range") + Int(3) +
+                Error("ERR invalid expire time in 'getex' command");
+  }
+  EXPECT_EQ(RunBatch(batch), expected);
+  EXPECT_NE(Run({"info", "errorstats"}).find("errorstat_ERR:count=80"), std::string::npos);
+  EXPECT_EQ(Run({"getex", "missing", "EX", "0"}), kNil);  // the lookup comes before the time
+}
+
+TEST_F(StringFamilyTest, InPlaceChangesAndNoOpsCountAsRedisDoes) {
+  auto changes = [this] {
+    std::string info = Run({"info", "persistence"});
+    size_t at = info.find("rdb_changes_since_last_save:");
+    return std::stoll(info.substr(at + 28));
+  };
+  long long start = changes();
+  EXPECT_EQ(Run({"setrange", "sr", "2", "ab"}), Int(4));
+  EXPECT_EQ(Run({"get", "sr"}), Bulk(std::string("\0\0ab", 4)));
+  EXPECT_EQ(Run({"setrange", "sr", "0", ""}), Int(4));    // no change
+  EXPECT_EQ(Run({"setrange", "none", "5", ""}), Int(0));  // creates nothing
+  EXPECT_EQ(Run({"exists", "none"}), Int(0));
+  EXPECT_EQ(Run({"incrbyfloat", "f", "1.5"}), Bulk("1.5"));
+  EXPECT_EQ(Run({"incrbyfloat", "sr", "1"}), Error("ERR value is not a valid float"));
+  EXPECT_EQ(Run({"getex", "f", "PERSIST"}), Bulk("1.5"));  // had no deadline: no change
+  EXPECT_EQ(changes() - start, 2);
+}
+
 TEST_F(StringFamilyTest, GetKeysReadsKeySpecs) {
   EXPECT_EQ(Run({"command", "getkeys", "mset", "a", "1", "b", "2"}),
             "*2\r\n" + Bulk("a") + Bulk("b"));
