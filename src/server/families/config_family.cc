@@ -502,30 +502,61 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .since = "2.8.13",
                   .complexity = "O(N), N being the number of commands the server supports",
                   .summary = "Describes in detail every command the server supports."};
-  struct Sub {
-    const char* name;
-    int arity;
-    const char* summary;
-  };
-  constexpr Sub kSubs[] = {
-      {"COUNT", 2, "Reports how many commands the server supports."},
-      {"INFO", -2, "Describes the named commands, or all of them when none are named."},
-      {"DOCS", -2, "Gives documentation for the named commands, or for all when none are named."},
-      {"LIST", -2, "Lists the names of the commands the server supports."},
-      {"GETKEYS", -4, "Works out which arguments of a given command are key names."},
-      {"HELP", 2, "Describes the available subcommands and their usage."},
-  };
-  for (const Sub& sub : kSubs) {
-    *r << CommandId{.name = StrCat("COMMAND|", sub.name),
-                    .arity = sub.arity,
-                    .flags = kLoading | kStale,
-                    .acl = "@slow @connection",
-                    .sync = CmdCommand,
-                    .group = "server",
-                    .since = "7.0.0",
-                    .complexity = "O(N), N being the number of commands looked up",
-                    .summary = sub.summary};
-  }
+  *r << CommandId{.name = "COMMAND|COUNT",
+                  .arity = 2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(1)",
+                  .summary = "Reports how many commands the server supports."}
+     << CommandId{.name = "COMMAND|INFO",
+                  .arity = -2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(N), N being the number of commands described",
+                  .summary = "Describes the named commands, or all of them when none are named."}
+     << CommandId{.name = "COMMAND|DOCS",
+                  .arity = -2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "7.0.0",
+                  .complexity = "O(N), N being the number of commands documented",
+                  .summary =
+                      "Gives documentation for the named commands, or for all when none are named."}
+     << CommandId{.name = "COMMAND|LIST",
+                  .arity = -2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "7.0.0",
+                  .complexity = "O(N), N being the number of commands the server supports",
+                  .summary = "Lists the names of the commands the server supports."}
+     << CommandId{.name = "COMMAND|GETKEYS",
+                  .arity = -4,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(N), N being the number of arguments of the given command",
+                  .summary = "Works out which arguments of a given command are key names."}
+     << CommandId{.name = "COMMAND|HELP",
+                  .arity = 2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "5.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Describes the available subcommands and their usage."};
 }
 
 }  // namespace darner

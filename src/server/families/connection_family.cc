@@ -459,33 +459,70 @@ void RegisterConnectionFamily(CommandRegistry* r) {
                   .since = "2.4.0",
                   .complexity = "Varies with the subcommand.",
                   .summary = "Groups the subcommands that inspect and manage client connections."};
-  struct Sub {
-    const char* name;
-    int arity;
-    bool admin;
-    const char* summary;
-  };
-  constexpr Sub kSubs[] = {
-      {"ID", 2, false, "Reports the unique numeric identifier of this connection."},
-      {"SETNAME", 3, false, "Assigns a name to this connection."},
-      {"GETNAME", 2, false, "Reports the name assigned to this connection."},
-      {"INFO", 2, false, "Describes the attributes and state of this connection."},
-      {"LIST", -2, true, "Describes every client that is currently connected."},
-      {"KILL", -3, true, "Forcibly closes the client connections matching a filter."},
-      {"SETINFO", 4, false, "Records the client library name or version for this connection."},
-  };
-  for (const Sub& sub : kSubs) {
-    *r << CommandId{.name = StrCat("CLIENT|", sub.name),
-                    .arity = sub.arity,
-                    .flags = (sub.admin ? kAdmin : 0u) | kNoScript | kLoading | kStale,
-                    .acl = sub.admin ? "@admin @slow @dangerous @connection" : "@slow @connection",
-                    .async = CmdClient,
-                    .group = "connection",
-                    .since = "2.4.0",
-                    .complexity = "O(1)",
-                    .summary = sub.summary};
-  }
-  *r << CommandId{.name = "CLIENT|HELP",
+  *r << CommandId{.name = "CLIENT|ID",
+                  .arity = 2,
+                  .flags = kNoScript | kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "5.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Reports the unique numeric identifier of this connection."}
+     << CommandId{.name = "CLIENT|SETNAME",
+                  .arity = 3,
+                  .flags = kNoScript | kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "2.6.9",
+                  .complexity = "O(1)",
+                  .summary = "Assigns a name to this connection."}
+     << CommandId{.name = "CLIENT|GETNAME",
+                  .arity = 2,
+                  .flags = kNoScript | kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "2.6.9",
+                  .complexity = "O(1)",
+                  .summary = "Reports the name assigned to this connection."}
+     << CommandId{.name = "CLIENT|INFO",
+                  .arity = 2,
+                  .flags = kNoScript | kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "6.2.0",
+                  .complexity = "O(1)",
+                  .summary = "Describes the attributes and state of this connection."}
+     << CommandId{.name = "CLIENT|LIST",
+                  .arity = -2,
+                  .flags = kAdmin | kNoScript | kLoading | kStale,
+                  .acl = "@admin @slow @dangerous @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "2.4.0",
+                  .complexity = "O(N), N being the number of client connections",
+                  .summary = "Describes every client that is currently connected."}
+     << CommandId{.name = "CLIENT|KILL",
+                  .arity = -3,
+                  .flags = kAdmin | kNoScript | kLoading | kStale,
+                  .acl = "@admin @slow @dangerous @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "2.4.0",
+                  .complexity = "O(N), N being the number of client connections",
+                  .summary = "Forcibly closes the client connections matching a filter."}
+     << CommandId{.name = "CLIENT|SETINFO",
+                  .arity = 4,
+                  .flags = kNoScript | kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .async = CmdClient,
+                  .group = "connection",
+                  .since = "7.2.0",
+                  .complexity = "O(1)",
+                  .summary = "Records the client library name or version for this connection."}
+     << CommandId{.name = "CLIENT|HELP",
                   .arity = 2,
                   .flags = kLoading | kStale,
                   .acl = "@slow @connection",

@@ -755,19 +755,47 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Describes the available subcommands and their usage."};
-  for (const char* sub : {"ENCODING", "FREQ", "IDLETIME", "REFCOUNT"}) {
-    *r << CommandId{.name = StrCat("OBJECT|", sub),
-                    .arity = 3,
-                    .flags = kReadOnly,
-                    .acl = "@keyspace @read @slow",
-                    .keys = {{.flags = ks::kRO, .index = 2}},
-                    .sync = CmdObject,
-                    .group = "generic",
-                    .since = "2.2.3",
-                    .complexity = "O(1)",
-                    .summary = "Reports internal storage details of the value held at a key."};
-  }
+                  .summary = "Describes the available subcommands and their usage."}
+     << CommandId{.name = "OBJECT|ENCODING",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "2.2.3",
+                  .complexity = "O(1)",
+                  .summary = "Reports the internal representation of the value held at a key."}
+     << CommandId{.name = "OBJECT|FREQ",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "4.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Reports the logarithmic access-frequency counter of a key."}
+     << CommandId{.name = "OBJECT|IDLETIME",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "2.2.3",
+                  .complexity = "O(1)",
+                  .summary = "Reports how many seconds have passed since a key was last accessed."}
+     << CommandId{.name = "OBJECT|REFCOUNT",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "2.2.3",
+                  .complexity = "O(1)",
+                  .summary = "Reports how many references the value held at a key has."};
 }
 
 }  // namespace darner
