@@ -465,7 +465,12 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .since = "2.0.0",
                   .complexity = "O(N), N being the number of parameters named in the call",
                   .summary =
-                      "Reports the current values of the requested configuration parameters."}
+                      "Reports the current values of the requested configuration parameters.",
+                  .history = {{"7.0.0", "Takes several parameter patterns at once."}},
+                  .args = {{.name = "parameter",
+                            .type = arg::kBlock,
+                            .flags = arg::kMultiple,
+                            .args = {{.name = "parameter"}}}}}
      << CommandId{.name = "CONFIG|SET",
                   .arity = -4,
                   .flags = kConfigFlags,
@@ -474,7 +479,12 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "2.0.0",
                   .complexity = "O(N), N being the number of parameters named in the call",
-                  .summary = "Changes configuration parameters at runtime without a restart."}
+                  .summary = "Changes configuration parameters at runtime without a restart.",
+                  .history = {{"7.0.0", "Sets several parameters at once."}},
+                  .args = {{.name = "parameter_value",
+                            .type = arg::kBlock,
+                            .flags = arg::kMultiple,
+                            .args = {{.name = "parameter"}, {.name = "value"}}}}}
      << CommandId{.name = "CONFIG|RESETSTAT",
                   .arity = 2,
                   .flags = kConfigFlags,
@@ -519,7 +529,9 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "2.8.13",
                   .complexity = "O(N), N being the number of commands described",
-                  .summary = "Describes the named commands, or all of them when none are named."}
+                  .summary = "Describes the named commands, or all of them when none are named.",
+                  .history = {{"7.0.0", "With no command names, describes every command."}},
+                  .args = {{.name = "command-name", .flags = arg::kOptional | arg::kMultiple}}}
      << CommandId{.name = "COMMAND|DOCS",
                   .arity = -2,
                   .flags = kLoading | kStale,
@@ -529,7 +541,8 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .since = "7.0.0",
                   .complexity = "O(N), N being the number of commands documented",
                   .summary =
-                      "Gives documentation for the named commands, or for all when none are named."}
+                      "Gives documentation for the named commands, or for all when none are named.",
+                  .args = {{.name = "command-name", .flags = arg::kOptional | arg::kMultiple}}}
      << CommandId{.name = "COMMAND|LIST",
                   .arity = -2,
                   .flags = kLoading | kStale,
@@ -538,7 +551,15 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "7.0.0",
                   .complexity = "O(N), N being the number of commands the server supports",
-                  .summary = "Lists the names of the commands the server supports."}
+                  .summary = "Lists the names of the commands the server supports.",
+                  .args =
+                      {{.name = "filterby",
+                        .type = arg::kOneOf,
+                        .token = "FILTERBY",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "module-name", .token = "MODULE"},
+                                 {.name = "category", .token = "ACLCAT"},
+                                 {.name = "pattern", .type = arg::kPattern, .token = "PATTERN"}}}}}
      << CommandId{.name = "COMMAND|GETKEYS",
                   .arity = -4,
                   .flags = kLoading | kStale,
