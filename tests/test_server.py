@@ -646,6 +646,71 @@ def test_command_info_matches_redis(raw, redis_server):
         f"  {n!r}: ours={m} redis={r}" for n, m, r in diffs[:20])
 
 
+def _docs_arg_shape(arg):
+    """One COMMAND DOCS argument as an ordered list of its fields, its summary (prose) left out
+    and its members' shapes in place of their maps."""
+    out = []
+    for k, v in zip(arg[::2], arg[1::2]):
+        if k == b"summary":
+            continue
+        if k == b"arguments":
+            v = [_docs_arg_shape(a) for a in v]
+        out.append((k, v))
+    return out
+
+
+def _docs_shape(doc):
+    """A COMMAND DOCS map as (its fields in order, prose left out: summary, complexity, history
+    texts; subcommands by name). What stays must equal Redis's."""
+    out, subs = [], {}
+    for k, v in zip(doc[::2], doc[1::2]):
+        if k in (b"summary", b"complexity"):
+            out.append((k, None))  # present, in its place; the text is Darner's own
+        elif k == b"history":
+            out.append((k, [h[0] for h in v]))
+        elif k == b"arguments":
+            out.append((k, [_docs_arg_shape(a) for a in v]))
+        elif k == b"subcommands":
+            subs = {n: _docs_shape(d) for n, d in zip(v[::2], v[1::2])}
+        else:
+            out.append((k, v))
+    return out, subs
+
+
+@pytest.mark.needs_redis
+def test_command_docs_matches_redis(raw, redis_server):
+    """For every command and subcommand the server lists that Redis also has, COMMAND DOCS
+    (fields and their order, since, group, doc flags, deprecation, history versions, the whole
+    argument tree) equals Redis's; only the prose is Darner's own. A container whose
+    subcommands Darner registers nests the docs of those it shares with Redis."""
+    ours = raw.cmd("COMMAND", "DOCS")
+    compared, diffs = 0, []
+
+    def compare(name, mine, ref):
+        nonlocal compared
+        (shape, subs), (ref_shape, ref_subs) = mine, ref
+        if shape != ref_shape:
+            diffs.append((name, shape, ref_shape))
+        if subs and not ref_subs:
+            diffs.append((name, "subcommands", None))
+        compared += 1
+        for sub, sub_docs in subs.items():
+            if sub in ref_subs:
+                compare(sub, sub_docs, ref_subs[sub])
+
+    with redis_server.client() as rc:
+        redis_names = set(rc.cmd("COMMAND", "LIST"))
+        for name, doc in zip(ours[::2], ours[1::2]):
+            if name not in redis_names:
+                continue
+            ref = rc.cmd("COMMAND", "DOCS", name)
+            assert ref[0] == name
+            compare(name, _docs_shape(doc), _docs_shape(ref[1]))
+    assert compared >= 90
+    assert not diffs, f"COMMAND DOCS differs from Redis in {len(diffs)} entries:\n" + "\n".join(
+        f"  {n!r}:\n    ours ={m}\n    redis={r}" for n, m, r in diffs[:20])
+
+
 # Each line changes keys or not; Redis's `dirty` counter (INFO rdb_changes_since_last_save)
 # counts one per key changed by a command, nothing for a failed or no-op command.
 CHANGE_LINES = [

@@ -297,22 +297,115 @@ void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb) {
   for (const CommandId* sub : cid.subcommands) SendCommandInfo(*sub, rb);
 }
 
-void SendCommandDocs(const CommandId& cid, ReplyBuilder* rb) {
-  rb->SendBulk(ToLower(cid.name));
-  size_t fields = 2 + !cid.since.empty() + !cid.complexity.empty();
-  rb->StartMap(fields);
+namespace {
+
+constexpr const char* kArgTypeNames[] = {"string",    "integer",    "double", "key",  "pattern",
+                                         "unix-time", "pure-token", "oneof",  "block"};
+
+constexpr FlagName kArgFlagNames[] = {
+    {arg::kOptional, "optional"},
+    {arg::kMultiple, "multiple"},
+    {arg::kMultipleToken, "multiple_token"},
+};
+
+constexpr FlagName kDocFlagNames[] = {
+    {doc::kDeprecated, "deprecated"},
+    {doc::kSysCmd, "syscmd"},
+};
+
+// The flags set in `flags` as a set of simple strings, in table order.
+template <size_t N>
+void SendFlagSet(uint32_t flags, const FlagName (&names)[N], ReplyBuilder* rb) {
+  size_t n = 0;
+  for (const auto& f : names) n += (flags & f.flag) ? 1 : 0;
+  rb->StartSet(n);
+  for (const auto& f : names) {
+    if (flags & f.flag) rb->SendSimpleString(f.name);
+  }
+}
+
+// One argument's map, with its members' after it: the fields Redis sends, in its order, only
+// those that are set.
+void SendCommandArg(const CommandArg& a, ReplyBuilder* rb) {
+  const bool nested = a.type == arg::kOneOf || a.type == arg::kBlock;
+  rb->StartMap(2 + (a.key_spec_index >= 0) + !a.token.empty() + !a.summary.empty() +
+               !a.since.empty() + !a.deprecated_since.empty() + (a.flags != 0) + nested);
+  rb->SendBulk("name");
+  rb->SendBulk(a.name);
+  rb->SendBulk("type");
+  rb->SendBulk(kArgTypeNames[a.type]);
+  if (a.key_spec_index >= 0) {
+    rb->SendBulk("key_spec_index");
+    rb->SendLong(a.key_spec_index);
+  }
+  auto optional = [rb](std::string_view field, std::string_view value) {
+    if (value.empty()) return;
+    rb->SendBulk(field);
+    rb->SendBulk(value);
+  };
+  optional("token", a.token);
+  optional("summary", a.summary);
+  optional("since", a.since);
+  optional("deprecated_since", a.deprecated_since);
+  if (a.flags != 0) {
+    rb->SendBulk("flags");
+    SendFlagSet(a.flags, kArgFlagNames, rb);
+  }
+  if (nested) {
+    rb->SendBulk("arguments");
+    rb->StartArray(a.args.size());
+    for (const CommandArg& member : a.args) SendCommandArg(member, rb);
+  }
+}
+
+// The docs map of one command (without its name), its subcommands' nested in it.
+void SendDocsMap(const CommandId& cid, ReplyBuilder* rb) {
+  rb->StartMap(2 + !cid.since.empty() + !cid.complexity.empty() + (cid.doc_flags != 0) +
+               !cid.deprecated_since.empty() + !cid.replaced_by.empty() + !cid.history.empty() +
+               !cid.args.empty() + !cid.subcommands.empty());
+  auto optional = [rb](std::string_view field, std::string_view value) {
+    if (value.empty()) return;
+    rb->SendBulk(field);
+    rb->SendBulk(value);
+  };
   rb->SendBulk("summary");
   rb->SendBulk(cid.summary);
-  if (!cid.since.empty()) {
-    rb->SendBulk("since");
-    rb->SendBulk(cid.since);
-  }
+  optional("since", cid.since);
   rb->SendBulk("group");
   rb->SendBulk(cid.group);
-  if (!cid.complexity.empty()) {
-    rb->SendBulk("complexity");
-    rb->SendBulk(cid.complexity);
+  optional("complexity", cid.complexity);
+  if (cid.doc_flags != 0) {
+    rb->SendBulk("doc_flags");
+    SendFlagSet(cid.doc_flags, kDocFlagNames, rb);
   }
+  optional("deprecated_since", cid.deprecated_since);
+  optional("replaced_by", cid.replaced_by);
+  if (!cid.history.empty()) {
+    rb->SendBulk("history");
+    rb->StartSet(cid.history.size());
+    for (const CommandHistory& h : cid.history) {
+      rb->StartArray(2);
+      rb->SendBulk(h.version);
+      rb->SendBulk(h.text);
+    }
+  }
+  if (!cid.args.empty()) {
+    rb->SendBulk("arguments");
+    rb->StartArray(cid.args.size());
+    for (const CommandArg& a : cid.args) SendCommandArg(a, rb);
+  }
+  if (!cid.subcommands.empty()) {
+    rb->SendBulk("subcommands");
+    rb->StartMap(cid.subcommands.size());
+    for (const CommandId* sub : cid.subcommands) SendCommandDocs(*sub, rb);
+  }
+}
+
+}  // namespace
+
+void SendCommandDocs(const CommandId& cid, ReplyBuilder* rb) {
+  rb->SendBulk(ToLower(cid.name));
+  SendDocsMap(cid, rb);
 }
 
 }  // namespace darner

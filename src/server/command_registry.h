@@ -86,6 +86,51 @@ struct KeySpec {
   std::string_view notes;  // shown by COMMAND INFO
 };
 
+// COMMAND DOCS argument descriptions: the tree of a command's arguments, as Redis 7 gives it.
+namespace arg {
+enum Type : uint8_t {
+  kString,
+  kInteger,
+  kDouble,
+  kKey,        // a key name; key_spec_index says which of the command's key specs finds it
+  kPattern,    // a glob-style pattern
+  kUnixTime,   // a Unix timestamp
+  kPureToken,  // the token alone, no value
+  kOneOf,      // exactly one of `args`
+  kBlock,      // all of `args`, in order
+};
+enum Flag : uint8_t {
+  kOptional = 1 << 0,
+  kMultiple = 1 << 1,       // may repeat
+  kMultipleToken = 1 << 2,  // repeats with its token before each value
+};
+}  // namespace arg
+
+struct CommandArg {
+  std::string_view name;
+  arg::Type type = arg::kString;
+  int key_spec_index = -1;  // kKey: the index into the command's `keys`
+  std::string_view token;   // the keyword written before the value ("EX", "MATCH"), if any
+  std::string_view summary;
+  std::string_view since;             // the version that added the argument, when not the first
+  std::string_view deprecated_since;  // the version from which it is kept only for compatibility
+  uint8_t flags = 0;                  // arg::Flag
+  std::vector<CommandArg> args;       // kOneOf and kBlock: their members
+};
+
+// One change to a command, for COMMAND DOCS: the version that made it and what it changed.
+struct CommandHistory {
+  std::string_view version;
+  std::string_view text;
+};
+
+namespace doc {
+enum Flag : uint8_t {
+  kDeprecated = 1 << 0,  // kept for compatibility; `replaced_by` says what to use instead
+  kSysCmd = 1 << 1,      // a system command, not meant for applications
+};
+}  // namespace doc
+
 // Runs on the thread of the shard that owns the command's keys (or on the connection's thread
 // for keyless commands) and writes exactly one reply into cx.rb: the connection's builder on
 // its own thread, the builder it lent for the hop on another shard's. Never touches the
@@ -100,8 +145,8 @@ using AsyncHandler = asio::awaitable<void> (*)(CmdArgList args, CommandContext& 
 using KeyFlagsFn = uint16_t (*)(CmdArgList args, size_t spec_index);
 
 // One command's declaration, written with designated initializers in its family's
-// registration: {.name = "GET", .arity = 2, ...}. The fields after `summary` are filled in by
-// the registry.
+// registration: {.name = "GET", .arity = 2, ...}. The fields after `args` are filled in by the
+// registry.
 struct CommandId {
   std::string name;    // upper case; "PARENT|SUB" for a subcommand
   int arity = 0;       // Redis convention: negative = at least -arity arguments, name included
@@ -116,6 +161,11 @@ struct CommandId {
   std::string since;
   std::string complexity;
   std::string summary;
+  uint8_t doc_flags = 0;                // doc::Flag
+  std::string_view deprecated_since;    // with doc::kDeprecated: the version that deprecated it
+  std::string_view replaced_by;         // with doc::kDeprecated: the command to use instead
+  std::vector<CommandHistory> history;  // oldest first
+  std::vector<CommandArg> args;         // the arguments after the name (after PARENT SUB)
 
   // Derived at registration.
   int first_key = 0;  // Redis's legacy range, for COMMAND INFO: 0 = none
@@ -170,7 +220,8 @@ class CommandRegistry {
 };
 
 class ReplyBuilder;
-// Send the Redis 7 `COMMAND INFO` and `COMMAND DOCS` entries for cid.
+// Send the Redis 7 `COMMAND INFO` entry for cid, and its `COMMAND DOCS` entry (the name, then
+// the docs map: one pair of the DOCS reply map).
 void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb);
 // Sends ks::Flag flags as Redis names them ("RW", "access", ...), as a set.
 void SendKeyFlags(uint16_t flags, ReplyBuilder* rb);

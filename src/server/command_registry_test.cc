@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
+#include "server/families/families.h"
+
 namespace darner {
 namespace {
 
@@ -116,6 +120,46 @@ TEST(KeySpecTest, LegacyRangeFollowsRedis) {
   ping.DeriveLegacyRange();
   EXPECT_EQ(ping.first_key, 0);
   EXPECT_FALSE(ping.flags & co::kMovableKeys);
+}
+
+// Calls fn for every argument in the tree, members included.
+void ForEachArg(const std::vector<CommandArg>& args,
+                const std::function<void(const CommandArg&)>& fn) {
+  for (const CommandArg& a : args) {
+    fn(a);
+    ForEachArg(a.args, fn);
+  }
+}
+
+// COMMAND DOCS ties each key argument to the key spec that finds it: in every declaration of
+// the server's families, a key argument's key_spec_index is one of its command's specs, only
+// key arguments have one, and each spec is some key argument's.
+TEST(CommandDocsTest, KeyArgumentsAndKeySpecsMatch) {
+  CommandRegistry registry;
+  RegisterConnectionFamily(&registry);
+  RegisterServerFamily(&registry);
+  RegisterGenericFamily(&registry);
+  RegisterStringFamily(&registry);
+  RegisterBitopsFamily(&registry);
+  size_t with_keys = 0;
+  registry.ForEach([&](const CommandId& cid) {
+    std::vector<bool> referenced(cid.keys.size());
+    ForEachArg(cid.args, [&](const CommandArg& a) {
+      if (a.type != arg::kKey) {
+        EXPECT_EQ(a.key_spec_index, -1) << cid.name << " " << a.name;
+        return;
+      }
+      ASSERT_GE(a.key_spec_index, 0) << cid.name << " " << a.name;
+      ASSERT_LT(static_cast<size_t>(a.key_spec_index), cid.keys.size())
+          << cid.name << " " << a.name;
+      referenced[a.key_spec_index] = true;
+    });
+    for (size_t i = 0; i < referenced.size(); ++i) {
+      EXPECT_TRUE(referenced[i]) << cid.name << ": no key argument for key spec " << i;
+    }
+    with_keys += cid.HasKeys();
+  });
+  EXPECT_GT(with_keys, 40u);  // the families were registered
 }
 
 }  // namespace

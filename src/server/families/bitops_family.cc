@@ -355,7 +355,10 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .since = "2.2.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Turns one bit on or off at a given offset within the string held at a key."}
+                      "Turns one bit on or off at a given offset within the string held at a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "offset", .type = arg::kInteger},
+                           {.name = "value", .type = arg::kInteger}}}
      << CommandId{.name = "GETBIT",
                   .arity = 3,
                   .flags = kReadOnly | kFast,
@@ -366,7 +369,9 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .since = "2.2.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Reads the single bit at a given offset within the string held at a key."}
+                      "Reads the single bit at a given offset within the string held at a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "offset", .type = arg::kInteger}}}
      << CommandId{.name = "BITCOUNT",
                   .arity = -2,
                   .flags = kReadOnly,
@@ -376,7 +381,26 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.6.0",
                   .complexity = "O(N)",
-                  .summary = "Counts the 1 bits in a string."}
+                  .summary = "Counts the 1 bits in a string.",
+                  .history =
+                      {{"7.0.0",
+                        "The range may be given in bits with BIT (BYTE is the default unit)."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "index",
+                            .type = arg::kBlock,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "start", .type = arg::kInteger},
+                                     {.name = "end", .type = arg::kInteger},
+                                     {.name = "index_unit",
+                                      .type = arg::kOneOf,
+                                      .since = "7.0.0",
+                                      .flags = arg::kOptional,
+                                      .args = {{.name = "byte",
+                                                .type = arg::kPureToken,
+                                                .token = "BYTE"},
+                                               {.name = "bit",
+                                                .type = arg::kPureToken,
+                                                .token = "BIT"}}}}}}}
      << CommandId{.name = "BITPOS",
                   .arity = -3,
                   .flags = kReadOnly,
@@ -386,7 +410,30 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.8.7",
                   .complexity = "O(N)",
-                  .summary = "Locates the first 1 or 0 bit in a string."}
+                  .summary = "Locates the first 1 or 0 bit in a string.",
+                  .history =
+                      {{"7.0.0",
+                        "The range may be given in bits with BIT (BYTE is the default unit)."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "bit", .type = arg::kInteger},
+                           {.name = "index",
+                            .type = arg::kBlock,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "start", .type = arg::kInteger},
+                                     {.name = "end_index",
+                                      .type = arg::kBlock,
+                                      .flags = arg::kOptional,
+                                      .args = {{.name = "end", .type = arg::kInteger},
+                                               {.name = "index_unit",
+                                                .type = arg::kOneOf,
+                                                .since = "7.0.0",
+                                                .flags = arg::kOptional,
+                                                .args = {{.name = "byte",
+                                                          .type = arg::kPureToken,
+                                                          .token = "BYTE"},
+                                                         {.name = "bit",
+                                                          .type = arg::kPureToken,
+                                                          .token = "BIT"}}}}}}}}}
      << CommandId{.name = "BITOP",
                   .arity = -4,
                   .flags = kW,
@@ -397,7 +444,13 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .group = "bitmap",
                   .since = "2.6.0",
                   .complexity = "O(N)",
-                  .summary = "Combines strings with a bitwise operator and stores the result."}
+                  .summary = "Combines strings with a bitwise operator and stores the result.",
+                  .args = {{.name = "operation"},
+                           {.name = "destkey", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "key",
+                            .type = arg::kKey,
+                            .key_spec_index = 1,
+                            .flags = arg::kMultiple}}}
      << CommandId{.name = "BITFIELD",
                   .arity = -2,
                   .flags = kW,
@@ -411,7 +464,53 @@ void RegisterBitopsFamily(CommandRegistry* r) {
                   .since = "3.2.0",
                   .complexity = "O(1) per subcommand given",
                   .summary =
-                      "Reads, writes and increments integer fields of a chosen width in a string."}
+                      "Reads, writes and increments integer fields of a chosen width in a string.",
+                  .args =
+                      {
+                          {.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                          {.name = "operation",
+                           .type = arg::kOneOf,
+                           .flags = arg::kOptional | arg::kMultiple,
+                           .args = {{.name = "encoding_offset",
+                                     .type = arg::kBlock,
+                                     .token = "GET",
+                                     .args = {{.name = "encoding"},
+                                              {.name = "offset", .type = arg::kInteger}}},
+                                    {.name = "write",
+                                     .type = arg::kBlock,
+                                     .args = {{.name = "wrap_sat_fail",
+                                               .type = arg::kOneOf,
+                                               .token = "OVERFLOW",
+                                               .flags = arg::kOptional,
+                                               .args = {{.name = "wrap",
+                                                         .type = arg::kPureToken,
+                                                         .token = "WRAP"},
+                                                        {.name = "sat",
+                                                         .type = arg::kPureToken,
+                                                         .token = "SAT"},
+                                                        {.name = "fail",
+                                                         .type = arg::kPureToken,
+                                                         .token = "FAIL"}}},
+                                              {.name = "write_operation",
+                                               .type = arg::kOneOf,
+                                               .args = {{.name = "encoding_offset_value",
+                                                         .type = arg::kBlock,
+                                                         .token = "SET",
+                                                         .args = {{.name = "encoding"},
+                                                                  {.name = "offset",
+                                                                   .type = arg::kInteger},
+                                                                  {.name = "value",
+                                                                   .type = arg::kInteger}}},
+                                                        {.name = "encoding_offset_increment",
+                                                         .type = arg::kBlock,
+                                                         .token = "INCRBY",
+                                                         .args =
+                                                             {
+                                                                 {.name = "encoding"},
+                                                                 {.name = "offset",
+                                                                  .type = arg::kInteger},
+                                                                 {.name = "increment",
+                                                                  .type = arg::kInteger}}}}}}}}}}}
      << CommandId{
             .name = "BITFIELD_RO",
             .arity = -2,
@@ -424,7 +523,13 @@ void RegisterBitopsFamily(CommandRegistry* r) {
             .complexity = "O(1) per subcommand given",
             .summary =
                 "Read-only form of BITFIELD: it reads integer fields of a chosen width inside a "
-                "string."};
+                "string.",
+            .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                     {.name = "encoding_offset",
+                      .type = arg::kBlock,
+                      .token = "GET",
+                      .flags = arg::kOptional | arg::kMultiple | arg::kMultipleToken,
+                      .args = {{.name = "encoding"}, {.name = "offset", .type = arg::kInteger}}}}};
 }
 
 }  // namespace darner

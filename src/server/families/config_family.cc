@@ -490,7 +490,12 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .since = "2.0.0",
                   .complexity = "O(N), N being the number of parameters named in the call",
                   .summary =
-                      "Reports the current values of the requested configuration parameters."}
+                      "Reports the current values of the requested configuration parameters.",
+                  .history = {{"7.0.0", "Takes several parameter patterns at once."}},
+                  .args = {{.name = "parameter",
+                            .type = arg::kBlock,
+                            .flags = arg::kMultiple,
+                            .args = {{.name = "parameter"}}}}}
      << CommandId{.name = "CONFIG|SET",
                   .arity = -4,
                   .flags = kConfigFlags,
@@ -499,7 +504,12 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "2.0.0",
                   .complexity = "O(N), N being the number of parameters named in the call",
-                  .summary = "Changes configuration parameters at runtime without a restart."}
+                  .summary = "Changes configuration parameters at runtime without a restart.",
+                  .history = {{"7.0.0", "Sets several parameters at once."}},
+                  .args = {{.name = "parameter_value",
+                            .type = arg::kBlock,
+                            .flags = arg::kMultiple,
+                            .args = {{.name = "parameter"}, {.name = "value"}}}}}
      << CommandId{.name = "CONFIG|RESETSTAT",
                   .arity = 2,
                   .flags = kConfigFlags,
@@ -527,32 +537,83 @@ void RegisterConfigFamily(CommandRegistry* r) {
                   .since = "2.8.13",
                   .complexity = "O(N), N being the number of commands the server supports",
                   .summary = "Describes in detail every command the server supports."};
-  struct Sub {
-    const char* name;
-    int arity;
-    const char* summary;
-  };
-  constexpr Sub kSubs[] = {
-      {"COUNT", 2, "Reports how many commands the server supports."},
-      {"INFO", -2, "Describes the named commands, or all of them when none are named."},
-      {"DOCS", -2, "Gives documentation for the named commands, or for all when none are named."},
-      {"LIST", -2, "Lists the names of the commands the server supports."},
-      {"GETKEYS", -4, "Works out which arguments of a given command are key names."},
-      {"GETKEYSANDFLAGS", -4,
-       "Works out which arguments of a given command are key names, and how it uses each."},
-      {"HELP", 2, "Describes the available subcommands and their usage."},
-  };
-  for (const Sub& sub : kSubs) {
-    *r << CommandId{.name = StrCat("COMMAND|", sub.name),
-                    .arity = sub.arity,
-                    .flags = kLoading | kStale,
-                    .acl = "@slow @connection",
-                    .sync = CmdCommand,
-                    .group = "server",
-                    .since = "7.0.0",
-                    .complexity = "O(N), N being the number of commands looked up",
-                    .summary = sub.summary};
-  }
+  *r << CommandId{.name = "COMMAND|COUNT",
+                  .arity = 2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(1)",
+                  .summary = "Reports how many commands the server supports."}
+     << CommandId{.name = "COMMAND|INFO",
+                  .arity = -2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(N), N being the number of commands described",
+                  .summary = "Describes the named commands, or all of them when none are named.",
+                  .history = {{"7.0.0", "With no command names, describes every command."}},
+                  .args = {{.name = "command-name", .flags = arg::kOptional | arg::kMultiple}}}
+     << CommandId{.name = "COMMAND|DOCS",
+                  .arity = -2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "7.0.0",
+                  .complexity = "O(N), N being the number of commands documented",
+                  .summary =
+                      "Gives documentation for the named commands, or for all when none are named.",
+                  .args = {{.name = "command-name", .flags = arg::kOptional | arg::kMultiple}}}
+     << CommandId{.name = "COMMAND|LIST",
+                  .arity = -2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "7.0.0",
+                  .complexity = "O(N), N being the number of commands the server supports",
+                  .summary = "Lists the names of the commands the server supports.",
+                  .args =
+                      {{.name = "filterby",
+                        .type = arg::kOneOf,
+                        .token = "FILTERBY",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "module-name", .token = "MODULE"},
+                                 {.name = "category", .token = "ACLCAT"},
+                                 {.name = "pattern", .type = arg::kPattern, .token = "PATTERN"}}}}}
+     << CommandId{.name = "COMMAND|GETKEYS",
+                  .arity = -4,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "2.8.13",
+                  .complexity = "O(N), N being the number of arguments of the given command",
+                  .summary = "Works out which arguments of a given command are key names."}
+     << CommandId{.name = "COMMAND|GETKEYSANDFLAGS",
+                  .arity = -4,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "7.0.0",
+                  .complexity = "O(N), N being the number of arguments of the given command",
+                  .summary =
+                      "Works out which arguments of a given command are key names, and how it "
+                      "uses each."}
+     << CommandId{.name = "COMMAND|HELP",
+                  .arity = 2,
+                  .flags = kLoading | kStale,
+                  .acl = "@slow @connection",
+                  .sync = CmdCommand,
+                  .group = "server",
+                  .since = "5.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Describes the available subcommands and their usage."};
 }
 
 }  // namespace darner

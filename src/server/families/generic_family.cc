@@ -527,7 +527,11 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(N), N being the number of keys removed.",
-                  .summary = "Removes each of the given keys."}
+                  .summary = "Removes each of the given keys.",
+                  .args = {{.name = "key",
+                            .type = arg::kKey,
+                            .key_spec_index = 0,
+                            .flags = arg::kMultiple}}}
      << CommandId{.name = "UNLINK",
                   .arity = -2,
                   .flags = kWrite | kFast,
@@ -537,7 +541,11 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "4.0.0",
                   .complexity = "O(N), N being the number of keys removed.",
-                  .summary = "Removes the given keys (in Darner, exactly as DEL does)."}
+                  .summary = "Removes the given keys (in Darner, exactly as DEL does).",
+                  .args = {{.name = "key",
+                            .type = arg::kKey,
+                            .key_spec_index = 0,
+                            .flags = arg::kMultiple}}}
      << CommandId{.name = "EXISTS",
                   .arity = -2,
                   .flags = kReadOnly | kFast,
@@ -547,7 +555,12 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(N), N being the number of keys checked.",
-                  .summary = "Counts how many of the given keys are present."}
+                  .summary = "Counts how many of the given keys are present.",
+                  .history = {{"3.0.3", "Accepts more than one key."}},
+                  .args = {{.name = "key",
+                            .type = arg::kKey,
+                            .key_spec_index = 0,
+                            .flags = arg::kMultiple}}}
      << CommandId{.name = "TOUCH",
                   .arity = -2,
                   .flags = kReadOnly | kFast,
@@ -559,7 +572,11 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .complexity = "O(N), N being the number of keys touched.",
                   .summary =
                       "Refreshes the last-access time of the given keys and replies with how many "
-                      "of them are present."}
+                      "of them are present.",
+                  .args = {{.name = "key",
+                            .type = arg::kKey,
+                            .key_spec_index = 0,
+                            .flags = arg::kMultiple}}}
      << CommandId{.name = "TYPE",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -569,7 +586,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Reports the data type of the value held at a key."}
+                  .summary = "Reports the data type of the value held at a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "RENAME",
                   .arity = 3,
                   .flags = kWrite,
@@ -581,7 +599,9 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Gives a key a new name, replacing any key that already has that name."}
+                      "Gives a key a new name, replacing any key that already has that name.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "newkey", .type = arg::kKey, .key_spec_index = 1}}}
      << CommandId{.name = "RENAMENX",
                   .arity = 3,
                   .flags = kWrite | kFast,
@@ -592,7 +612,10 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Gives a key a new name, but only if no key has that name yet."}
+                  .summary = "Gives a key a new name, but only if no key has that name yet.",
+                  .history = {{"3.2.0", "Renaming a key to its own name is no longer an error."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "newkey", .type = arg::kKey, .key_spec_index = 1}}}
      << CommandId{.name = "COPY",
                   .arity = -3,
                   .flags = kWrite | kDenyOom,
@@ -605,7 +628,17 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .complexity =
                       "O(N) at most for collections, N being the count of contained elements; O(1) "
                       "for strings.",
-                  .summary = "Duplicates the value held at one key into another key."}
+                  .summary = "Duplicates the value held at one key into another key.",
+                  .args = {{.name = "source", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "destination", .type = arg::kKey, .key_spec_index = 1},
+                           {.name = "destination-db",
+                            .type = arg::kInteger,
+                            .token = "DB",
+                            .flags = arg::kOptional},
+                           {.name = "replace",
+                            .type = arg::kPureToken,
+                            .token = "REPLACE",
+                            .flags = arg::kOptional}}}
      << CommandId{.name = "MOVE",
                   .arity = 3,
                   .flags = kWrite | kFast,
@@ -615,7 +648,9 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Transfers a key from the current database into a different one."}
+                  .summary = "Transfers a key from the current database into a different one.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "db", .type = arg::kInteger}}}
      << CommandId{.name = "RANDOMKEY",
                   .arity = 1,
                   .flags = kReadOnly,
@@ -635,7 +670,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .complexity =
                       "O(N), N being the number of keys in the database, provided key names and "
                       "the pattern are of bounded length.",
-                  .summary = "Lists every key name matching a glob-style pattern."}
+                  .summary = "Lists every key name matching a glob-style pattern.",
+                  .args = {{.name = "pattern", .type = arg::kPattern}}}
      << CommandId{.name = "SCAN",
                   .arity = -2,
                   .flags = kReadOnly,
@@ -648,7 +684,21 @@ void RegisterGenericFamily(CommandRegistry* r) {
                       "the cursor to come back to 0, N being the number of elements in the "
                       "collection.",
                   .summary =
-                      "Walks through the key names of the database incrementally with a cursor."}
+                      "Walks through the key names of the database incrementally with a cursor.",
+                  .history = {{"6.0.0", "The TYPE filter was introduced."}},
+                  .args = {{.name = "cursor", .type = arg::kInteger},
+                           {.name = "pattern",
+                            .type = arg::kPattern,
+                            .token = "MATCH",
+                            .flags = arg::kOptional},
+                           {.name = "count",
+                            .type = arg::kInteger,
+                            .token = "COUNT",
+                            .flags = arg::kOptional},
+                           {.name = "type",
+                            .token = "TYPE",
+                            .since = "6.0.0",
+                            .flags = arg::kOptional}}}
      << CommandId{.name = "EXPIRE",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -658,7 +708,18 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Gives a key a time-to-live expressed in seconds."}
+                  .summary = "Gives a key a time-to-live expressed in seconds.",
+                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "seconds", .type = arg::kInteger},
+                           {.name = "condition",
+                            .type = arg::kOneOf,
+                            .since = "7.0.0",
+                            .flags = arg::kOptional,
+                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
      << CommandId{.name = "PEXPIRE",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -668,7 +729,18 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Gives a key a time-to-live expressed in milliseconds."}
+                  .summary = "Gives a key a time-to-live expressed in milliseconds.",
+                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "milliseconds", .type = arg::kInteger},
+                           {.name = "condition",
+                            .type = arg::kOneOf,
+                            .since = "7.0.0",
+                            .flags = arg::kOptional,
+                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
      << CommandId{.name = "EXPIREAT",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -678,7 +750,18 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.2.0",
                   .complexity = "O(1)",
-                  .summary = "Makes a key expire at a given Unix time in seconds."}
+                  .summary = "Makes a key expire at a given Unix time in seconds.",
+                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "unix-time-seconds", .type = arg::kUnixTime},
+                           {.name = "condition",
+                            .type = arg::kOneOf,
+                            .since = "7.0.0",
+                            .flags = arg::kOptional,
+                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
      << CommandId{.name = "PEXPIREAT",
                   .arity = -3,
                   .flags = kWrite | kFast,
@@ -688,7 +771,18 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Makes a key expire at a given Unix time in milliseconds."}
+                  .summary = "Makes a key expire at a given Unix time in milliseconds.",
+                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "unix-time-milliseconds", .type = arg::kUnixTime},
+                           {.name = "condition",
+                            .type = arg::kOneOf,
+                            .since = "7.0.0",
+                            .flags = arg::kOptional,
+                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
      << CommandId{.name = "TTL",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -698,7 +792,10 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Reports how many seconds a key has left to live."}
+                  .summary = "Reports how many seconds a key has left to live.",
+                  .history = {{"2.8.0",
+                               "A missing key gets the reply -2 (-1 still means no expiry)."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "PTTL",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -708,7 +805,10 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.6.0",
                   .complexity = "O(1)",
-                  .summary = "Reports how many milliseconds a key has left to live."}
+                  .summary = "Reports how many milliseconds a key has left to live.",
+                  .history = {{"2.8.0",
+                               "A missing key gets the reply -2 (-1 still means no expiry)."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "EXPIRETIME",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -718,7 +818,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "7.0.0",
                   .complexity = "O(1)",
-                  .summary = "Reports the Unix time, in seconds, at which a key will expire."}
+                  .summary = "Reports the Unix time, in seconds, at which a key will expire.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "PEXPIRETIME",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -728,7 +829,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "7.0.0",
                   .complexity = "O(1)",
-                  .summary = "Reports the Unix time, in milliseconds, at which a key will expire."}
+                  .summary = "Reports the Unix time, in milliseconds, at which a key will expire.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "PERSIST",
                   .arity = 2,
                   .flags = kWrite | kFast,
@@ -738,7 +840,8 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "2.2.0",
                   .complexity = "O(1)",
-                  .summary = "Clears the time-to-live of a key so that it no longer expires."}
+                  .summary = "Clears the time-to-live of a key so that it no longer expires.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "OBJECT",
                   .arity = -2,
                   .acl = "@slow",
@@ -755,19 +858,51 @@ void RegisterGenericFamily(CommandRegistry* r) {
                   .group = "generic",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Describes the available subcommands and their usage."};
-  for (const char* sub : {"ENCODING", "FREQ", "IDLETIME", "REFCOUNT"}) {
-    *r << CommandId{.name = StrCat("OBJECT|", sub),
-                    .arity = 3,
-                    .flags = kReadOnly,
-                    .acl = "@keyspace @read @slow",
-                    .keys = {{.flags = ks::kRO, .index = 2}},
-                    .sync = CmdObject,
-                    .group = "generic",
-                    .since = "2.2.3",
-                    .complexity = "O(1)",
-                    .summary = "Reports internal storage details of the value held at a key."};
-  }
+                  .summary = "Describes the available subcommands and their usage."}
+     << CommandId{.name = "OBJECT|ENCODING",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "2.2.3",
+                  .complexity = "O(1)",
+                  .summary = "Reports the internal representation of the value held at a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
+     << CommandId{.name = "OBJECT|FREQ",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "4.0.0",
+                  .complexity = "O(1)",
+                  .summary = "Reports the logarithmic access-frequency counter of a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
+     << CommandId{.name = "OBJECT|IDLETIME",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "2.2.3",
+                  .complexity = "O(1)",
+                  .summary = "Reports how many seconds have passed since a key was last accessed.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
+     << CommandId{.name = "OBJECT|REFCOUNT",
+                  .arity = 3,
+                  .flags = kReadOnly,
+                  .acl = "@keyspace @read @slow",
+                  .keys = {{.flags = ks::kRO, .index = 2}},
+                  .sync = CmdObject,
+                  .group = "generic",
+                  .since = "2.2.3",
+                  .complexity = "O(1)",
+                  .summary = "Reports how many references the value held at a key has.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}};
 }
 
 }  // namespace darner

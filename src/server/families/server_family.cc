@@ -653,7 +653,9 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Reports server state and statistics, optionally for chosen sections."}
+                  .summary = "Reports server state and statistics, optionally for chosen sections.",
+                  .history = {{"7.0.0", "Accepts several section names in one call."}},
+                  .args = {{.name = "section", .flags = arg::kOptional | arg::kMultiple}}}
      << CommandId{.name = "DBSIZE",
                   .arity = 1,
                   .flags = kReadOnly | kFast,
@@ -671,7 +673,20 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "O(N), N being the key count of the selected database",
-                  .summary = "Deletes every key in the currently selected database."}
+                  .summary = "Deletes every key in the currently selected database.",
+                  .history = {{"4.0.0", "The ASYNC mode was introduced."},
+                              {"6.2.0", "The SYNC mode was introduced."}},
+                  .args = {{.name = "async",
+                            .type = arg::kOneOf,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "async",
+                                      .type = arg::kPureToken,
+                                      .token = "ASYNC",
+                                      .since = "4.0.0"},
+                                     {.name = "sync",
+                                      .type = arg::kPureToken,
+                                      .token = "SYNC",
+                                      .since = "6.2.0"}}}}}
      << CommandId{.name = "FLUSHALL",
                   .arity = -1,
                   .flags = kWrite,
@@ -680,7 +695,20 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "O(N), N being the key count summed over all databases",
-                  .summary = "Deletes every key in every database."}
+                  .summary = "Deletes every key in every database.",
+                  .history = {{"4.0.0", "The ASYNC mode was introduced."},
+                              {"6.2.0", "The SYNC mode was introduced."}},
+                  .args = {{.name = "async",
+                            .type = arg::kOneOf,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "async",
+                                      .type = arg::kPureToken,
+                                      .token = "ASYNC",
+                                      .since = "4.0.0"},
+                                     {.name = "sync",
+                                      .type = arg::kPureToken,
+                                      .token = "SYNC",
+                                      .since = "6.2.0"}}}}}
      << CommandId{.name = "TIME",
                   .arity = 1,
                   .flags = kLoading | kStale | kFast,
@@ -707,7 +735,12 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "4.0.0",
                   .complexity = "O(N), N being the number of samples taken.",
-                  .summary = "Gives an approximate count of the bytes a key and its value occupy."}
+                  .summary = "Gives an approximate count of the bytes a key and its value occupy.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "count",
+                            .type = arg::kInteger,
+                            .token = "SAMPLES",
+                            .flags = arg::kOptional}}}
      << CommandId{.name = "MEMORY|HELP",
                   .arity = 2,
                   .flags = kLoading | kStale,
@@ -725,7 +758,8 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "Varies with the subcommand.",
-                  .summary = "Groups the subcommands meant for debugging the server."}
+                  .summary = "Groups the subcommands meant for debugging the server.",
+                  .doc_flags = doc::kSysCmd}
      << CommandId{.name = "SHUTDOWN",
                   .arity = -1,
                   .flags = kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
@@ -734,7 +768,28 @@ void RegisterServerFamily(CommandRegistry* r) {
                   .group = "server",
                   .since = "1.0.0",
                   .complexity = "O(1): Darner keeps no snapshot to write",
-                  .summary = "Stops the server process after its clients' in-flight replies."};
+                  .summary = "Stops the server process after its clients' in-flight replies.",
+                  .history = {{"7.0.0", "The NOW, FORCE and ABORT modifiers were introduced."}},
+                  .args = {{.name = "nosave_save",
+                            .type = arg::kOneOf,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "nosave", .type = arg::kPureToken, .token = "NOSAVE"},
+                                     {.name = "save", .type = arg::kPureToken, .token = "SAVE"}}},
+                           {.name = "now",
+                            .type = arg::kPureToken,
+                            .token = "NOW",
+                            .since = "7.0.0",
+                            .flags = arg::kOptional},
+                           {.name = "force",
+                            .type = arg::kPureToken,
+                            .token = "FORCE",
+                            .since = "7.0.0",
+                            .flags = arg::kOptional},
+                           {.name = "abort",
+                            .type = arg::kPureToken,
+                            .token = "ABORT",
+                            .since = "7.0.0",
+                            .flags = arg::kOptional}}};
   RegisterConfigFamily(r);
 }
 

@@ -606,7 +606,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "1.0.0",
                   .complexity = "O(1)",
-                  .summary = "Gets the value stored at a key."}
+                  .summary = "Gets the value stored at a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "SET",
                   .arity = -3,
                   .flags = kW,
@@ -622,7 +623,47 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Stores a string under a key, replacing any existing value of any type and "
-                      "creating the key when absent."}
+                      "creating the key when absent.",
+                  .history = {{"2.6.12", "The EX, PX, NX and XX options were introduced."},
+                              {"6.0.0", "The KEEPTTL option was introduced."},
+                              {"6.2.0", "The GET, EXAT and PXAT options were introduced."},
+                              {"7.0.0", "NX may now be combined with GET."}},
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "value"},
+                           {.name = "condition",
+                            .type = arg::kOneOf,
+                            .since = "2.6.12",
+                            .flags = arg::kOptional,
+                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"}}},
+                           {.name = "get",
+                            .type = arg::kPureToken,
+                            .token = "GET",
+                            .since = "6.2.0",
+                            .flags = arg::kOptional},
+                           {.name = "expiration",
+                            .type = arg::kOneOf,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "seconds",
+                                      .type = arg::kInteger,
+                                      .token = "EX",
+                                      .since = "2.6.12"},
+                                     {.name = "milliseconds",
+                                      .type = arg::kInteger,
+                                      .token = "PX",
+                                      .since = "2.6.12"},
+                                     {.name = "unix-time-seconds",
+                                      .type = arg::kUnixTime,
+                                      .token = "EXAT",
+                                      .since = "6.2.0"},
+                                     {.name = "unix-time-milliseconds",
+                                      .type = arg::kUnixTime,
+                                      .token = "PXAT",
+                                      .since = "6.2.0"},
+                                     {.name = "keepttl",
+                                      .type = arg::kPureToken,
+                                      .token = "KEEPTTL",
+                                      .since = "6.0.0"}}}}}
      << CommandId{.name = "SETNX",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -633,7 +674,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Stores a string under a key, but only if that key is not already present."}
+                      "Stores a string under a key, but only if that key is not already present.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "value"}}}
      << CommandId{.name = "SETEX",
                   .arity = 4,
                   .flags = kW,
@@ -645,7 +688,10 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Stores a string under a key together with a time-to-live in seconds, "
-                      "creating the key if needed."}
+                      "creating the key if needed.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "seconds", .type = arg::kInteger},
+                           {.name = "value"}}}
      << CommandId{.name = "PSETEX",
                   .arity = 4,
                   .flags = kW,
@@ -657,7 +703,10 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Stores a string under a key together with a time-to-live in milliseconds, "
-                      "creating the key if needed."}
+                      "creating the key if needed.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "milliseconds", .type = arg::kInteger},
+                           {.name = "value"}}}
      << CommandId{.name = "GETSET",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -668,7 +717,12 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Overwrites the string at a key and replies with the value it held before."}
+                      "Overwrites the string at a key and replies with the value it held before.",
+                  .doc_flags = doc::kDeprecated,
+                  .deprecated_since = "6.2.0",
+                  .replaced_by = "`SET` with the `!GET` argument",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "value"}}}
      << CommandId{.name = "GETDEL",
                   .arity = 2,
                   .flags = kWrite | kFast,
@@ -678,7 +732,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "6.2.0",
                   .complexity = "O(1)",
-                  .summary = "Removes a key and replies with the string it held."}
+                  .summary = "Removes a key and replies with the string it held.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "GETEX",
                   .arity = -2,
                   .flags = kWrite | kFast,
@@ -692,7 +747,22 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Gets the string stored at a key and optionally changes or clears its "
-                      "time-to-live."}
+                      "time-to-live.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "expiration",
+                            .type = arg::kOneOf,
+                            .flags = arg::kOptional,
+                            .args = {{.name = "seconds", .type = arg::kInteger, .token = "EX"},
+                                     {.name = "milliseconds", .type = arg::kInteger, .token = "PX"},
+                                     {.name = "unix-time-seconds",
+                                      .type = arg::kUnixTime,
+                                      .token = "EXAT"},
+                                     {.name = "unix-time-milliseconds",
+                                      .type = arg::kUnixTime,
+                                      .token = "PXAT"},
+                                     {.name = "persist",
+                                      .type = arg::kPureToken,
+                                      .token = "PERSIST"}}}}}
      << CommandId{.name = "MGET",
                   .arity = -2,
                   .flags = kReadOnly | kFast,
@@ -702,7 +772,11 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "1.0.0",
                   .complexity = "O(N), N being the number of keys requested.",
-                  .summary = "Fetches the string values of several keys in a single atomic step."}
+                  .summary = "Fetches the string values of several keys in a single atomic step.",
+                  .args = {{.name = "key",
+                            .type = arg::kKey,
+                            .key_spec_index = 0,
+                            .flags = arg::kMultiple}}}
      << CommandId{.name = "MSET",
                   .arity = -3,
                   .flags = kW,
@@ -714,7 +788,12 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.1",
                   .complexity = "O(N), N being the number of keys written.",
                   .summary =
-                      "Writes string values to several keys at once, as a single atomic step."}
+                      "Writes string values to several keys at once, as a single atomic step.",
+                  .args = {{.name = "key_value",
+                            .type = arg::kBlock,
+                            .flags = arg::kMultiple,
+                            .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                                     {.name = "value"}}}}}
      << CommandId{.name = "MSETNX",
                   .arity = -3,
                   .flags = kW,
@@ -727,7 +806,12 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(N), N being the number of keys written.",
                   .summary =
                       "Writes string values to several keys atomically, but only if none of them "
-                      "is present yet."}
+                      "is present yet.",
+                  .args = {{.name = "key_value",
+                            .type = arg::kBlock,
+                            .flags = arg::kMultiple,
+                            .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                                     {.name = "value"}}}}}
      << CommandId{.name = "INCR",
                   .arity = 2,
                   .flags = kW | kFast,
@@ -738,7 +822,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Adds one to the integer stored at a key, treating a missing key as 0."}
+                      "Adds one to the integer stored at a key, treating a missing key as 0.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "DECR",
                   .arity = 2,
                   .flags = kW | kFast,
@@ -749,7 +834,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .since = "1.0.0",
                   .complexity = "O(1)",
                   .summary =
-                      "Subtracts one from the integer at a key, treating a missing key as 0."}
+                      "Subtracts one from the integer at a key, treating a missing key as 0.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "INCRBY",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -761,7 +847,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Adds the given amount to the integer stored at a key, treating a missing "
-                      "key as 0."}
+                      "key as 0.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "increment", .type = arg::kInteger}}}
      << CommandId{.name = "DECRBY",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -773,7 +861,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Subtracts the given amount from the integer stored at a key, treating a "
-                      "missing key as 0."}
+                      "missing key as 0.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "decrement", .type = arg::kInteger}}}
      << CommandId{.name = "INCRBYFLOAT",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -785,7 +875,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .complexity = "O(1)",
                   .summary =
                       "Adds the given amount to the floating-point number stored at a key, "
-                      "treating a missing key as 0."}
+                      "treating a missing key as 0.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "increment", .type = arg::kDouble}}}
      << CommandId{.name = "APPEND",
                   .arity = 3,
                   .flags = kW | kFast,
@@ -800,7 +892,9 @@ void RegisterStringFamily(CommandRegistry* r) {
                       "time its buffer is reallocated.",
                   .summary =
                       "Adds a string to the end of a key's value, creating the key when it is "
-                      "absent."}
+                      "absent.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "value"}}}
      << CommandId{.name = "STRLEN",
                   .arity = 2,
                   .flags = kReadOnly | kFast,
@@ -810,7 +904,8 @@ void RegisterStringFamily(CommandRegistry* r) {
                   .group = "string",
                   .since = "2.2.0",
                   .complexity = "O(1)",
-                  .summary = "Gets the number of bytes in the string stored at a key."}
+                  .summary = "Gets the number of bytes in the string stored at a key.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
      << CommandId{.name = "GETRANGE",
                   .arity = 4,
                   .flags = kReadOnly,
@@ -824,7 +919,10 @@ void RegisterStringFamily(CommandRegistry* r) {
                       "the result, and since copying out a slice is cheap, short results are "
                       "effectively O(1).",
                   .summary =
-                      "Gets the slice of a key's string value that lies between two offsets."}
+                      "Gets the slice of a key's string value that lies between two offsets.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "start", .type = arg::kInteger},
+                           {.name = "end", .type = arg::kInteger}}}
      << CommandId{.name = "SUBSTR",
                   .arity = 4,
                   .flags = kReadOnly,
@@ -839,7 +937,13 @@ void RegisterStringFamily(CommandRegistry* r) {
                       "effectively O(1).",
                   .summary =
                       "Gets a slice of a string value between two offsets; an older name for "
-                      "GETRANGE."}
+                      "GETRANGE.",
+                  .doc_flags = doc::kDeprecated,
+                  .deprecated_since = "2.0.0",
+                  .replaced_by = "`GETRANGE`",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "start", .type = arg::kInteger},
+                           {.name = "end", .type = arg::kInteger}}}
      << CommandId{.name = "SETRANGE",
                   .arity = 4,
                   .flags = kW,
@@ -854,17 +958,34 @@ void RegisterStringFamily(CommandRegistry* r) {
                       "that argument's length.",
                   .summary =
                       "Writes a string over part of a key's value starting at an offset, creating "
-                      "the key when absent."}
-     << CommandId{.name = "LCS",
-                  .arity = -3,
-                  .flags = kReadOnly,
-                  .acl = "@read @string @slow",
-                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1, .lastkey = 1}},
-                  .async = CmdLcs,
-                  .group = "string",
-                  .since = "7.0.0",
-                  .complexity = "O(N*M), N and M being the lengths of the two strings compared",
-                  .summary = "Computes the longest subsequence shared by two string values."};
+                      "the key when absent.",
+                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                           {.name = "offset", .type = arg::kInteger},
+                           {.name = "value"}}}
+     << CommandId{
+            .name = "LCS",
+            .arity = -3,
+            .flags = kReadOnly,
+            .acl = "@read @string @slow",
+            .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1, .lastkey = 1}},
+            .async = CmdLcs,
+            .group = "string",
+            .since = "7.0.0",
+            .complexity = "O(N*M), N and M being the lengths of the two strings compared",
+            .summary = "Computes the longest subsequence shared by two string values.",
+            .args = {
+                {.name = "key1", .type = arg::kKey, .key_spec_index = 0},
+                {.name = "key2", .type = arg::kKey, .key_spec_index = 0},
+                {.name = "len", .type = arg::kPureToken, .token = "LEN", .flags = arg::kOptional},
+                {.name = "idx", .type = arg::kPureToken, .token = "IDX", .flags = arg::kOptional},
+                {.name = "len",
+                 .type = arg::kInteger,
+                 .token = "MINMATCHLEN",
+                 .flags = arg::kOptional},
+                {.name = "withmatchlen",
+                 .type = arg::kPureToken,
+                 .token = "WITHMATCHLEN",
+                 .flags = arg::kOptional}}};
 }
 
 }  // namespace darner
