@@ -44,8 +44,6 @@ std::string_view TypeName(const KeyEntry* e) {
 
 namespace {
 
-DbSlice& Db(CommandContext& cx) { return cx.shard->db(cx.db); }
-
 // ---- DEL UNLINK EXISTS TOUCH: keys on any shards, one count reply -----------------------
 
 template <typename PerKey>
@@ -69,9 +67,14 @@ asio::awaitable<void> CmdExists(CmdArgList args, CommandContext& cx) {
                      [](DbSlice& db, std::string_view key) { return db.Find(key) != nullptr; });
 }
 
+// The type name of key ("none" when it is missing).
+OpResult<std::string_view> OpType(const OpArgs& op, std::string_view key) {
+  const KeyEntry* e = op.db().Find(key);
+  return e ? TypeName(e) : std::string_view("none");
+}
+
 void CmdType(CmdArgList args, CommandContext& cx) {
-  KeyEntry* e = Db(cx).Find(args[0]);
-  cx.rb->SendSimpleString(e ? TypeName(e) : "none");
+  cx.rb->SendSimpleString(*OpType(cx.op_args(), args[0]));
 }
 
 // ---- RENAME RENAMENX COPY: read on the source shard, write on the destination shard -----
@@ -201,6 +204,19 @@ asio::awaitable<void> CmdCopy(CmdArgList args, CommandContext& cx) {
   cx.rb->SendLong(done ? 1 : 0);
 }
 
+// Moves key to database `to` on the same shard, unless it is missing there or present in `to`.
+OpResult<bool> OpMove(const OpArgs& op, std::string_view key, DbIndex to_index) {
+  DbSlice& from = op.db();
+  DbSlice& to = op.shard->db(to_index);
+  KeyEntry* e = from.Find(key);
+  if (!e || to.Find(key)) return false;
+  int64_t expire_at = e->expire_at();
+  CompactValue v = std::move(e->value);
+  from.Delete(e);
+  to.Add(key, std::move(v), expire_at);
+  return true;
+}
+
 void CmdMove(CmdArgList args, CommandContext& cx) {
   if (GetClusterMode() == ClusterMode::kYes) {
     cx.rb->SendError("MOVE is not allowed in cluster mode");
@@ -219,18 +235,8 @@ void CmdMove(CmdArgList args, CommandContext& cx) {
     cx.rb->SendError(kSameObjectErr);
     return;
   }
-  DbSlice& from = Db(cx);
-  DbSlice& to = cx.shard->db(static_cast<DbIndex>(index));
-  KeyEntry* e = from.Find(args[0]);
-  if (!e || to.Find(args[0])) {
-    cx.rb->SendLong(0);
-    return;
-  }
-  int64_t expire_at = e->expire_at();
-  CompactValue v = std::move(e->value);
-  from.Delete(e);
-  to.Add(args[0], std::move(v), expire_at);
-  cx.rb->SendLong(1);
+  OpResult<bool> moved = OpMove(cx.op_args(), args[0], static_cast<DbIndex>(index));
+  cx.rb->SendLong(*moved ? 1 : 0);
 }
 
 // ---- RANDOMKEY KEYS SCAN: visit shards in turn ------------------------------------------
@@ -369,6 +375,31 @@ asio::awaitable<void> CmdScan(CmdArgList args, CommandContext& cx) {
 
 // ---- Expiry ---------------------------------------------------------------------------
 
+struct ExpireParams {
+  int64_t deadline = 0, now = 0;
+  bool nx = false, xx = false, gt = false, lt = false;  // EXPIRE's conditions
+};
+
+// Sets key's deadline (a deadline already past deletes it) when the conditions allow; whether
+// it did. A key without a deadline counts as one at infinity (GT never, LT always).
+OpResult<bool> OpExpire(const OpArgs& op, std::string_view key, const ExpireParams& p) {
+  DbSlice& db = op.db();
+  KeyEntry* e = db.Find(key);
+  if (!e) return false;
+  int64_t current = e->expire_at();  // 0: no TTL
+  if ((p.nx && current != 0) || (p.xx && current == 0) ||
+      (p.gt && (current == 0 || p.deadline <= current)) ||
+      (p.lt && current != 0 && p.deadline >= current)) {
+    return false;
+  }
+  if (p.deadline <= p.now) {
+    db.Delete(e);
+  } else {
+    db.SetExpire(e, p.deadline);
+  }
+  return true;
+}
+
 void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absolute) {
   // Options are checked before the time value, as Redis does.
   bool nx = false, xx = false, gt = false, lt = false;
@@ -406,25 +437,9 @@ void ExpireImpl(CmdArgList args, CommandContext& cx, int64_t unit_ms, bool absol
     cx.rb->SendError(StrCat("invalid expire time in '", ToLower(cx.cid->name), "' command"));
     return;
   }
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(args[0]);
-  if (!e) {
-    cx.rb->SendLong(0);
-    return;
-  }
-  int64_t current = e->expire_at();  // 0: no TTL, treated as infinite
-  if ((nx && current != 0) || (xx && current == 0) ||
-      (gt && (current == 0 || deadline <= current)) ||
-      (lt && current != 0 && deadline >= current)) {
-    cx.rb->SendLong(0);
-    return;
-  }
-  if (deadline <= now) {
-    db.Delete(e);
-  } else {
-    db.SetExpire(e, deadline);
-  }
-  cx.rb->SendLong(1);
+  ExpireParams params{.deadline = deadline, .now = now, .nx = nx, .xx = xx, .gt = gt, .lt = lt};
+  OpResult<bool> set = OpExpire(cx.op_args(), args[0], params);
+  cx.rb->SendLong(*set ? 1 : 0);
 }
 
 void CmdExpire(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 1000, false); }
@@ -433,17 +448,24 @@ void CmdExpireAt(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 100
 void CmdPExpireAt(CmdArgList args, CommandContext& cx) { ExpireImpl(args, cx, 1, true); }
 
 // TTL family: -2 missing key, -1 no deadline.
+// The key's deadline (0: none).
+OpResult<int64_t> OpExpireAt(const OpArgs& op, std::string_view key) {
+  const KeyEntry* e = op.db().Find(key);
+  if (!e) return OpStatus::kKeyNotFound;
+  return e->expire_at();
+}
+
 void TtlImpl(CommandContext& cx, std::string_view key, bool ms, bool absolute) {
-  KeyEntry* e = Db(cx).Find(key);
-  if (!e) {
+  OpResult<int64_t> deadline = OpExpireAt(cx.op_args(), key);
+  if (!deadline) {
     cx.rb->SendLong(-2);
     return;
   }
-  if (!e->has_expire()) {
+  if (*deadline == 0) {
     cx.rb->SendLong(-1);
     return;
   }
-  int64_t at = e->expire_at();
+  int64_t at = *deadline;
   if (absolute) {
     cx.rb->SendLong(ms ? at : (at + 500) / 1000);
     return;
@@ -457,15 +479,17 @@ void CmdPTtl(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], true, f
 void CmdExpireTime(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], false, true); }
 void CmdPExpireTime(CmdArgList args, CommandContext& cx) { TtlImpl(cx, args[0], true, true); }
 
-void CmdPersist(CmdArgList args, CommandContext& cx) {
-  DbSlice& db = Db(cx);
-  KeyEntry* e = db.Find(args[0]);
-  if (!e || !e->has_expire()) {
-    cx.rb->SendLong(0);
-    return;
-  }
+// Removes key's deadline; whether it had one.
+OpResult<bool> OpPersist(const OpArgs& op, std::string_view key) {
+  DbSlice& db = op.db();
+  KeyEntry* e = db.Find(key);
+  if (!e || !e->has_expire()) return false;
   db.SetExpire(e, 0);
-  cx.rb->SendLong(1);
+  return true;
+}
+
+void CmdPersist(CmdArgList args, CommandContext& cx) {
+  cx.rb->SendLong(*OpPersist(cx.op_args(), args[0]) ? 1 : 0);
 }
 
 void CmdObject(CmdArgList args, CommandContext& cx) {
@@ -490,7 +514,7 @@ void CmdObject(CmdArgList args, CommandContext& cx) {
                             "'. Try OBJECT HELP."));
     return;
   }
-  KeyEntry* e = Db(cx).FindNoTouch(args[1]);  // OBJECT does not count as an access
+  const KeyEntry* e = cx.op_args().db().FindNoTouch(args[1]);  // OBJECT is not an access
   bool lfu = IsLfu(CurrentEvictionPolicy());
   if (!e) {
     cx.rb->SendNull();
@@ -514,395 +538,380 @@ void CmdObject(CmdArgList args, CommandContext& cx) {
   }
 }
 
+using namespace co;
+
+// The family's declarations, registered in this order.
+const CommandId kGenericCommands[] = {
+    CommandId{
+        .name = "DEL",
+        .arity = -2,
+        .flags = kWrite,
+        .acl = "@keyspace @write @slow",
+        .keys = {{.flags = ks::kRM | ks::kDelete, .index = 1, .lastkey = -1}},
+        .async = CmdDel,
+        .group = "generic",
+        .since = "1.0.0",
+        .complexity = "O(N), N being the number of keys removed.",
+        .summary = "Removes each of the given keys.",
+        .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0, .flags = arg::kMultiple}}},
+    CommandId{
+        .name = "UNLINK",
+        .arity = -2,
+        .flags = kWrite | kFast,
+        .acl = "@keyspace @write @fast",
+        .keys = {{.flags = ks::kRM | ks::kDelete, .index = 1, .lastkey = -1}},
+        .async = CmdDel,
+        .group = "generic",
+        .since = "4.0.0",
+        .complexity = "O(N), N being the number of keys removed.",
+        .summary = "Removes the given keys (in Darner, exactly as DEL does).",
+        .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0, .flags = arg::kMultiple}}},
+    CommandId{
+        .name = "EXISTS",
+        .arity = -2,
+        .flags = kReadOnly | kFast,
+        .acl = "@keyspace @read @fast",
+        .keys = {{.flags = ks::kRO, .index = 1, .lastkey = -1}},
+        .async = CmdExists,
+        .group = "generic",
+        .since = "1.0.0",
+        .complexity = "O(N), N being the number of keys checked.",
+        .summary = "Counts how many of the given keys are present.",
+        .history = {{"3.0.3", "Accepts more than one key."}},
+        .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0, .flags = arg::kMultiple}}},
+    CommandId{
+        .name = "TOUCH",
+        .arity = -2,
+        .flags = kReadOnly | kFast,
+        .acl = "@keyspace @read @fast",
+        .keys = {{.flags = ks::kRO, .index = 1, .lastkey = -1}},
+        .async = CmdExists,
+        .group = "generic",
+        .since = "3.2.1",
+        .complexity = "O(N), N being the number of keys touched.",
+        .summary = "Refreshes the last-access time of the given keys and replies with how many "
+                   "of them are present.",
+        .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0, .flags = arg::kMultiple}}},
+    CommandId{.name = "TYPE",
+              .arity = 2,
+              .flags = kReadOnly | kFast,
+              .acl = "@keyspace @read @fast",
+              .keys = {{.flags = ks::kRO, .index = 1}},
+              .sync = CmdType,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Reports the data type of the value held at a key.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "RENAME",
+              .arity = 3,
+              .flags = kWrite,
+              .acl = "@keyspace @write @slow",
+              .keys = {{.flags = ks::kRW | ks::kAccess | ks::kDelete, .index = 1},
+                       {.flags = ks::kOW | ks::kUpdate, .index = 2}},
+              .async = CmdRename,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Gives a key a new name, replacing any key that already has that name.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "newkey", .type = arg::kKey, .key_spec_index = 1}}},
+    CommandId{.name = "RENAMENX",
+              .arity = 3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kAccess | ks::kDelete, .index = 1},
+                       {.flags = ks::kOW | ks::kInsert, .index = 2}},
+              .async = CmdRenameNx,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Gives a key a new name, but only if no key has that name yet.",
+              .history = {{"3.2.0", "Renaming a key to its own name is no longer an error."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "newkey", .type = arg::kKey, .key_spec_index = 1}}},
+    CommandId{.name = "COPY",
+              .arity = -3,
+              .flags = kWrite | kDenyOom,
+              .acl = "@keyspace @write @slow",
+              .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1},
+                       {.flags = ks::kOW | ks::kUpdate, .index = 2}},
+              .async = CmdCopy,
+              .group = "generic",
+              .since = "6.2.0",
+              .complexity =
+                  "O(N) at most for collections, N being the count of contained elements; O(1) "
+                  "for strings.",
+              .summary = "Duplicates the value held at one key into another key.",
+              .args = {{.name = "source", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "destination", .type = arg::kKey, .key_spec_index = 1},
+                       {.name = "destination-db",
+                        .type = arg::kInteger,
+                        .token = "DB",
+                        .flags = arg::kOptional},
+                       {.name = "replace",
+                        .type = arg::kPureToken,
+                        .token = "REPLACE",
+                        .flags = arg::kOptional}}},
+    CommandId{.name = "MOVE",
+              .arity = 3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
+              .sync = CmdMove,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Transfers a key from the current database into a different one.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "db", .type = arg::kInteger}}},
+    CommandId{.name = "RANDOMKEY",
+              .arity = 1,
+              .flags = kReadOnly,
+              .acl = "@keyspace @read @slow",
+              .async = CmdRandomKey,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Picks a key name at random from the current database."},
+    CommandId{.name = "KEYS",
+              .arity = 2,
+              .flags = kReadOnly,
+              .acl = "@keyspace @read @slow @dangerous",
+              .async = CmdKeys,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity =
+                  "O(N), N being the number of keys in the database, provided key names and "
+                  "the pattern are of bounded length.",
+              .summary = "Lists every key name matching a glob-style pattern.",
+              .args = {{.name = "pattern", .type = arg::kPattern}}},
+    CommandId{
+        .name = "SCAN",
+        .arity = -2,
+        .flags = kReadOnly,
+        .acl = "@keyspace @read @slow",
+        .async = CmdScan,
+        .group = "generic",
+        .since = "2.8.0",
+        .complexity = "O(1) per call. O(N) for a full pass, meaning as many calls as it takes for "
+                      "the cursor to come back to 0, N being the number of elements in the "
+                      "collection.",
+        .summary = "Walks through the key names of the database incrementally with a cursor.",
+        .history = {{"6.0.0", "The TYPE filter was introduced."}},
+        .args =
+            {{.name = "cursor", .type = arg::kInteger},
+             {.name = "pattern", .type = arg::kPattern, .token = "MATCH", .flags = arg::kOptional},
+             {.name = "count", .type = arg::kInteger, .token = "COUNT", .flags = arg::kOptional},
+             {.name = "type", .token = "TYPE", .since = "6.0.0", .flags = arg::kOptional}}},
+    CommandId{.name = "EXPIRE",
+              .arity = -3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
+              .sync = CmdExpire,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Gives a key a time-to-live expressed in seconds.",
+              .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "seconds", .type = arg::kInteger},
+                       {.name = "condition",
+                        .type = arg::kOneOf,
+                        .since = "7.0.0",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                 {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                 {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                 {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}},
+    CommandId{.name = "PEXPIRE",
+              .arity = -3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
+              .sync = CmdPExpire,
+              .group = "generic",
+              .since = "2.6.0",
+              .complexity = "O(1)",
+              .summary = "Gives a key a time-to-live expressed in milliseconds.",
+              .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "milliseconds", .type = arg::kInteger},
+                       {.name = "condition",
+                        .type = arg::kOneOf,
+                        .since = "7.0.0",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                 {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                 {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                 {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}},
+    CommandId{.name = "EXPIREAT",
+              .arity = -3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
+              .sync = CmdExpireAt,
+              .group = "generic",
+              .since = "1.2.0",
+              .complexity = "O(1)",
+              .summary = "Makes a key expire at a given Unix time in seconds.",
+              .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "unix-time-seconds", .type = arg::kUnixTime},
+                       {.name = "condition",
+                        .type = arg::kOneOf,
+                        .since = "7.0.0",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                 {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                 {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                 {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}},
+    CommandId{.name = "PEXPIREAT",
+              .arity = -3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
+              .sync = CmdPExpireAt,
+              .group = "generic",
+              .since = "2.6.0",
+              .complexity = "O(1)",
+              .summary = "Makes a key expire at a given Unix time in milliseconds.",
+              .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
+                       {.name = "unix-time-milliseconds", .type = arg::kUnixTime},
+                       {.name = "condition",
+                        .type = arg::kOneOf,
+                        .since = "7.0.0",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
+                                 {.name = "xx", .type = arg::kPureToken, .token = "XX"},
+                                 {.name = "gt", .type = arg::kPureToken, .token = "GT"},
+                                 {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}},
+    CommandId{.name = "TTL",
+              .arity = 2,
+              .flags = kReadOnly | kFast,
+              .acl = "@keyspace @read @fast",
+              .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+              .sync = CmdTtl,
+              .group = "generic",
+              .since = "1.0.0",
+              .complexity = "O(1)",
+              .summary = "Reports how many seconds a key has left to live.",
+              .history = {{"2.8.0", "A missing key gets the reply -2 (-1 still means no expiry)."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "PTTL",
+              .arity = 2,
+              .flags = kReadOnly | kFast,
+              .acl = "@keyspace @read @fast",
+              .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+              .sync = CmdPTtl,
+              .group = "generic",
+              .since = "2.6.0",
+              .complexity = "O(1)",
+              .summary = "Reports how many milliseconds a key has left to live.",
+              .history = {{"2.8.0", "A missing key gets the reply -2 (-1 still means no expiry)."}},
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "EXPIRETIME",
+              .arity = 2,
+              .flags = kReadOnly | kFast,
+              .acl = "@keyspace @read @fast",
+              .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+              .sync = CmdExpireTime,
+              .group = "generic",
+              .since = "7.0.0",
+              .complexity = "O(1)",
+              .summary = "Reports the Unix time, in seconds, at which a key will expire.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "PEXPIRETIME",
+              .arity = 2,
+              .flags = kReadOnly | kFast,
+              .acl = "@keyspace @read @fast",
+              .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
+              .sync = CmdPExpireTime,
+              .group = "generic",
+              .since = "7.0.0",
+              .complexity = "O(1)",
+              .summary = "Reports the Unix time, in milliseconds, at which a key will expire.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "PERSIST",
+              .arity = 2,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast",
+              .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
+              .sync = CmdPersist,
+              .group = "generic",
+              .since = "2.2.0",
+              .complexity = "O(1)",
+              .summary = "Clears the time-to-live of a key so that it no longer expires.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "OBJECT",
+              .arity = -2,
+              .acl = "@slow",
+              .sync = CmdObject,
+              .group = "generic",
+              .since = "2.2.3",
+              .complexity = "Varies with the subcommand.",
+              .summary = "Groups the subcommands that inspect how a key's value is stored."},
+    CommandId{.name = "OBJECT|HELP",
+              .arity = 2,
+              .flags = kLoading | kStale,
+              .acl = "@keyspace @slow",
+              .sync = CmdObject,
+              .group = "generic",
+              .since = "6.2.0",
+              .complexity = "O(1)",
+              .summary = "Describes the available subcommands and their usage."},
+    CommandId{.name = "OBJECT|ENCODING",
+              .arity = 3,
+              .flags = kReadOnly,
+              .acl = "@keyspace @read @slow",
+              .keys = {{.flags = ks::kRO, .index = 2}},
+              .sync = CmdObject,
+              .group = "generic",
+              .since = "2.2.3",
+              .complexity = "O(1)",
+              .summary = "Reports the internal representation of the value held at a key.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "OBJECT|FREQ",
+              .arity = 3,
+              .flags = kReadOnly,
+              .acl = "@keyspace @read @slow",
+              .keys = {{.flags = ks::kRO, .index = 2}},
+              .sync = CmdObject,
+              .group = "generic",
+              .since = "4.0.0",
+              .complexity = "O(1)",
+              .summary = "Reports the logarithmic access-frequency counter of a key.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "OBJECT|IDLETIME",
+              .arity = 3,
+              .flags = kReadOnly,
+              .acl = "@keyspace @read @slow",
+              .keys = {{.flags = ks::kRO, .index = 2}},
+              .sync = CmdObject,
+              .group = "generic",
+              .since = "2.2.3",
+              .complexity = "O(1)",
+              .summary = "Reports how many seconds have passed since a key was last accessed.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+    CommandId{.name = "OBJECT|REFCOUNT",
+              .arity = 3,
+              .flags = kReadOnly,
+              .acl = "@keyspace @read @slow",
+              .keys = {{.flags = ks::kRO, .index = 2}},
+              .sync = CmdObject,
+              .group = "generic",
+              .since = "2.2.3",
+              .complexity = "O(1)",
+              .summary = "Reports how many references the value held at a key has.",
+              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}},
+};
+
 }  // namespace
 
 void RegisterGenericFamily(CommandRegistry* r) {
-  using namespace co;
-  *r << CommandId{.name = "DEL",
-                  .arity = -2,
-                  .flags = kWrite,
-                  .acl = "@keyspace @write @slow",
-                  .keys = {{.flags = ks::kRM | ks::kDelete, .index = 1, .lastkey = -1}},
-                  .async = CmdDel,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(N), N being the number of keys removed.",
-                  .summary = "Removes each of the given keys.",
-                  .args = {{.name = "key",
-                            .type = arg::kKey,
-                            .key_spec_index = 0,
-                            .flags = arg::kMultiple}}}
-     << CommandId{.name = "UNLINK",
-                  .arity = -2,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRM | ks::kDelete, .index = 1, .lastkey = -1}},
-                  .async = CmdDel,
-                  .group = "generic",
-                  .since = "4.0.0",
-                  .complexity = "O(N), N being the number of keys removed.",
-                  .summary = "Removes the given keys (in Darner, exactly as DEL does).",
-                  .args = {{.name = "key",
-                            .type = arg::kKey,
-                            .key_spec_index = 0,
-                            .flags = arg::kMultiple}}}
-     << CommandId{.name = "EXISTS",
-                  .arity = -2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO, .index = 1, .lastkey = -1}},
-                  .async = CmdExists,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(N), N being the number of keys checked.",
-                  .summary = "Counts how many of the given keys are present.",
-                  .history = {{"3.0.3", "Accepts more than one key."}},
-                  .args = {{.name = "key",
-                            .type = arg::kKey,
-                            .key_spec_index = 0,
-                            .flags = arg::kMultiple}}}
-     << CommandId{.name = "TOUCH",
-                  .arity = -2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO, .index = 1, .lastkey = -1}},
-                  .async = CmdExists,
-                  .group = "generic",
-                  .since = "3.2.1",
-                  .complexity = "O(N), N being the number of keys touched.",
-                  .summary =
-                      "Refreshes the last-access time of the given keys and replies with how many "
-                      "of them are present.",
-                  .args = {{.name = "key",
-                            .type = arg::kKey,
-                            .key_spec_index = 0,
-                            .flags = arg::kMultiple}}}
-     << CommandId{.name = "TYPE",
-                  .arity = 2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO, .index = 1}},
-                  .sync = CmdType,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Reports the data type of the value held at a key.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "RENAME",
-                  .arity = 3,
-                  .flags = kWrite,
-                  .acl = "@keyspace @write @slow",
-                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kDelete, .index = 1},
-                           {.flags = ks::kOW | ks::kUpdate, .index = 2}},
-                  .async = CmdRename,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary =
-                      "Gives a key a new name, replacing any key that already has that name.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "newkey", .type = arg::kKey, .key_spec_index = 1}}}
-     << CommandId{.name = "RENAMENX",
-                  .arity = 3,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kDelete, .index = 1},
-                           {.flags = ks::kOW | ks::kInsert, .index = 2}},
-                  .async = CmdRenameNx,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Gives a key a new name, but only if no key has that name yet.",
-                  .history = {{"3.2.0", "Renaming a key to its own name is no longer an error."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "newkey", .type = arg::kKey, .key_spec_index = 1}}}
-     << CommandId{.name = "COPY",
-                  .arity = -3,
-                  .flags = kWrite | kDenyOom,
-                  .acl = "@keyspace @write @slow",
-                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1},
-                           {.flags = ks::kOW | ks::kUpdate, .index = 2}},
-                  .async = CmdCopy,
-                  .group = "generic",
-                  .since = "6.2.0",
-                  .complexity =
-                      "O(N) at most for collections, N being the count of contained elements; O(1) "
-                      "for strings.",
-                  .summary = "Duplicates the value held at one key into another key.",
-                  .args = {{.name = "source", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "destination", .type = arg::kKey, .key_spec_index = 1},
-                           {.name = "destination-db",
-                            .type = arg::kInteger,
-                            .token = "DB",
-                            .flags = arg::kOptional},
-                           {.name = "replace",
-                            .type = arg::kPureToken,
-                            .token = "REPLACE",
-                            .flags = arg::kOptional}}}
-     << CommandId{.name = "MOVE",
-                  .arity = 3,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kAccess | ks::kUpdate, .index = 1}},
-                  .sync = CmdMove,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Transfers a key from the current database into a different one.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "db", .type = arg::kInteger}}}
-     << CommandId{.name = "RANDOMKEY",
-                  .arity = 1,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow",
-                  .async = CmdRandomKey,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Picks a key name at random from the current database."}
-     << CommandId{.name = "KEYS",
-                  .arity = 2,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow @dangerous",
-                  .async = CmdKeys,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity =
-                      "O(N), N being the number of keys in the database, provided key names and "
-                      "the pattern are of bounded length.",
-                  .summary = "Lists every key name matching a glob-style pattern.",
-                  .args = {{.name = "pattern", .type = arg::kPattern}}}
-     << CommandId{.name = "SCAN",
-                  .arity = -2,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow",
-                  .async = CmdScan,
-                  .group = "generic",
-                  .since = "2.8.0",
-                  .complexity =
-                      "O(1) per call. O(N) for a full pass, meaning as many calls as it takes for "
-                      "the cursor to come back to 0, N being the number of elements in the "
-                      "collection.",
-                  .summary =
-                      "Walks through the key names of the database incrementally with a cursor.",
-                  .history = {{"6.0.0", "The TYPE filter was introduced."}},
-                  .args = {{.name = "cursor", .type = arg::kInteger},
-                           {.name = "pattern",
-                            .type = arg::kPattern,
-                            .token = "MATCH",
-                            .flags = arg::kOptional},
-                           {.name = "count",
-                            .type = arg::kInteger,
-                            .token = "COUNT",
-                            .flags = arg::kOptional},
-                           {.name = "type",
-                            .token = "TYPE",
-                            .since = "6.0.0",
-                            .flags = arg::kOptional}}}
-     << CommandId{.name = "EXPIRE",
-                  .arity = -3,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
-                  .sync = CmdExpire,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Gives a key a time-to-live expressed in seconds.",
-                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "seconds", .type = arg::kInteger},
-                           {.name = "condition",
-                            .type = arg::kOneOf,
-                            .since = "7.0.0",
-                            .flags = arg::kOptional,
-                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
-                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
-                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
-                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
-     << CommandId{.name = "PEXPIRE",
-                  .arity = -3,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
-                  .sync = CmdPExpire,
-                  .group = "generic",
-                  .since = "2.6.0",
-                  .complexity = "O(1)",
-                  .summary = "Gives a key a time-to-live expressed in milliseconds.",
-                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "milliseconds", .type = arg::kInteger},
-                           {.name = "condition",
-                            .type = arg::kOneOf,
-                            .since = "7.0.0",
-                            .flags = arg::kOptional,
-                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
-                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
-                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
-                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
-     << CommandId{.name = "EXPIREAT",
-                  .arity = -3,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
-                  .sync = CmdExpireAt,
-                  .group = "generic",
-                  .since = "1.2.0",
-                  .complexity = "O(1)",
-                  .summary = "Makes a key expire at a given Unix time in seconds.",
-                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "unix-time-seconds", .type = arg::kUnixTime},
-                           {.name = "condition",
-                            .type = arg::kOneOf,
-                            .since = "7.0.0",
-                            .flags = arg::kOptional,
-                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
-                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
-                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
-                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
-     << CommandId{.name = "PEXPIREAT",
-                  .arity = -3,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
-                  .sync = CmdPExpireAt,
-                  .group = "generic",
-                  .since = "2.6.0",
-                  .complexity = "O(1)",
-                  .summary = "Makes a key expire at a given Unix time in milliseconds.",
-                  .history = {{"7.0.0", "The NX, XX, GT and LT conditions were introduced."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                           {.name = "unix-time-milliseconds", .type = arg::kUnixTime},
-                           {.name = "condition",
-                            .type = arg::kOneOf,
-                            .since = "7.0.0",
-                            .flags = arg::kOptional,
-                            .args = {{.name = "nx", .type = arg::kPureToken, .token = "NX"},
-                                     {.name = "xx", .type = arg::kPureToken, .token = "XX"},
-                                     {.name = "gt", .type = arg::kPureToken, .token = "GT"},
-                                     {.name = "lt", .type = arg::kPureToken, .token = "LT"}}}}}
-     << CommandId{.name = "TTL",
-                  .arity = 2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
-                  .sync = CmdTtl,
-                  .group = "generic",
-                  .since = "1.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Reports how many seconds a key has left to live.",
-                  .history = {{"2.8.0",
-                               "A missing key gets the reply -2 (-1 still means no expiry)."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "PTTL",
-                  .arity = 2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
-                  .sync = CmdPTtl,
-                  .group = "generic",
-                  .since = "2.6.0",
-                  .complexity = "O(1)",
-                  .summary = "Reports how many milliseconds a key has left to live.",
-                  .history = {{"2.8.0",
-                               "A missing key gets the reply -2 (-1 still means no expiry)."}},
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "EXPIRETIME",
-                  .arity = 2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
-                  .sync = CmdExpireTime,
-                  .group = "generic",
-                  .since = "7.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Reports the Unix time, in seconds, at which a key will expire.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "PEXPIRETIME",
-                  .arity = 2,
-                  .flags = kReadOnly | kFast,
-                  .acl = "@keyspace @read @fast",
-                  .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
-                  .sync = CmdPExpireTime,
-                  .group = "generic",
-                  .since = "7.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Reports the Unix time, in milliseconds, at which a key will expire.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "PERSIST",
-                  .arity = 2,
-                  .flags = kWrite | kFast,
-                  .acl = "@keyspace @write @fast",
-                  .keys = {{.flags = ks::kRW | ks::kUpdate, .index = 1}},
-                  .sync = CmdPersist,
-                  .group = "generic",
-                  .since = "2.2.0",
-                  .complexity = "O(1)",
-                  .summary = "Clears the time-to-live of a key so that it no longer expires.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "OBJECT",
-                  .arity = -2,
-                  .acl = "@slow",
-                  .sync = CmdObject,
-                  .group = "generic",
-                  .since = "2.2.3",
-                  .complexity = "Varies with the subcommand.",
-                  .summary = "Groups the subcommands that inspect how a key's value is stored."}
-     << CommandId{.name = "OBJECT|HELP",
-                  .arity = 2,
-                  .flags = kLoading | kStale,
-                  .acl = "@keyspace @slow",
-                  .sync = CmdObject,
-                  .group = "generic",
-                  .since = "6.2.0",
-                  .complexity = "O(1)",
-                  .summary = "Describes the available subcommands and their usage."}
-     << CommandId{.name = "OBJECT|ENCODING",
-                  .arity = 3,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow",
-                  .keys = {{.flags = ks::kRO, .index = 2}},
-                  .sync = CmdObject,
-                  .group = "generic",
-                  .since = "2.2.3",
-                  .complexity = "O(1)",
-                  .summary = "Reports the internal representation of the value held at a key.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "OBJECT|FREQ",
-                  .arity = 3,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow",
-                  .keys = {{.flags = ks::kRO, .index = 2}},
-                  .sync = CmdObject,
-                  .group = "generic",
-                  .since = "4.0.0",
-                  .complexity = "O(1)",
-                  .summary = "Reports the logarithmic access-frequency counter of a key.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "OBJECT|IDLETIME",
-                  .arity = 3,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow",
-                  .keys = {{.flags = ks::kRO, .index = 2}},
-                  .sync = CmdObject,
-                  .group = "generic",
-                  .since = "2.2.3",
-                  .complexity = "O(1)",
-                  .summary = "Reports how many seconds have passed since a key was last accessed.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}}
-     << CommandId{.name = "OBJECT|REFCOUNT",
-                  .arity = 3,
-                  .flags = kReadOnly,
-                  .acl = "@keyspace @read @slow",
-                  .keys = {{.flags = ks::kRO, .index = 2}},
-                  .sync = CmdObject,
-                  .group = "generic",
-                  .since = "2.2.3",
-                  .complexity = "O(1)",
-                  .summary = "Reports how many references the value held at a key has.",
-                  .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0}}};
+  for (const CommandId& cid : kGenericCommands) *r << cid;
 }
 
 }  // namespace darner
