@@ -77,41 +77,104 @@ bool ParseAffinity(std::string_view mode, unsigned threads, std::vector<int>* cp
   return true;
 }
 
-int Run() {
+// The thread count after --proactor_threads and --num_shards, and the CPUs to pin to; false
+// (logged) when a flag's value is invalid.
+bool ResolveThreads(unsigned* threads, std::vector<int>* cpus) {
   if (std::string mode = absl::GetFlag(FLAGS_enable_debug_command);
       mode != "no" && mode != "yes" && mode != "local") {
     LOG(ERROR) << "--enable_debug_command must be 'no', 'yes' or 'local', not '" << mode << "'";
-    return 1;
+    return false;
   }
-  unsigned threads = absl::GetFlag(FLAGS_proactor_threads);
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  if (uint32_t shards = absl::GetFlag(FLAGS_num_shards); shards != 0 && shards < threads) {
-    LOG(WARNING) << "--num_shards=" << shards << " with " << threads
+  *threads = absl::GetFlag(FLAGS_proactor_threads);
+  if (*threads == 0) *threads = std::max(1u, std::thread::hardware_concurrency());
+  if (uint32_t shards = absl::GetFlag(FLAGS_num_shards); shards != 0 && shards < *threads) {
+    LOG(WARNING) << "--num_shards=" << shards << " with " << *threads
                  << " threads: Darner runs one shard per thread, so --proactor_threads is lowered "
                     "to "
                  << shards;
-    threads = shards;
+    *threads = shards;
   }
-  std::vector<int> cpus;
-  if (!ParseAffinity(absl::GetFlag(FLAGS_proactor_affinity_mode), threads, &cpus)) {
+  if (!ParseAffinity(absl::GetFlag(FLAGS_proactor_affinity_mode), *threads, cpus)) {
     LOG(ERROR) << "--proactor_affinity_mode must be 'on', 'off' or 'auto', not '"
                << absl::GetFlag(FLAGS_proactor_affinity_mode) << "'";
-    return 1;
+    return false;
   }
+  return true;
+}
+
+// As Redis: raise the open-files limit for maxclients, or lower maxclients to fit it, so that
+// clients over the limit are refused with an error instead of failing accept().
+void FitMaxClients(unsigned threads) {
+  uint32_t wanted = absl::GetFlag(FLAGS_maxclients);
+  uint32_t fit = FitMaxClientsToFdLimit(wanted, threads);
+  if (fit >= wanted) return;
+  LOG(WARNING) << "You requested maxclients of " << wanted << " requiring at least "
+               << wanted + ReservedFds(threads)
+               << " max file descriptors, but the open files limit allows fewer. maxclients "
+                  "has been reduced to "
+               << fit << " to compensate for low ulimit. If you need higher maxclients "
+               << "increase 'ulimit -n'.";
+  absl::SetFlag(&FLAGS_maxclients, fit);
+}
+
+// The main listener (--port; -1 picks a free port) and the admin listener (--admin_port), bound
+// but not started; false (logged) when one cannot bind.
+bool BindListeners(ProactorPool* pool, Service* service, unsigned threads,
+                   std::vector<std::unique_ptr<Listener>>* listeners) {
+  ParserLimits limits;
+  limits.max_bulk_len = absl::GetFlag(FLAGS_proto_max_bulk_len).bytes;
+  if (int32_t port = absl::GetFlag(FLAGS_port); port != 0) {
+    auto main_listener = std::make_unique<Listener>(pool, service, limits, false);
+    std::string error;
+    if (port < -1 || port > 65535 ||
+        !main_listener->Bind(absl::GetFlag(FLAGS_bind), port < 0 ? 0 : port, &error)) {
+      LOG(ERROR) << (error.empty() ? "invalid --port" : error);
+      return false;
+    }
+    if (port < 0) {
+      absl::SetFlag(&FLAGS_port, main_listener->port());
+      LOG(INFO) << "Picked free port " << main_listener->port();
+    }
+    LOG(INFO) << "Listening on port " << main_listener->port() << " with " << threads << " threads";
+    listeners->push_back(std::move(main_listener));
+  }
+  if (uint32_t admin = absl::GetFlag(FLAGS_admin_port); admin != 0) {
+    auto admin_listener = std::make_unique<Listener>(pool, service, limits, true);
+    std::string error;
+    if (admin > 65535 || !admin_listener->Bind(absl::GetFlag(FLAGS_admin_bind), admin, &error)) {
+      LOG(ERROR) << (error.empty() ? "invalid --admin_port" : error);
+      return false;
+    }
+    LOG(INFO) << "Admin listener on port " << admin_listener->port();
+    listeners->push_back(std::move(admin_listener));
+  }
+  return true;
+}
+
+// Stops accepting, stops migrations, closes every connection (waiting at most 500 ms for their
+// in-flight replies), then stops the service and the pool.
+void StopServing(ProactorPool* pool, Service* service, ClusterFamily* cluster,
+                 std::vector<std::unique_ptr<Listener>>* listeners) {
+  auto start = std::chrono::steady_clock::now();
+  for (auto& l : *listeners) l->Stop();
+  cluster->Shutdown();  // migrations first: they stop within their own bounds
+  pool->RunOnAllBlocking([service](unsigned) {
+    for (ConnectionContext* cc : service->ThreadConnections()) cc->conn->Close();
+  });
+  auto deadline = start + std::chrono::milliseconds(500);
+  while (service->connected_clients() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  service->Shutdown();
+  pool->Stop();
+}
+
+int Run() {
+  unsigned threads = 0;
+  std::vector<int> cpus;
+  if (!ResolveThreads(&threads, &cpus)) return 1;
   WarnAboutUnsupportedFlags();
-  // As Redis: raise the open-files limit for maxclients, or lower maxclients to fit it, so that
-  // clients over the limit are refused with an error instead of failing accept().
-  if (uint32_t wanted = absl::GetFlag(FLAGS_maxclients),
-      fit = FitMaxClientsToFdLimit(wanted, threads);
-      fit < wanted) {
-    LOG(WARNING) << "You requested maxclients of " << wanted << " requiring at least "
-                 << wanted + ReservedFds(threads)
-                 << " max file descriptors, but the open files limit allows fewer. maxclients "
-                    "has been reduced to "
-                 << fit << " to compensate for low ulimit. If you need higher maxclients "
-                 << "increase 'ulimit -n'.";
-    absl::SetFlag(&FLAGS_maxclients, fit);
-  }
+  FitMaxClients(threads);
 
   // Signals are taken synchronously by a dedicated thread, so no handler runs on pool threads.
   sigset_t sigs;
@@ -147,37 +210,10 @@ int Run() {
   ShutdownLatch latch;
   service.SetShutdownHook([&latch] { latch.Request(); });
 
-  ParserLimits limits;
-  limits.max_bulk_len = absl::GetFlag(FLAGS_proto_max_bulk_len).bytes;
-
   std::vector<std::unique_ptr<Listener>> listeners;
-  int32_t port = absl::GetFlag(FLAGS_port);
-  if (port != 0) {
-    auto main_listener = std::make_unique<Listener>(&pool, &service, limits, false);
-    std::string error;
-    if (port < -1 || port > 65535 ||
-        !main_listener->Bind(absl::GetFlag(FLAGS_bind), port < 0 ? 0 : port, &error)) {
-      LOG(ERROR) << (error.empty() ? "invalid --port" : error);
-      pool.Stop();
-      return 1;
-    }
-    if (port < 0) {
-      absl::SetFlag(&FLAGS_port, main_listener->port());
-      LOG(INFO) << "Picked free port " << main_listener->port();
-    }
-    LOG(INFO) << "Listening on port " << main_listener->port() << " with " << threads << " threads";
-    listeners.push_back(std::move(main_listener));
-  }
-  if (uint32_t admin = absl::GetFlag(FLAGS_admin_port); admin != 0) {
-    auto admin_listener = std::make_unique<Listener>(&pool, &service, limits, true);
-    std::string error;
-    if (admin > 65535 || !admin_listener->Bind(absl::GetFlag(FLAGS_admin_bind), admin, &error)) {
-      LOG(ERROR) << (error.empty() ? "invalid --admin_port" : error);
-      pool.Stop();
-      return 1;
-    }
-    LOG(INFO) << "Admin listener on port " << admin_listener->port();
-    listeners.push_back(std::move(admin_listener));
+  if (!BindListeners(&pool, &service, threads, &listeners)) {
+    pool.Stop();
+    return 1;
   }
   for (auto& l : listeners) l->Start();
 
@@ -192,18 +228,7 @@ int Run() {
 
   latch.Wait();
   auto start = std::chrono::steady_clock::now();
-  for (auto& l : listeners) l->Stop();
-  cluster.Shutdown();  // migrations first: they stop within their own bounds
-  // Ask every connection to finish its in-flight reply and close, then wait (bounded) for them.
-  pool.RunOnAllBlocking([&service](unsigned) {
-    for (ConnectionContext* cc : service.ThreadConnections()) cc->conn->Close();
-  });
-  auto deadline = start + std::chrono::milliseconds(500);
-  while (service.connected_clients() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  service.Shutdown();
-  pool.Stop();
+  StopServing(&pool, &service, &cluster, &listeners);
   // Wake the signal thread if shutdown came from SHUTDOWN rather than a signal.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();

@@ -122,7 +122,7 @@ std::string Percent(uint64_t part, uint64_t whole) {
   return absl::StrFormat("%.2f%%", whole ? 100.0 * double(part) / double(whole) : 0.0);
 }
 
-void AppendServer(std::string* out, Service* svc) {
+void AppendServerSection(std::string* out, const NodeSnapshot& /*snap*/, Service* svc) {
   utsname u;
   uname(&u);
   int64_t uptime = (NowMs() - svc->start_time_ms()) / 1000;
@@ -146,169 +146,198 @@ void AppendServer(std::string* out, Service* svc) {
             "\r\nexecutable:/proc/self/exe\r\nconfig_file:\r\nio_threads_active:0\r\n\r\n");
 }
 
-void AppendSection(std::string* out, std::string_view name, const NodeSnapshot& snap,
-                   Service* svc) {
-  if (name == "server") {
-    AppendServer(out, svc);
-  } else if (name == "clients") {
-    StrAppend(out, "# Clients\r\nconnected_clients:", svc->connected_clients(),
-              "\r\ncluster_connections:0\r\nmaxclients:", absl::GetFlag(FLAGS_maxclients),
-              "\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0"
-              "\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0"
-              "\r\n\r\n");
-  } else if (name == "memory") {
-    size_t rss = ProcessRssBytes();
-    uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory).bytes;
-    // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
-    size_t clients = ConnectionBufferBytes();
-    size_t used = snap.memory + clients;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    uint64_t system = pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
-    StrAppend(
-        out, "# Memory\r\nused_memory:", used, "\r\nused_memory_human:", HumanBytes(used),
-        "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
-        "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
-        "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
-        "\r\nused_memory_peak_rss:", std::max(PeakRssBytes(), rss),
-        "\r\nused_memory_peak_perc:", Percent(used, std::max(svc->PeakMemory(), used)),
-        "\r\nused_memory_overhead:", clients, "\r\nused_memory_startup:0",
-        "\r\nused_memory_dataset:", snap.memory,
-        "\r\nused_memory_dataset_perc:", Percent(snap.memory, used),
-        "\r\ntotal_system_memory:", system, "\r\ntotal_system_memory_human:", HumanBytes(system),
-        "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
-        "\r\nmaxmemory_policy:", EvictionPolicyName(CurrentEvictionPolicy()),
-        "\r\nmem_fragmentation_ratio:", absl::StrFormat("%.2f", used ? double(rss) / used : 0.0),
-        "\r\nmem_fragmentation_bytes:", static_cast<int64_t>(rss) - static_cast<int64_t>(used),
-        "\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0"
-        "\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0",
-        "\r\nmem_clients_normal:", clients,
-        "\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:mimalloc-",
-        mi_version() / 100, ".", (mi_version() / 10) % 10, ".", mi_version() % 10,
-        "\r\nactive_defrag_running:0\r\n\r\n");
-  } else if (name == "persistence") {
-    StrAppend(out,
-              "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
-              "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
-              "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-              "rdb_changes_since_last_save:",
-              snap.db_stats.changes,  // nothing is ever saved: changes since start
-              "\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:", svc->start_time_ms() / 1000,
-              "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-              "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
-              "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n"
-              "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
-              "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"
-              "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
-              "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
-              "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0"
-              "\r\n\r\n");
-  } else if (name == "stats") {
-    StrAppend(out, "# Stats\r\ntotal_connections_received:", snap.stats.connections_received,
-              "\r\ntotal_commands_processed:", snap.stats.total_commands,
-              "\r\ninstantaneous_ops_per_sec:", static_cast<int64_t>(snap.ops_per_sec),
-              "\r\ntotal_net_input_bytes:", snap.net.net_input_bytes,
-              "\r\ntotal_net_output_bytes:", snap.net.net_output_bytes,
-              "\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0",
-              "\r\ninstantaneous_input_kbps:", absl::StrFormat("%.2f", snap.input_kbps),
-              "\r\ninstantaneous_output_kbps:", absl::StrFormat("%.2f", snap.output_kbps),
-              "\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00",
-              "\r\nrejected_connections:", snap.stats.rejected_connections,
-              "\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0",
-              "\r\nexpired_keys:", snap.db_stats.expired_keys,
-              "\r\nevicted_keys:", snap.db_stats.evicted_keys,
-              "\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0"
-              "\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:",
-              snap.db_stats.keyspace_hits, "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
-              "\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0"
-              "\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0"
-              "\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0"
-              "\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0"
-              "\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0"
-              "\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0"
-              "\r\nunexpected_error_replies:0\r\ntotal_error_replies:",
-              snap.stats.total_errors, "\r\ndump_payload_sanitizations:0",
-              "\r\ntotal_reads_processed:", snap.net.reads_processed,
-              "\r\ntotal_writes_processed:", snap.net.writes_processed,
-              "\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\r\n");
-  } else if (name == "replication") {
-    StrAppend(out,
-              "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
-              "master_failover_state:no-failover\r\nmaster_replid:",
-              RunId(),
-              "\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
-              "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
-              "repl_backlog_size:0\r\nrepl_backlog_first_byte_offset:0\r\n"
-              "repl_backlog_histlen:0\r\n\r\n");
-  } else if (name == "cpu") {
-    rusage self, children;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &children);
-    auto secs = [](const timeval& tv) {
-      return absl::StrFormat("%.6f", tv.tv_sec + tv.tv_usec / 1e6);
-    };
-    StrAppend(out, "# CPU\r\nused_cpu_sys:", secs(self.ru_stime),
-              "\r\nused_cpu_user:", secs(self.ru_utime),
-              "\r\nused_cpu_sys_children:", secs(children.ru_stime),
-              "\r\nused_cpu_user_children:", secs(children.ru_utime), "\r\n\r\n");
-  } else if (name == "modules") {
-    StrAppend(out, "# Modules\r\n\r\n");
-  } else if (name == "commandstats") {
-    StrAppend(out, "# Commandstats\r\n");
-    svc->registry().ForEach([&](const CommandId& cid) {
-      if (cid.index >= snap.stats.commands.size()) return;
-      const auto& c = snap.stats.commands[cid.index];
-      if (c.calls == 0 && c.rejected == 0 && c.failed == 0) return;
-      uint64_t usec = CycleClock::ToMicros(c.cycles);
-      StrAppend(out, "cmdstat_", ToLower(cid.name), ":calls=", c.calls, ",usec=", usec,
-                ",usec_per_call=", absl::StrFormat("%.2f", c.calls ? double(usec) / c.calls : 0.0),
-                ",rejected_calls=", c.rejected, ",failed_calls=", c.failed, "\r\n");
-    });
-    StrAppend(out, "\r\n");
-  } else if (name == "errorstats") {
-    StrAppend(out, "# Errorstats\r\n");
-    std::vector<std::pair<std::string, uint64_t>> errors(snap.stats.errors.begin(),
-                                                         snap.stats.errors.end());
-    std::sort(errors.begin(), errors.end());
-    for (const auto& [code, n] : errors) StrAppend(out, "errorstat_", code, ":count=", n, "\r\n");
-    StrAppend(out, "\r\n");
-  } else if (name == "cluster") {
-    StrAppend(out, "# Cluster\r\ncluster_enabled:", ClusterEnabled() ? 1 : 0, "\r\n");
-    svc->AppendClusterInfo(out);
-    StrAppend(out, "\r\n");
-  } else if (name == "keyspace") {
-    StrAppend(out, "# Keyspace\r\n");
-    for (size_t i = 0; i < snap.dbs.size(); ++i) {
-      if (snap.dbs[i].keys == 0) continue;
-      StrAppend(out, "db", i, ":keys=", snap.dbs[i].keys, ",expires=", snap.dbs[i].expires,
-                ",avg_ttl=0\r\n");
-    }
-    StrAppend(out, "\r\n");
-  }
+void AppendClientsSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Clients\r\nconnected_clients:", svc->connected_clients(),
+            "\r\ncluster_connections:0\r\nmaxclients:", absl::GetFlag(FLAGS_maxclients),
+            "\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0"
+            "\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0"
+            "\r\n\r\n");
 }
 
-constexpr std::string_view kDefaultSections[] = {
-    "server", "clients", "memory",     "persistence", "stats",   "replication",
-    "cpu",    "modules", "errorstats", "cluster",     "keyspace"};
-constexpr std::string_view kAllSections[] = {
-    "server", "clients", "memory",       "persistence", "stats",   "replication",
-    "cpu",    "modules", "commandstats", "errorstats",  "cluster", "keyspace"};
+void AppendMemorySection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  size_t rss = ProcessRssBytes();
+  uint64_t maxmemory = absl::GetFlag(FLAGS_maxmemory).bytes;
+  // As in Redis, used_memory counts client buffers; used_memory_dataset is the data alone.
+  size_t clients = ConnectionBufferBytes();
+  size_t used = snap.memory + clients;
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  uint64_t system = pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+  StrAppend(
+      out, "# Memory\r\nused_memory:", used, "\r\nused_memory_human:", HumanBytes(used),
+      "\r\nused_memory_rss:", rss, "\r\nused_memory_rss_human:", HumanBytes(rss),
+      "\r\nused_memory_peak:", std::max(svc->PeakMemory(), used),
+      "\r\nused_memory_peak_human:", HumanBytes(std::max(svc->PeakMemory(), used)),
+      "\r\nused_memory_peak_rss:", std::max(PeakRssBytes(), rss),
+      "\r\nused_memory_peak_perc:", Percent(used, std::max(svc->PeakMemory(), used)),
+      "\r\nused_memory_overhead:", clients, "\r\nused_memory_startup:0",
+      "\r\nused_memory_dataset:", snap.memory,
+      "\r\nused_memory_dataset_perc:", Percent(snap.memory, used),
+      "\r\ntotal_system_memory:", system, "\r\ntotal_system_memory_human:", HumanBytes(system),
+      "\r\nmaxmemory:", maxmemory, "\r\nmaxmemory_human:", HumanBytes(maxmemory),
+      "\r\nmaxmemory_policy:", EvictionPolicyName(CurrentEvictionPolicy()),
+      "\r\nmem_fragmentation_ratio:", absl::StrFormat("%.2f", used ? double(rss) / used : 0.0),
+      "\r\nmem_fragmentation_bytes:", static_cast<int64_t>(rss) - static_cast<int64_t>(used),
+      "\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0"
+      "\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0",
+      "\r\nmem_clients_normal:", clients,
+      "\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:mimalloc-", mi_version() / 100,
+      ".", (mi_version() / 10) % 10, ".", mi_version() % 10, "\r\nactive_defrag_running:0\r\n\r\n");
+}
+
+void AppendPersistenceSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out,
+            "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
+            "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
+            "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
+            "rdb_changes_since_last_save:",
+            snap.db_stats.changes,  // nothing is ever saved: changes since start
+            "\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:", svc->start_time_ms() / 1000,
+            "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
+            "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
+            "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n"
+            "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+            "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"
+            "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
+            "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
+            "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0"
+            "\r\n\r\n");
+}
+
+void AppendStatsSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Stats\r\ntotal_connections_received:", snap.stats.connections_received,
+            "\r\ntotal_commands_processed:", snap.stats.total_commands,
+            "\r\ninstantaneous_ops_per_sec:", static_cast<int64_t>(snap.ops_per_sec),
+            "\r\ntotal_net_input_bytes:", snap.net.net_input_bytes,
+            "\r\ntotal_net_output_bytes:", snap.net.net_output_bytes,
+            "\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0",
+            "\r\ninstantaneous_input_kbps:", absl::StrFormat("%.2f", snap.input_kbps),
+            "\r\ninstantaneous_output_kbps:", absl::StrFormat("%.2f", snap.output_kbps),
+            "\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00",
+            "\r\nrejected_connections:", snap.stats.rejected_connections,
+            "\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0",
+            "\r\nexpired_keys:", snap.db_stats.expired_keys,
+            "\r\nevicted_keys:", snap.db_stats.evicted_keys,
+            "\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0"
+            "\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:",
+            snap.db_stats.keyspace_hits, "\r\nkeyspace_misses:", snap.db_stats.keyspace_misses,
+            "\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0"
+            "\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0"
+            "\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0"
+            "\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0"
+            "\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0"
+            "\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0"
+            "\r\nunexpected_error_replies:0\r\ntotal_error_replies:",
+            snap.stats.total_errors, "\r\ndump_payload_sanitizations:0",
+            "\r\ntotal_reads_processed:", snap.net.reads_processed,
+            "\r\ntotal_writes_processed:", snap.net.writes_processed,
+            "\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\r\n");
+}
+
+void AppendReplicationSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out,
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+            "master_failover_state:no-failover\r\nmaster_replid:",
+            RunId(),
+            "\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
+            "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
+            "repl_backlog_size:0\r\nrepl_backlog_first_byte_offset:0\r\n"
+            "repl_backlog_histlen:0\r\n\r\n");
+}
+
+void AppendCpuSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  rusage self, children;
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto secs = [](const timeval& tv) {
+    return absl::StrFormat("%.6f", tv.tv_sec + tv.tv_usec / 1e6);
+  };
+  StrAppend(out, "# CPU\r\nused_cpu_sys:", secs(self.ru_stime),
+            "\r\nused_cpu_user:", secs(self.ru_utime),
+            "\r\nused_cpu_sys_children:", secs(children.ru_stime),
+            "\r\nused_cpu_user_children:", secs(children.ru_utime), "\r\n\r\n");
+}
+
+void AppendModulesSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Modules\r\n\r\n");
+}
+
+void AppendCommandStats(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Commandstats\r\n");
+  svc->registry().ForEach([&](const CommandId& cid) {
+    if (cid.index >= snap.stats.commands.size()) return;
+    const auto& c = snap.stats.commands[cid.index];
+    if (c.calls == 0 && c.rejected == 0 && c.failed == 0) return;
+    uint64_t usec = CycleClock::ToMicros(c.cycles);
+    StrAppend(out, "cmdstat_", ToLower(cid.name), ":calls=", c.calls, ",usec=", usec,
+              ",usec_per_call=", absl::StrFormat("%.2f", c.calls ? double(usec) / c.calls : 0.0),
+              ",rejected_calls=", c.rejected, ",failed_calls=", c.failed, "\r\n");
+  });
+  StrAppend(out, "\r\n");
+}
+
+void AppendErrorStats(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Errorstats\r\n");
+  std::vector<std::pair<std::string, uint64_t>> errors(snap.stats.errors.begin(),
+                                                       snap.stats.errors.end());
+  std::sort(errors.begin(), errors.end());
+  for (const auto& [code, n] : errors) StrAppend(out, "errorstat_", code, ":count=", n, "\r\n");
+  StrAppend(out, "\r\n");
+}
+
+void AppendClusterSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Cluster\r\ncluster_enabled:", ClusterEnabled() ? 1 : 0, "\r\n");
+  svc->AppendClusterInfo(out);
+  StrAppend(out, "\r\n");
+}
+
+void AppendKeyspaceSection(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Keyspace\r\n");
+  for (size_t i = 0; i < snap.dbs.size(); ++i) {
+    if (snap.dbs[i].keys == 0) continue;
+    StrAppend(out, "db", i, ":keys=", snap.dbs[i].keys, ",expires=", snap.dbs[i].expires,
+              ",avg_ttl=0\r\n");
+  }
+  StrAppend(out, "\r\n");
+}
+
+using SectionFn = void (*)(std::string* out, const NodeSnapshot& snap, Service* svc);
+
+// INFO's sections in Redis's order, each with the function that writes it.
+struct InfoSection {
+  std::string_view name;
+  SectionFn append;
+  bool in_default;  // part of plain INFO (commandstats is only in INFO ALL or by name)
+};
+constexpr InfoSection kInfoSections[] = {
+    {"server", AppendServerSection, true},
+    {"clients", AppendClientsSection, true},
+    {"memory", AppendMemorySection, true},
+    {"persistence", AppendPersistenceSection, true},
+    {"stats", AppendStatsSection, true},
+    {"replication", AppendReplicationSection, true},
+    {"cpu", AppendCpuSection, true},
+    {"modules", AppendModulesSection, true},
+    {"commandstats", AppendCommandStats, false},
+    {"errorstats", AppendErrorStats, true},
+    {"cluster", AppendClusterSection, true},
+    {"keyspace", AppendKeyspaceSection, true},
+};
 
 asio::awaitable<void> CmdInfo(CmdArgList args, CommandContext& cx) {
-  std::vector<std::string_view> sections;
   std::vector<std::string> lowered;
   for (std::string_view a : args) lowered.push_back(ToLower(a));
-  if (args.empty() || (lowered.size() == 1 && lowered[0] == "default")) {
-    sections.assign(std::begin(kDefaultSections), std::end(kDefaultSections));
-  } else if (lowered.size() == 1 && (lowered[0] == "all" || lowered[0] == "everything")) {
-    sections.assign(std::begin(kAllSections), std::end(kAllSections));
-  } else {
-    for (std::string_view s : kAllSections) {
-      if (std::find(lowered.begin(), lowered.end(), s) != lowered.end()) sections.push_back(s);
+  bool all = lowered.size() == 1 && (lowered[0] == "all" || lowered[0] == "everything");
+  bool by_default = args.empty() || (lowered.size() == 1 && lowered[0] == "default");
+  std::vector<const InfoSection*> sections;
+  for (const InfoSection& s : kInfoSections) {
+    bool named = std::find(lowered.begin(), lowered.end(), s.name) != lowered.end();
+    if (all || (by_default && s.in_default) || (!all && !by_default && named)) {
+      sections.push_back(&s);
     }
   }
   NodeSnapshot snap = co_await Snapshot(cx);
   std::string out;
-  for (std::string_view s : sections) AppendSection(&out, s, snap, cx.service);
+  for (const InfoSection* s : sections) s->append(&out, snap, cx.service);
   if (out.size() >= 2) out.resize(out.size() - 2);  // no blank line after the last section
   cx.rb->SendVerbatim(out);
 }
