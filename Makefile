@@ -77,11 +77,16 @@ test-asan: deps build/asan/build.ninja
 test-tsan: deps build/tsan/build.ninja
 	$(call run_suite,tsan,TSAN_OPTIONS=halt_on_error=1 DARNER_TEST_IO_TIMEOUT=30)
 
+# Each target runs from its seed corpus (fuzz/corpus/<name>) for FUZZ_SECONDS (RESP) or a
+# third of it (the RDB payload decoder, a smaller input space).
 fuzz: deps build/fuzz/build.ninja
-	ninja -C build/fuzz -j$(JOBS) resp_parser_fuzz
-	mkdir -p build/fuzz/corpus build/fuzz/artifacts && cp fuzz/corpus/resp/* build/fuzz/corpus/
+	ninja -C build/fuzz -j$(JOBS) resp_parser_fuzz rdb_payload_fuzz
+	mkdir -p build/fuzz/corpus/resp build/fuzz/corpus/rdb build/fuzz/artifacts
+	cp fuzz/corpus/resp/* build/fuzz/corpus/resp/ && cp fuzz/corpus/rdb/* build/fuzz/corpus/rdb/
 	./build/fuzz/fuzz/resp_parser_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 \
-		-artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus 2>&1 | tail -3
+		-artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus/resp 2>&1 | tail -3
+	./build/fuzz/fuzz/rdb_payload_fuzz -max_total_time=$$(( $${FUZZ_SECONDS:-60} / 3 )) -max_len=4096 \
+		-artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus/rdb 2>&1 | tail -3
 
 # The C++ sources under version control: what `format` rewrites and `lint` checks.
 SOURCES = $(shell git ls-files '*.cc' '*.h')

@@ -24,6 +24,8 @@ enum class OpStatus : unsigned char {
   kOutOfMemory,    // over maxmemory and nothing could be evicted
   kBusyKey,        // the target key exists (RESTORE without REPLACE, RENAMENX, ...)
   kCancelled,      // the transaction was cancelled (shutdown, migration, client gone)
+  kBadPayload,     // a serialized value of a newer RDB version, or with a wrong checksum
+  kBadData,        // a serialized value whose bytes do not decode
 };
 
 // Either a T (status kOk) or a status that is not kOk. Reading the value of a failed result is

@@ -46,6 +46,10 @@ constexpr std::string_view StatusError(OpStatus status) {
       return "index out of range";
     case OpStatus::kCancelled:
       return kCancelledErr;
+    case OpStatus::kBadPayload:
+      return "DUMP payload version or checksum are wrong";
+    case OpStatus::kBadData:
+      return "Bad data format";
     case OpStatus::kInvalidExpire:  // the command's name is part of the text
       return "invalid expire time";
     case OpStatus::kOk:

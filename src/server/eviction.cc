@@ -139,6 +139,22 @@ void RecordAccess(KeyEntry* e) {
   e->set_access((g_lfu_minutes.load(std::memory_order_relaxed) << 8) | counter);
 }
 
+void SetRestoredAccess(KeyEntry* e, int64_t idle_seconds, int freq) {
+  if (IsLfu(CurrentEvictionPolicy())) {
+    if (freq >= 0) {
+      e->set_access((g_lfu_minutes.load(std::memory_order_relaxed) << 8) |
+                    static_cast<uint32_t>(freq));
+    }
+    return;
+  }
+  if (idle_seconds < 0) return;
+  int64_t clock = g_lru_clock.load(std::memory_order_relaxed);
+  // Redis's rule for an idle time older than the (wrapping) clock: half the clock's range back.
+  int64_t at =
+      idle_seconds <= clock ? clock - idle_seconds : (clock + (kLruMask + 1) / 2) % (kLruMask + 1);
+  e->set_access(static_cast<uint32_t>(at));
+}
+
 uint64_t IdleSeconds(const KeyEntry* e) {
   return (g_lru_clock.load(std::memory_order_relaxed) - e->access()) & kLruMask;
 }

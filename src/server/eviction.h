@@ -68,6 +68,10 @@ void TickEvictionClock(int64_t now_ms);
 uint32_t InitialAccess();
 // Records an access to `e` (LRU: now; LFU: a probabilistic increment after decay).
 void RecordAccess(KeyEntry* e);
+// RESTORE's IDLETIME / FREQ (negative: not given): under an LFU policy `freq` becomes the
+// counter, otherwise `idle_seconds` sets the last access that far back. Either is ignored when
+// the policy does not track it, as in Redis.
+void SetRestoredAccess(KeyEntry* e, int64_t idle_seconds, int freq);
 // OBJECT IDLETIME: seconds since the last access (LRU records).
 uint64_t IdleSeconds(const KeyEntry* e);
 // OBJECT FREQ: the LFU counter after decay.
