@@ -722,7 +722,8 @@ CHANGE_LINES = [
     ["getdel", "ch:n"], ["getdel", "ch:n"], ["expire", "ch:s", "100"], ["persist", "ch:s"],
     ["persist", "ch:s"], ["mset", "ch:1", "a", "ch:2", "b"], ["get", "ch:s"],
     ["setbit", "ch:bits", "3", "1"], ["getset", "ch:s", "w"], ["set", "ch:s", "v", "NX"],
-    ["set", "ch:s", "v", "XX", "GET"], ["setrange", "ch:big", "0", ""],
+    ["set", "ch:s", "v", "XX", "GET"], ["setrange", "ch:big", "0", ""], ["swapdb", "0", "1"], ["swapdb", "1", "0"],
+    ["swapdb", "0", "x"],
 ]
 
 

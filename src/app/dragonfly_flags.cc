@@ -56,7 +56,6 @@
   X(uint32_t, interpreter_per_thread, 10, "Lua interpreters per thread")                           \
   X(bool, jsonpathv2, true, "use Dragonfly jsonpath engine")                                       \
   X(uint32_t, keys_output_limit, 8192, "max keys returned by KEYS")                                \
-  X(bool, latency_tracking, false, "track per-command latency")                                    \
   X(int32_t, list_compress_depth, 0, "uncompressed nodes per end; 0 no compression")               \
   X(bool, list_experimental_v2, true, "use Dragonfly QList list encoding")                         \
   X(int32_t, list_max_listpack_size, -2, "list node size limit (neg=bytes class)")                 \
@@ -146,8 +145,6 @@
   X(uint32_t, shard_repl_backlog_len, 1 << 10, "per-shard replication backlog length")             \
   X(std::string, shard_round_robin_prefix, "", "deprecated: key prefix spread round-robin")        \
   X(uint32_t, shard_thread_busy_polling_usec, 0, "override busy-poll time of shard threads")       \
-  X(int32_t, slowlog_log_slower_than, 10000, "slowlog threshold in usec; negative off")            \
-  X(uint32_t, slowlog_max_len, 20, "slowlog capacity")                                             \
   X(std::string, snapshot_cron, "", "cron expression for periodic snapshots")                      \
   X(int32_t, source_connect_timeout_ms, 20000, "older Dragonfly: connect timeout to source node")  \
   X(std::string, spill_file_prefix, "", "older Dragonfly: former name of tiered_prefix")           \

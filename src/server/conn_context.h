@@ -23,6 +23,13 @@ struct ConnectionContext {
   DbIndex db = 0;
   bool authenticated = false;
   std::string name;
+  std::string addr;               // the peer's ip:port, kept for threads that may not ask conn
+  std::string lib_name, lib_ver;  // CLIENT SETINFO
+  // CLIENT REPLY: OFF drops every reply; SKIP drops the replies of the command itself and the
+  // next one (reply_skip counts the commands still to drop).
+  bool reply_off = false;
+  uint8_t reply_skip = 0;
+  bool no_evict = false;  // CLIENT NO-EVICT (shown in CLIENT LIST; there is no client eviction)
   int64_t created_ms = 0;
   int64_t last_active_ms = 0;
   const CommandId* last_cmd = nullptr;  // for CLIENT LIST (formatted only there)

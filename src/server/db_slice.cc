@@ -294,7 +294,7 @@ KeyEntry* DbSlice::ChangeExpire(KeyEntry* e, int64_t ms) {
 size_t DbSlice::MemoryBytes() const {
   // O(1): entries and values are counted exactly; bucket arrays (load factor 0.5 to 1) and the
   // deadline index are estimated.
-  return obj_bytes_ + key_count_ * 12 + deadlines_.size() * 24 + tables_.size() * sizeof(KeyTable);
+  return obj_bytes_ + IndexBytes() + DeadlineIndexBytes();
 }
 
 const KeyTable* DbSlice::RandomTable(uint64_t* seed) const {

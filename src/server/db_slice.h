@@ -87,6 +87,9 @@ class DbSlice {
   size_t size() const { return key_count_; }
   size_t expires_count() const { return deadlines_.size(); }
   size_t MemoryBytes() const;
+  // MEMORY STATS: the shares of MemoryBytes() that index the keys and their deadlines.
+  size_t IndexBytes() const { return key_count_ * 12 + tables_.size() * sizeof(KeyTable); }
+  size_t DeadlineIndexBytes() const { return deadlines_.size() * 24; }
 
   // Scans the slot at position `slot_pos` of this shard's slot list from `table_cursor`,
   // calling fn(KeyEntry*) (which must not modify the slice). Returns the next table cursor

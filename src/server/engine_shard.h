@@ -32,6 +32,8 @@ class EngineShard {
   unsigned num_dbs() const { return static_cast<unsigned>(dbs_.size()); }
   // Databases that were created (a db is created on first use).
   bool HasDb(DbIndex index) const { return dbs_[index] != nullptr; }
+  // SWAPDB: databases a and b trade their keys on this shard.
+  void SwapDbs(DbIndex a, DbIndex b) { std::swap(dbs_[a], dbs_[b]); }
   KeyLocks& locks() { return locks_; }
   // Consumers of database 0's changes (slot migration flows); see server/journal.h.
   void AddJournalConsumer(JournalConsumer* consumer, const std::bitset<kNumSlots>& slots);

@@ -107,6 +107,26 @@ asio::awaitable<void> WaitWhileSlotStalled(SlotId slot) {
                      {std::chrono::microseconds(200), std::chrono::microseconds(200)});
 }
 
+constexpr std::string_view kClientPaused = "clients paused";
+std::atomic<int64_t> pause_until_ms{0};
+std::atomic<ClientPauseMode> pause_mode{ClientPauseMode::kNone};
+
+// The pause that holds back `cid` now, if any.
+bool PausedNow(const CommandId& cid) {
+  ClientPauseMode mode = pause_mode.load(std::memory_order_acquire);
+  if (mode == ClientPauseMode::kNone) return false;
+  if (NowMs() >= pause_until_ms.load(std::memory_order_relaxed)) return false;
+  return mode == ClientPauseMode::kAll || (cid.flags & (co::kWrite | co::kMayReplicate));
+}
+
+// Waits while the pause holds `cid` back, or until the connection closes; polls at most every
+// 10 ms, so UNPAUSE is seen within that.
+asio::awaitable<void> WaitWhileClientsPaused(const CommandId* cid, Connection* conn) {
+  co_await WaitUntil(nullptr, std::chrono::steady_clock::time_point::max(),
+                     [cid, conn] { return !PausedNow(*cid) || conn->closing(); },
+                     {std::chrono::microseconds(100), std::chrono::milliseconds(10)});
+}
+
 constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
 
 ConnectionContext* Ctx(Connection* conn) {
@@ -136,6 +156,7 @@ Service::~Service() = default;
 
 bool Service::ApplyStartupFlags(std::string* error) {
   if (!ApplyEvictionFlags(error)) return false;
+  ApplyDiagnosticsFlags();
   if (!ApplyOutputBufferLimitFlag(error)) {
     *error = StrCat("--client_output_buffer_limit: ", *error);
     return false;
@@ -304,6 +325,7 @@ bool Service::OnConnectionOpen(Connection* conn) {
   cc->conn = conn;
   cc->id = next_client_id_.fetch_add(1, std::memory_order_relaxed);
   cc->created_ms = cc->last_active_ms = NowMs();
+  cc->addr = conn->remote_addr();
   cc->authenticated = !AuthRequired(*conn);
   conn->SetAuthenticated(cc->authenticated);
   conn->set_user_data(cc);
@@ -429,6 +451,11 @@ std::string_view Service::CheckRouting(Admission& a) {
   return {};
 }
 
+std::string_view Service::CheckClientPause(Admission& a) {
+  if (a.cc->conn->privileged() || a.cc->replicated) return {};
+  return PausedNow(*a.p->cid) ? kClientPaused : std::string_view();
+}
+
 std::string_view Service::CheckMemory(Admission& a) {
   const CommandId& cid = *a.p->cid;
   if (!(cid.flags & co::kDenyOom)) return {};
@@ -506,12 +533,54 @@ CommandContext Service::MakeContext(const Prepared& p, ConnectionContext* cc, Re
   return cx;
 }
 
-void Service::RecordCall(const CommandId* cid, uint64_t start_cycles, uint64_t end_cycles,
-                         uint64_t errors_before, const ReplyBuilder& rb) {
+namespace {
+// A slow command's entry in the slow log and the latency monitor. Passwords are not kept.
+void RecordSlowCall(ThreadStats& st, const CommandId* cid, CmdArgList args,
+                    const ConnectionContext* cc, uint64_t micros) {
+  const DiagnosticsConfig& config = Diagnostics();
+  int64_t slower_than = config.slowlog_slower_than_us.load(std::memory_order_relaxed);
+  if (slower_than >= 0 && micros >= static_cast<uint64_t>(slower_than) &&
+      !(cid->flags & co::kSkipSlowlog)) {
+    std::string_view redacted[] = {args[0], "(redacted)"};
+    bool secret = cid->name == "AUTH" || cid->name == "HELLO";
+    st.slowlog.Add(secret ? std::span<const std::string_view>(redacted) : args, micros, cc->addr,
+                   cc->name);
+  }
+  int64_t threshold_ms = config.latency_threshold_ms.load(std::memory_order_relaxed);
+  if (threshold_ms > 0 && micros / 1000 >= static_cast<uint64_t>(threshold_ms)) {
+    st.latency_events.Add((cid->flags & co::kFast) ? "fast-command" : "command", time(nullptr),
+                          static_cast<uint32_t>(std::min<uint64_t>(micros / 1000, UINT32_MAX)));
+  }
+}
+}  // namespace
+
+void ApplyReplyMode(ConnectionContext* cc, ReplyBuilder* rb, size_t mark) {
+  if (!cc->reply_off && cc->reply_skip == 0) return;
+  rb->buffer().resize(mark);
+  if (cc->reply_skip > 0) --cc->reply_skip;
+}
+
+void PauseClients(int64_t until_ms, ClientPauseMode mode) {
+  int64_t end = pause_until_ms.load(std::memory_order_relaxed);
+  ClientPauseMode current = pause_mode.load(std::memory_order_relaxed);
+  bool active = current != ClientPauseMode::kNone && NowMs() < end;
+  // A pause still running is extended, never shortened or relaxed.
+  pause_until_ms.store(active ? std::max(end, until_ms) : until_ms, std::memory_order_relaxed);
+  pause_mode.store(active ? std::max(current, mode) : mode, std::memory_order_release);
+}
+
+void UnpauseClients() { pause_mode.store(ClientPauseMode::kNone, std::memory_order_release); }
+
+void Service::RecordCall(const Prepared& p, const ConnectionContext* cc, uint64_t start_cycles,
+                         uint64_t end_cycles, uint64_t errors_before, const ReplyBuilder& rb) {
   ThreadStats& st = *tl_stats;
+  const CommandId* cid = p.cid;
   auto& cs = st.commands[cid->index];
   ++cs.calls;
   cs.cycles += end_cycles - start_cycles;
+  uint64_t micros = CycleClock::ToMicros(end_cycles - start_cycles);
+  if (Diagnostics().latency_tracking.load(std::memory_order_relaxed)) cs.latency.Add(micros);
+  RecordSlowCall(st, cid, p.args, cc, micros);
   ++st.total_commands;
   if (rb.error_count() != errors_before) {
     ++cs.failed;
@@ -537,7 +606,7 @@ uint64_t Service::Execute(const Prepared& p, ConnectionContext* cc, EngineShard*
     p.cid->sync(p.args.subspan(1), cx);
   }
   uint64_t end = CycleClock::Now();
-  RecordCall(p.cid, start, end, errors_before, *cx.rb);
+  RecordCall(p, cc, start, end, errors_before, *cx.rb);
   // With a memory limit, writers keep the published figure current for the OOM check; without
   // one, the shard's periodic tick is enough.
   if (shard && p.cid->IsWrite() && absl::GetFlag(FLAGS_maxmemory).bytes > 0) {
@@ -557,7 +626,7 @@ asio::awaitable<void> Service::ExecuteAsync(const Prepared& p, ConnectionContext
   if (!StillRouted(p, cc)) co_return;
   co_await p.cid->async(p.args.subspan(1), cx);
   tx.Unlock();
-  RecordCall(p.cid, start, CycleClock::Now(), errors_before, *cx.rb);  // on the connection's thread
+  RecordCall(p, cc, start, CycleClock::Now(), errors_before, *cx.rb);  // connection's thread
 }
 
 asio::awaitable<void> Service::ExecuteLocked(const Prepared& p, ConnectionContext* cc) {
@@ -629,8 +698,17 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
   // connection to a takeover (DFLYMIGRATE FLOW): what follows it is the takeover's.
   uint64_t clock = 0;  // when the previous command ended, if it ran here just before
   const bool taken_over = conn->has_takeover();  // a flow applying its records
+  // CLIENT REPLY: the replies of the commands since `replied` begin at `reply_mark`.
+  size_t replied = i, reply_mark = conn->reply().size();
+  auto apply_reply_mode = [&] {
+    if (i == replied) return;
+    ApplyReplyMode(cc, &conn->reply(), reply_mark);
+    replied = i;
+    reply_mark = conn->reply().size();
+  };
   while (i < cmds.size() && !conn->closing() && !conn->close_after_reply() &&
          (taken_over || !conn->has_takeover())) {
+    apply_reply_mode();
     uint64_t start_cycles = std::exchange(clock, 0);
     pin.Release();
     const SlotRouting* routing = routed ? pin.Acquire() : nullptr;
@@ -643,6 +721,11 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       key_slot.Set(guesses[i - guessed_from].key, guesses[i - guessed_from].slot);
     }
     std::string_view error = Prepare(cmds[i], cc, routing, &p, &error_storage);
+    if (error.data() == kClientPaused.data()) {
+      pin.Release();
+      co_await WaitWhileClientsPaused(p.cid, conn);
+      continue;  // checked again (a closing connection leaves the loop)
+    }
     if (error.data() == kSlotPaused.data()) {
       pin.Release();  // a pause waits for pinned commands; this one has not started
       co_await WaitWhileSlotPaused(static_cast<SlotId>(p.slot));
@@ -687,6 +770,8 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
     run.clear();
     run.push_back(p);
     size_t j = i + 1;
+    // Under CLIENT REPLY OFF or SKIP each command's reply is dropped (or not) on its own.
+    if (cc->reply_off || cc->reply_skip > 0) j = cmds.size();
     for (; j < cmds.size(); ++j) {
       Prepared next;
       if (!Prepare(cmds[j], cc, routing, &next, &error_storage).empty()) break;
@@ -712,6 +797,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       ++i;
     }
   }
+  apply_reply_mode();
   pin.Release();
   co_return i;
 }

@@ -20,6 +20,7 @@
 #include "server/cluster_support.h"
 #include "server/command_registry.h"
 #include "server/conn_context.h"
+#include "server/diagnostics.h"
 #include "server/engine_shard.h"
 
 namespace darner {
@@ -36,8 +37,11 @@ const std::string& RunId();
 struct ThreadStats {
   struct Cmd {
     uint64_t calls = 0, cycles = 0, rejected = 0, failed = 0;  // cycles: CycleClock
+    LatencyHistogram latency;                                  // LATENCY HISTOGRAM
   };
   std::vector<Cmd> commands;
+  SlowLog slowlog;
+  LatencyEvents latency_events;
   absl::flat_hash_map<std::string, uint64_t> errors;  // by error code
   uint64_t total_commands = 0;
   uint64_t total_errors = 0;
@@ -56,6 +60,18 @@ struct ThreadStats {
 };
 
 class Transaction;
+
+// CLIENT PAUSE: until `until_ms` (NowMs), commands of clients wait before they run: all of
+// them (kAll) or those that write or may replicate (kWrite). Admin-port connections and
+// migration flows are never paused. A second pause extends the first (the later end, the
+// stricter mode); UnpauseClients ends it at once.
+enum class ClientPauseMode : uint8_t { kNone, kWrite, kAll };
+void PauseClients(int64_t until_ms, ClientPauseMode mode);
+void UnpauseClients();
+
+// CLIENT REPLY: after a command whose reply began at `mark` in `rb`, drops that reply when the
+// connection is in OFF mode or skipping, and counts the skip down.
+void ApplyReplyMode(ConnectionContext* cc, ReplyBuilder* rb, size_t mark);
 
 // Whether `conn` must AUTH before running commands (requirepass set, and not an admin-port
 // connection under --admin_nopass).
@@ -178,20 +194,23 @@ class Service : public ServiceInterface {
   // that they share a slot this node serves.
   static std::string_view CheckRouting(Admission& a);
   static std::string_view CheckMemory(Admission& a);
+  // CLIENT PAUSE: holds the command back (DispatchBatch waits, then checks it again).
+  static std::string_view CheckClientPause(Admission& a);
   // The order of the checks is Redis's: who may run it, its shape, then where and whether
   // there is memory for it. Later checks (MULTI queueing, pub/sub mode, read-only replica)
   // go into this list.
-  static constexpr AdmissionCheck kAdmissionChecks[] = {&CheckRestricted, &CheckArity, &CheckAuth,
-                                                        &CheckRouting, &CheckMemory};
+  static constexpr AdmissionCheck kAdmissionChecks[] = {
+      &CheckRestricted, &CheckArity, &CheckAuth, &CheckRouting, &CheckMemory, &CheckClientPause};
   // The cluster `yes` mode checks of a keyed command: its keys share a slot that this node
   // serves. Returns the error to reply or an empty string; sets p->slot.
   std::string_view CheckSlot(Prepared* p, const SlotRouting* routing, std::string* error_storage);
   void RejectCommand(const Prepared& p, ConnectionContext* cc, std::string_view error);
   CommandContext MakeContext(const Prepared& p, ConnectionContext* cc, ReplyBuilder* rb);
-  // Counts one call of cid, which ran from start_cycles to end_cycles, in this thread's
-  // statistics (and its error, if it replied one).
-  void RecordCall(const CommandId* cid, uint64_t start_cycles, uint64_t end_cycles,
-                  uint64_t errors_before, const ReplyBuilder& rb);
+  // Counts one call of p's command, which ran from start_cycles to end_cycles, in this thread's
+  // statistics (and its error, if it replied one), its histogram, and, if it was slow, the
+  // slow log and the latency monitor.
+  void RecordCall(const Prepared& p, const ConnectionContext* cc, uint64_t start_cycles,
+                  uint64_t end_cycles, uint64_t errors_before, const ReplyBuilder& rb);
   // Runs a sync handler on the current thread, replying into `rb` (the connection's own builder
   // on its thread, its hop builder on another shard's), and records statistics. Returns the
   // cycle clock at its end; a command that follows at once passes it back as `start_cycles`

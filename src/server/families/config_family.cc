@@ -1,10 +1,13 @@
 // CONFIG and COMMAND: runtime settings and the command table, as Redis 7 reports them.
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
+#include <absl/flags/parse.h>
+#include <absl/flags/reflection.h>
 #include <absl/strings/ascii.h>
 #include <absl/strings/match.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/str_join.h>
 #include <absl/strings/str_split.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 #include "base/strings.h"
 #include "core/glob.h"
 #include "facade/arg_parser.h"
+#include "server/diagnostics.h"
 #include "server/eviction.h"
 #include "server/families/families.h"
 #include "server/service.h"
@@ -40,6 +44,11 @@ ABSL_DECLARE_FLAG(std::string, bind);
 ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 ABSL_DECLARE_FLAG(std::string, cluster_announce_ip);
 ABSL_DECLARE_FLAG(uint32_t, announce_port);
+ABSL_DECLARE_FLAG(std::string, maxmemory_policy);
+ABSL_DECLARE_FLAG(int32_t, slowlog_log_slower_than);
+ABSL_DECLARE_FLAG(uint32_t, slowlog_max_len);
+ABSL_DECLARE_FLAG(int64_t, latency_monitor_threshold);
+ABSL_DECLARE_FLAG(bool, latency_tracking);
 
 namespace darner {
 
@@ -142,99 +151,156 @@ bool ApplyOutputBufferLimitFlag(std::string* error) {
 namespace {
 
 // One CONFIG parameter: its Redis name, how to read it, and (if mutable) how to set it, which
-// returns an error text or empty on success.
+// returns an error text or empty on success. A mutable parameter backed by a flag names it:
+// its setter keeps the flag current, and CONFIG REWRITE writes the flag to the --flagfile.
 struct ConfigParam {
   const char* name;
   std::function<std::string()> get;
   std::function<std::string(std::string_view)> set;  // null: immutable
+  const char* flag = nullptr;
 };
 
-const std::vector<ConfigParam>& ConfigParams() {
-  static const std::vector<ConfigParam> params = {
-      {"maxmemory", [] { return StrCat(absl::GetFlag(FLAGS_maxmemory).bytes); },
-       [](std::string_view v) -> std::string {
-         uint64_t bytes;
-         if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
-         absl::SetFlag(&FLAGS_maxmemory, ByteSize{bytes});
-         return "";
-       }},
-      {"maxclients", [] { return StrCat(absl::GetFlag(FLAGS_maxclients)); },
-       [](std::string_view v) -> std::string {
-         int64_t n;
-         if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
-         if (n < 1 || n > UINT32_MAX) return "argument must be between 1 and 4294967295 inclusive";
-         uint32_t fit = FitMaxClientsToFdLimit(static_cast<uint32_t>(n), ThreadCount());
-         if (fit < n) {
-           return StrCat(
-               "The operating system is not able to handle the specified number of "
-               "clients, try with ",
-               fit);
-         }
-         absl::SetFlag(&FLAGS_maxclients, static_cast<uint32_t>(n));
-         return "";
-       }},
-      {"requirepass", [] { return absl::GetFlag(FLAGS_requirepass); },
-       [](std::string_view v) -> std::string {
-         absl::SetFlag(&FLAGS_requirepass, std::string(v));
-         return "";
-       }},
-      {"client-query-buffer-limit",
-       [] { return StrCat(absl::GetFlag(FLAGS_client_query_buffer_limit).bytes); },
-       [](std::string_view v) -> std::string {
-         uint64_t bytes;
-         if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
-         if (bytes < (1u << 20) || bytes > uint64_t{INT64_MAX})
-           return "argument must be between 1048576 and 9223372036854775807 inclusive";
-         absl::SetFlag(&FLAGS_client_query_buffer_limit, ByteSize{bytes});
-         SetQueryBufferLimit(bytes);
-         return "";
-       }},
-      {"client-output-buffer-limit",
-       [] {
-         std::lock_guard lk(output_limits_mu);
-         return FormatOutputLimits(CurrentOutputLimits());
-       },
-       SetOutputLimits},
-      {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len).bytes); },
-       nullptr},
-      {"databases", [] { return StrCat(absl::GetFlag(FLAGS_dbnum)); }, nullptr},
-      {"enable-debug-command", [] { return absl::GetFlag(FLAGS_enable_debug_command); }, nullptr},
-      {"port", [] { return StrCat(absl::GetFlag(FLAGS_port)); }, nullptr},
-      {"bind", [] { return absl::GetFlag(FLAGS_bind); }, nullptr},
-      {"maxmemory-policy", [] { return std::string(EvictionPolicyName(CurrentEvictionPolicy())); },
-       [](std::string_view v) -> std::string {
-         std::optional<EvictionPolicy> p = ParseEvictionPolicy(v);
-         if (!p) return StrCat("argument(s) must be one of the following: ", EvictionPolicyList());
-         SetEvictionPolicy(*p);
-         return "";
-       }},
-      {"cluster-announce-ip", [] { return absl::GetFlag(FLAGS_cluster_announce_ip); },
-       [](std::string_view v) -> std::string {
-         absl::SetFlag(&FLAGS_cluster_announce_ip, std::string(v));
-         return "";
-       }},
-      {"announce-port", [] { return StrCat(absl::GetFlag(FLAGS_announce_port)); },
-       [](std::string_view v) -> std::string {
-         int64_t n;
-         if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
-         if (n < 0 || n > 65535) return "argument must be between 0 and 65535 inclusive";
-         absl::SetFlag(&FLAGS_announce_port, static_cast<uint32_t>(n));
-         return "";
-       }},
-      {"dir",
-       [] {
-         std::string dir = absl::GetFlag(FLAGS_dir);
-         if (!dir.empty()) return dir;
-         char cwd[4096];
-         return std::string(getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "");
-       },
-       nullptr},
-      {"dbfilename", [] { return absl::GetFlag(FLAGS_dbfilename); }, nullptr},
-      {"save", [] { return std::string(""); }, nullptr},
-      {"appendonly", [] { return std::string("no"); }, nullptr},
+// A setter for an integer parameter in [lo, hi] that stores into `flag` and calls `apply`.
+template <typename T>
+std::function<std::string(std::string_view)> IntSetter(absl::Flag<T>* flag, int64_t lo, int64_t hi,
+                                                       void (*apply)(int64_t)) {
+  return [=](std::string_view v) -> std::string {
+    int64_t n;
+    if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
+    if (n < lo || n > hi) return StrCat("argument must be between ", lo, " and ", hi, " inclusive");
+    // The flag may be narrower than Redis's range (Dragonfly's types): it keeps the nearest.
+    absl::SetFlag(flag, static_cast<T>(std::clamp<int64_t>(n, std::numeric_limits<T>::min(),
+                                                           std::numeric_limits<T>::max())));
+    apply(n);
+    return "";
   };
-  return params;
 }
+
+// Every parameter, in CONFIG GET's order.
+const ConfigParam kConfigParams[] = {
+    {"maxmemory", [] { return StrCat(absl::GetFlag(FLAGS_maxmemory).bytes); },
+     [](std::string_view v) -> std::string {
+       uint64_t bytes;
+       if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
+       absl::SetFlag(&FLAGS_maxmemory, ByteSize{bytes});
+       return "";
+     },
+     "maxmemory"},
+    {"maxclients", [] { return StrCat(absl::GetFlag(FLAGS_maxclients)); },
+     [](std::string_view v) -> std::string {
+       int64_t n;
+       if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
+       if (n < 1 || n > UINT32_MAX) return "argument must be between 1 and 4294967295 inclusive";
+       uint32_t fit = FitMaxClientsToFdLimit(static_cast<uint32_t>(n), ThreadCount());
+       if (fit < n) {
+         return StrCat(
+             "The operating system is not able to handle the specified number of "
+             "clients, try with ",
+             fit);
+       }
+       absl::SetFlag(&FLAGS_maxclients, static_cast<uint32_t>(n));
+       return "";
+     },
+     "maxclients"},
+    {"requirepass", [] { return absl::GetFlag(FLAGS_requirepass); },
+     [](std::string_view v) -> std::string {
+       absl::SetFlag(&FLAGS_requirepass, std::string(v));
+       return "";
+     },
+     "requirepass"},
+    {"client-query-buffer-limit",
+     [] { return StrCat(absl::GetFlag(FLAGS_client_query_buffer_limit).bytes); },
+     [](std::string_view v) -> std::string {
+       uint64_t bytes;
+       if (!ParseMemory(v, &bytes)) return "argument must be a memory value";
+       if (bytes < (1u << 20) || bytes > uint64_t{INT64_MAX})
+         return "argument must be between 1048576 and 9223372036854775807 inclusive";
+       absl::SetFlag(&FLAGS_client_query_buffer_limit, ByteSize{bytes});
+       SetQueryBufferLimit(bytes);
+       return "";
+     },
+     "client_query_buffer_limit"},
+    {"client-output-buffer-limit",
+     [] {
+       std::lock_guard lk(output_limits_mu);
+       return FormatOutputLimits(CurrentOutputLimits());
+     },
+     [](std::string_view v) -> std::string {
+       std::string err = SetOutputLimits(v);
+       if (err.empty()) {
+         std::lock_guard lk(output_limits_mu);
+         absl::SetFlag(&FLAGS_client_output_buffer_limit,
+                       FormatOutputLimits(CurrentOutputLimits()));
+       }
+       return err;
+     },
+     "client_output_buffer_limit"},
+    {"proto-max-bulk-len", [] { return StrCat(absl::GetFlag(FLAGS_proto_max_bulk_len).bytes); },
+     nullptr},
+    {"databases", [] { return StrCat(absl::GetFlag(FLAGS_dbnum)); }, nullptr},
+    {"enable-debug-command", [] { return absl::GetFlag(FLAGS_enable_debug_command); }, nullptr},
+    {"port", [] { return StrCat(absl::GetFlag(FLAGS_port)); }, nullptr},
+    {"bind", [] { return absl::GetFlag(FLAGS_bind); }, nullptr},
+    {"maxmemory-policy", [] { return std::string(EvictionPolicyName(CurrentEvictionPolicy())); },
+     [](std::string_view v) -> std::string {
+       std::optional<EvictionPolicy> p = ParseEvictionPolicy(v);
+       if (!p) return StrCat("argument(s) must be one of the following: ", EvictionPolicyList());
+       SetEvictionPolicy(*p);
+       absl::SetFlag(&FLAGS_maxmemory_policy, std::string(EvictionPolicyName(*p)));
+       return "";
+     },
+     "maxmemory_policy"},
+    {"cluster-announce-ip", [] { return absl::GetFlag(FLAGS_cluster_announce_ip); },
+     [](std::string_view v) -> std::string {
+       absl::SetFlag(&FLAGS_cluster_announce_ip, std::string(v));
+       return "";
+     },
+     "cluster_announce_ip"},
+    {"announce-port", [] { return StrCat(absl::GetFlag(FLAGS_announce_port)); },
+     [](std::string_view v) -> std::string {
+       int64_t n;
+       if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
+       if (n < 0 || n > 65535) return "argument must be between 0 and 65535 inclusive";
+       absl::SetFlag(&FLAGS_announce_port, static_cast<uint32_t>(n));
+       return "";
+     },
+     "announce_port"},
+    {"slowlog-log-slower-than", [] { return StrCat(Diagnostics().slowlog_slower_than_us.load()); },
+     IntSetter(&FLAGS_slowlog_log_slower_than, -1, INT64_MAX,
+               [](int64_t n) { Diagnostics().slowlog_slower_than_us = n; }),
+     "slowlog_log_slower_than"},
+    {"slowlog-max-len", [] { return StrCat(Diagnostics().slowlog_max_len.load()); },
+     IntSetter(&FLAGS_slowlog_max_len, 0, INT64_MAX,
+               [](int64_t n) { Diagnostics().slowlog_max_len = static_cast<uint64_t>(n); }),
+     "slowlog_max_len"},
+    {"latency-monitor-threshold", [] { return StrCat(Diagnostics().latency_threshold_ms.load()); },
+     IntSetter(&FLAGS_latency_monitor_threshold, 0, INT64_MAX,
+               [](int64_t n) { Diagnostics().latency_threshold_ms = n; }),
+     "latency_monitor_threshold"},
+    {"latency-tracking",
+     [] { return std::string(Diagnostics().latency_tracking.load() ? "yes" : "no"); },
+     [](std::string_view v) -> std::string {
+       if (!EqualsIgnoreCase(v, "yes") && !EqualsIgnoreCase(v, "no")) {
+         return "argument must be 'yes' or 'no'";
+       }
+       bool on = EqualsIgnoreCase(v, "yes");
+       absl::SetFlag(&FLAGS_latency_tracking, on);
+       Diagnostics().latency_tracking = on;
+       return "";
+     },
+     "latency_tracking"},
+    {"dir",
+     [] {
+       std::string dir = absl::GetFlag(FLAGS_dir);
+       if (!dir.empty()) return dir;
+       char cwd[4096];
+       return std::string(getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "");
+     },
+     nullptr},
+    {"dbfilename", [] { return absl::GetFlag(FLAGS_dbfilename); }, nullptr},
+    {"save", [] { return std::string(""); }, nullptr},
+    {"appendonly", [] { return std::string("no"); }, nullptr},
+};
 
 // Names compare with '-' and '_' treated alike, so Dragonfly-style names work too.
 bool SameName(std::string_view a, std::string_view b) {
@@ -248,12 +314,104 @@ bool SameName(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The parameters CONFIG SET changed since start (CONFIG runs on any thread).
+std::mutex set_at_runtime_mu;
+std::vector<std::string>& ParamsSetAtRuntime() {
+  static std::vector<std::string> names;
+  return names;
+}
+void MarkSetAtRuntime(const char* name) {
+  std::lock_guard lk(set_at_runtime_mu);
+  auto& names = ParamsSetAtRuntime();
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+}
+bool SetAtRuntime(const char* name) {
+  std::lock_guard lk(set_at_runtime_mu);
+  auto& names = ParamsSetAtRuntime();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The name of the flag a flagfile line sets ("--maxmemory=1gb", "-nolatency_tracking": the
+// `no` of a boolean is kept), or empty for comments, blank lines and anything else.
+std::string_view FlagOfLine(std::string_view line) {
+  while (!line.empty() && absl::ascii_isspace(static_cast<unsigned char>(line.front()))) {
+    line.remove_prefix(1);
+  }
+  if (!line.starts_with('-')) return {};
+  line.remove_prefix(line.starts_with("--") ? 2 : 1);
+  return line.substr(0, line.find('='));
+}
+
+// CONFIG REWRITE: the last --flagfile given gets, for every mutable parameter backed by a flag,
+// the flag's current value: in place of the lines that set it, or appended when the file has
+// none and the value is not the default. Other lines stay as they were. The new file replaces
+// the old one atomically. Returns an error text, or empty.
+std::string RewriteFlagfile() {
+  std::vector<std::string> files = absl::GetFlag(FLAGS_flagfile);
+  if (files.empty() || files.back().empty()) return "The server is running without a config file";
+  const std::string& path = files.back();
+  std::string text;
+  if (FILE* f = fopen(path.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+    fclose(f);
+  } else {
+    return StrCat("Rewriting config file: ", strerror(errno));
+  }
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  std::vector<std::string> appended;
+  for (const ConfigParam& p : kConfigParams) {
+    if (p.flag == nullptr || !p.set) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(p.flag);
+    if (flag == nullptr) continue;
+    std::string setting = StrCat("--", p.flag, "=", flag->CurrentValue());
+    bool written = false;
+    std::string no_flag = StrCat("no", p.flag);
+    for (auto it = lines.begin(); it != lines.end();) {
+      std::string_view name = FlagOfLine(*it);
+      if (name != p.flag && name != no_flag) {
+        ++it;
+      } else if (!written) {
+        *it++ = setting;  // the first line that set it now says the current value
+        written = true;
+      } else {
+        it = lines.erase(it);  // later ones would override it again
+      }
+    }
+    // A flag the file does not set is added once CONFIG SET changed it: a value the server
+    // adjusted at start (maxclients to the descriptor limit) stays unwritten.
+    if (!written && SetAtRuntime(p.name) && flag->CurrentValue() != flag->DefaultValue()) {
+      appended.push_back(setting);
+    }
+  }
+  if (!appended.empty()) {
+    lines.push_back("# Written by CONFIG REWRITE");
+    lines.insert(lines.end(), appended.begin(), appended.end());
+  }
+  std::string tmp = path + ".rewrite";
+  FILE* f = fopen(tmp.c_str(), "w");
+  if (f == nullptr) return StrCat("Rewriting config file: ", strerror(errno));
+  std::string out = absl::StrJoin(lines, "\n") + "\n";
+  bool ok =
+      fwrite(out.data(), 1, out.size(), f) == out.size() && fflush(f) == 0 && fsync(fileno(f)) == 0;
+  int err = errno;
+  ok = fclose(f) == 0 && ok;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    if (ok) err = errno;
+    unlink(tmp.c_str());
+    return StrCat("Rewriting config file: ", strerror(err));
+  }
+  return "";
+}
+
 asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
   std::string sub = ToUpper(args[0]);
   ReplyBuilder* rb = cx.rb;
   if (sub == "GET" && args.size() >= 2) {
     std::vector<std::pair<std::string, std::string>> found;
-    for (const ConfigParam& p : ConfigParams()) {
+    for (const ConfigParam& p : kConfigParams) {
       for (size_t i = 1; i < args.size(); ++i) {
         std::string pattern = ToLower(args[i]);
         std::replace(pattern.begin(), pattern.end(), '_', '-');
@@ -279,7 +437,7 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
     std::vector<std::pair<const ConfigParam*, std::string_view>> changes;
     for (size_t i = 1; i < args.size(); i += 2) {
       const ConfigParam* param = nullptr;
-      for (const ConfigParam& p : ConfigParams()) {
+      for (const ConfigParam& p : kConfigParams) {
         if (SameName(p.name, args[i])) param = &p;
       }
       if (!param) {
@@ -301,6 +459,7 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
             StrCat("CONFIG SET failed (possibly related to argument '", param->name, "') - ", err));
         co_return;
       }
+      MarkSetAtRuntime(param->name);
     }
     // A new memory limit applies to the next write: bring every shard's figure up to date.
     co_await cx.tx->RunOnAll([](EngineShard& s) { s.PublishMemory(); });
@@ -319,12 +478,20 @@ asio::awaitable<void> CmdConfig(CmdArgList args, CommandContext& cx) {
       s.stats() = DbStats{.changes = s.stats().changes};
     });
     rb->SendOk();
+  } else if (sub == "REWRITE" && args.size() == 1) {
+    std::string err = RewriteFlagfile();
+    if (err.empty()) {
+      rb->SendOk();
+    } else {
+      rb->SendError(err);
+    }
   } else if (sub == "HELP" && args.size() == 1) {
     rb->SendSimpleStrings(
         {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GET <pattern>",
          "    Return parameters matching the glob-like <pattern> and their values.",
          "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-         "RESETSTAT", "    Reset statistics reported by the INFO command.", "HELP",
+         "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
+         "    Write the current values of the settable parameters to the --flagfile.", "HELP",
          "    Print this help."});
   } else {
     rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
@@ -518,6 +685,15 @@ const CommandId kConfigCommands[] = {
               .since = "2.0.0",
               .complexity = "O(1)",
               .summary = "Zeroes the statistics counters kept by the server."},
+    CommandId{.name = "CONFIG|REWRITE",
+              .arity = 2,
+              .flags = kConfigFlags,
+              .acl = kConfigCats,
+              .async = CmdConfig,
+              .group = "server",
+              .since = "2.8.0",
+              .complexity = "O(1)",
+              .summary = "Writes the parameters' current values to the --flagfile."},
     CommandId{.name = "CONFIG|HELP",
               .arity = 2,
               .flags = kLoading | kStale,

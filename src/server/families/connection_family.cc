@@ -184,13 +184,14 @@ std::string ClientInfoLine(ConnectionContext* cc, bool resp3) {
   Connection* c = cc->conn;
   return StrCat("id=", cc->id, " addr=", c->remote_addr(), " laddr=", c->local_addr(),
                 " fd=", c->native_fd(), " name=", cc->name, " age=", (now - cc->created_ms) / 1000,
-                " idle=", (now - cc->last_active_ms) / 1000, " flags=N db=", cc->db,
-                " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c->read_buffer_used(),
+                " idle=", (now - cc->last_active_ms) / 1000, " flags=", cc->no_evict ? "e" : "N",
+                " db=", cc->db, " sub=0 psub=0 ssub=0 multi=-1 qbuf=", c->read_buffer_used(),
                 " qbuf-free=", c->read_buffer_size() - c->read_buffer_used(),
                 " argv-mem=0 multi-mem=0 rbs=", c->read_buffer_size(),
                 " rbp=0 obl=0 oll=0 omem=0 tot-mem=", c->read_buffer_size() + sizeof(Connection),
                 " events=r cmd=", cc->last_cmd ? ToLower(cc->last_cmd->name) : std::string("NULL"),
-                " user=default redir=-1 resp=", resp3 ? 3 : 2, "\n");
+                " user=default redir=-1 resp=", resp3 ? 3 : 2, " lib-name=", cc->lib_name,
+                " lib-ver=", cc->lib_ver, "\n");
 }
 
 // Matching rules of CLIENT LIST ID / CLIENT KILL filters.
@@ -339,6 +340,99 @@ asio::awaitable<void> ClientKill(CmdArgList args, CommandContext& cx) {
   }
 }
 
+// Redis's reply to a CLIENT subcommand given too many arguments.
+void SendClientArgsError(std::string_view sub, ReplyBuilder* rb) {
+  rb->SendError(
+      StrCat("unknown subcommand or wrong number of arguments for '", sub, "'. Try CLIENT HELP."));
+}
+
+void CmdClientPause(CmdArgList args, CommandContext& cx) {
+  if (args.size() > 3) return SendClientArgsError(args[0], cx.rb);
+  int64_t ms;
+  if (!ParseInt64(args[1], &ms))
+    return cx.rb->SendError("timeout is not an integer or out of range");
+  if (ms < 0) return cx.rb->SendError("timeout is negative");
+  ClientPauseMode mode = ClientPauseMode::kAll;
+  if (args.size() == 3) {
+    if (EqualsIgnoreCase(args[2], "WRITE")) {
+      mode = ClientPauseMode::kWrite;
+    } else if (!EqualsIgnoreCase(args[2], "ALL")) {
+      return cx.rb->SendError("CLIENT PAUSE mode must be WRITE or ALL");
+    }
+  }
+  int64_t now = NowMs();
+  PauseClients(ms > INT64_MAX - now ? INT64_MAX : now + ms, mode);
+  cx.rb->SendOk();
+}
+
+void CmdClientUnpause(CmdArgList, CommandContext& cx) {
+  UnpauseClients();
+  cx.rb->SendOk();
+}
+
+void CmdClientUnblock(CmdArgList args, CommandContext& cx) {
+  if (args.size() > 3) return SendClientArgsError(args[0], cx.rb);
+  int64_t id;
+  if (!ParseInt64(args[1], &id)) return cx.rb->SendError(kInvalidIntErr);
+  if (args.size() == 3 && !EqualsIgnoreCase(args[2], "TIMEOUT") &&
+      !EqualsIgnoreCase(args[2], "ERROR")) {
+    return cx.rb->SendError("CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  }
+  // No Darner command blocks a client yet (the blocking list commands will register their
+  // waiters here), so no client is ever unblocked: 0, as Redis replies for a client that is
+  // not blocked.
+  cx.rb->SendLong(0);
+}
+
+void CmdClientReply(CmdArgList args, CommandContext& cx) {
+  ConnectionContext* cc = cx.conn;
+  if (EqualsIgnoreCase(args[1], "ON")) {
+    cc->reply_off = false;
+    cc->reply_skip = 0;
+  } else if (EqualsIgnoreCase(args[1], "OFF")) {
+    cc->reply_off = true;
+  } else if (EqualsIgnoreCase(args[1], "SKIP")) {
+    if (!cc->reply_off) cc->reply_skip = 2;  // this command's reply and the next one's
+  } else {
+    return cx.rb->SendError(kSyntaxErr);
+  }
+  cx.rb->SendOk();  // dropped after the command in OFF and SKIP modes (ApplyReplyMode)
+}
+
+void CmdClientNoEvict(CmdArgList args, CommandContext& cx) {
+  if (EqualsIgnoreCase(args[1], "ON")) {
+    cx.conn->no_evict = true;
+  } else if (EqualsIgnoreCase(args[1], "OFF")) {
+    cx.conn->no_evict = false;
+  } else {
+    return cx.rb->SendError(kSyntaxErr);
+  }
+  cx.rb->SendOk();
+}
+
+// CLIENT SETINFO LIB-NAME|LIB-VER <value>, as Redis 7.2 has it: shown by CLIENT LIST and INFO.
+void CmdClientSetInfo(CmdArgList args, CommandContext& cx) {
+  std::string* field;
+  std::string_view what;
+  if (EqualsIgnoreCase(args[1], "LIB-NAME")) {
+    field = &cx.conn->lib_name;
+    what = "lib-name";
+  } else if (EqualsIgnoreCase(args[1], "LIB-VER")) {
+    field = &cx.conn->lib_ver;
+    what = "lib-ver";
+  } else {
+    return cx.rb->SendError(StrCat("Unrecognized option '", args[1], "'"));
+  }
+  for (char c : args[2]) {
+    if (c < '!' || c > '~') {
+      return cx.rb->SendError(
+          StrCat(what, " cannot contain spaces, newlines or special characters."));
+    }
+  }
+  *field = std::string(args[2]);
+  cx.rb->SendOk();
+}
+
 asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
   std::string sub = ToUpper(args[0]);
   CmdArgList rest = args.subspan(1);
@@ -364,25 +458,46 @@ asio::awaitable<void> CmdClient(CmdArgList args, CommandContext& cx) {
     co_await ClientList(rest, cx);
   } else if (sub == "KILL" && !rest.empty()) {
     co_await ClientKill(rest, cx);
-  } else if (sub == "SETINFO" && rest.size() == 2) {
-    rb->SendOk();  // library name/version: accepted for redis-py >= 5 and ioredis
   } else if (sub == "HELP" && rest.empty()) {
     rb->SendSimpleStrings(
-        {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GETNAME",
-         "    Return the name of the current connection.", "ID",
-         "    Return the ID of the current connection.", "INFO",
-         "    Return information about the current client connection.", "KILL <ip:port>",
+        {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+         "GETNAME",
+         "    Return the name of the current connection.",
+         "ID",
+         "    Return the ID of the current connection.",
+         "INFO",
+         "    Return information about the current client connection.",
+         "KILL <ip:port>",
          "    Kill connection made from <ip:port>.",
          "KILL <option> <value> [<option> <value> [...]]",
          "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, USER, TYPE.",
-         "LIST [options ...]", "    Return information about client connections.", "SETNAME <name>",
-         "    Assign the name <name> to the current connection.", "HELP", "    Print this help."});
+         "LIST [options ...]",
+         "    Return information about client connections.",
+         "NO-EVICT (ON|OFF)",
+         "    Exempt this connection from client eviction, or not.",
+         "PAUSE <timeout> [WRITE|ALL]",
+         "    Hold back the commands of all clients (or only writes) for <timeout> ms.",
+         "REPLY (ON|OFF|SKIP)",
+         "    Turn replies off, on, or off for the next command only.",
+         "SETINFO <LIB-NAME|LIB-VER> <value>",
+         "    Record the client library's name or version.",
+         "SETNAME <name>",
+         "    Assign the name <name> to the current connection.",
+         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+         "    Wake a client blocked in a blocking command.",
+         "UNPAUSE",
+         "    End CLIENT PAUSE at once.",
+         "HELP",
+         "    Print this help."});
   } else {
     rb->SendError(StrCat("unknown subcommand '", args[0], "'. Try CLIENT HELP."));
   }
 }
 
 using namespace co;
+
+constexpr uint32_t kClientAdmin = kAdmin | kNoScript | kLoading | kStale;
+constexpr const char* kClientAdminAcl = "@admin @slow @dangerous @connection";
 
 // The family's declarations, registered in this order.
 const CommandId kConnectionCommands[] = {
@@ -608,7 +723,7 @@ const CommandId kConnectionCommands[] = {
               .arity = 4,
               .flags = kNoScript | kLoading | kStale,
               .acl = "@slow @connection",
-              .async = CmdClient,
+              .sync = CmdClientSetInfo,
               .group = "connection",
               .since = "7.2.0",
               .complexity = "O(1)",
@@ -618,6 +733,75 @@ const CommandId kConnectionCommands[] = {
                         .type = arg::kOneOf,
                         .args = {{.name = "libname", .token = "LIB-NAME"},
                                  {.name = "libver", .token = "LIB-VER"}}}}},
+    CommandId{.name = "CLIENT|PAUSE",
+              .arity = -3,
+              .flags = kClientAdmin,
+              .acl = kClientAdminAcl,
+              .sync = CmdClientPause,
+              .group = "connection",
+              .since = "2.9.50",
+              .complexity = "O(1)",
+              .summary = "Holds back the commands of every client (or only their writes) for "
+                         "a while.",
+              .history = {{"6.2.0", "CLIENT PAUSE WRITE holds back only writes."}},
+              .args = {{.name = "timeout", .type = arg::kInteger},
+                       {.name = "mode",
+                        .type = arg::kOneOf,
+                        .since = "6.2.0",
+                        .flags = arg::kOptional,
+                        .args = {{.name = "write", .type = arg::kPureToken, .token = "WRITE"},
+                                 {.name = "all", .type = arg::kPureToken, .token = "ALL"}}}}},
+    CommandId{.name = "CLIENT|UNPAUSE",
+              .arity = 2,
+              .flags = kClientAdmin,
+              .acl = kClientAdminAcl,
+              .sync = CmdClientUnpause,
+              .group = "connection",
+              .since = "6.2.0",
+              .complexity = "O(N), N being the number of clients held back",
+              .summary = "Ends a CLIENT PAUSE before its time."},
+    CommandId{.name = "CLIENT|UNBLOCK",
+              .arity = -3,
+              .flags = kClientAdmin,
+              .acl = kClientAdminAcl,
+              .sync = CmdClientUnblock,
+              .group = "connection",
+              .since = "5.0.0",
+              .complexity = "O(log N), N being the number of clients",
+              .summary = "Wakes a client waiting in a blocking command, as a timeout or an error.",
+              .args = {{.name = "client-id", .type = arg::kInteger},
+                       {.name = "timeout_error",
+                        .type = arg::kOneOf,
+                        .flags = arg::kOptional,
+                        .args = {{.name = "timeout", .type = arg::kPureToken, .token = "TIMEOUT"},
+                                 {.name = "error", .type = arg::kPureToken, .token = "ERROR"}}}}},
+    CommandId{.name = "CLIENT|REPLY",
+              .arity = 3,
+              .flags = kNoScript | kLoading | kStale,
+              .acl = "@slow @connection",
+              .sync = CmdClientReply,
+              .group = "connection",
+              .since = "3.2.0",
+              .complexity = "O(1)",
+              .summary = "Turns this connection's replies off, on, or off for the next command.",
+              .args = {{.name = "on_off_skip",
+                        .type = arg::kOneOf,
+                        .args = {{.name = "on", .type = arg::kPureToken, .token = "ON"},
+                                 {.name = "off", .type = arg::kPureToken, .token = "OFF"},
+                                 {.name = "skip", .type = arg::kPureToken, .token = "SKIP"}}}}},
+    CommandId{.name = "CLIENT|NO-EVICT",
+              .arity = 3,
+              .flags = kClientAdmin,
+              .acl = kClientAdminAcl,
+              .sync = CmdClientNoEvict,
+              .group = "connection",
+              .since = "7.0.0",
+              .complexity = "O(1)",
+              .summary = "Marks this connection as exempt from client eviction, or not.",
+              .args = {{.name = "enabled",
+                        .type = arg::kOneOf,
+                        .args = {{.name = "on", .type = arg::kPureToken, .token = "ON"},
+                                 {.name = "off", .type = arg::kPureToken, .token = "OFF"}}}}},
     CommandId{.name = "CLIENT|HELP",
               .arity = 2,
               .flags = kLoading | kStale,

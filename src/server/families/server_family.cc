@@ -1,4 +1,4 @@
-// Server commands: INFO DBSIZE FLUSHDB FLUSHALL TIME MEMORY DEBUG SHUTDOWN.
+// Server commands: INFO DBSIZE FLUSHDB FLUSHALL SWAPDB TIME DEBUG SHUTDOWN.
 #include <absl/flags/declare.h>
 #include <absl/flags/flag.h>
 #include <absl/strings/ascii.h>
@@ -33,10 +33,12 @@ ABSL_DECLARE_FLAG(darner::ByteSize, proto_max_bulk_len);
 ABSL_DECLARE_FLAG(uint32_t, maxclients);
 ABSL_DECLARE_FLAG(darner::ByteSize, maxmemory);
 ABSL_DECLARE_FLAG(int32_t, port);
+ABSL_DECLARE_FLAG(uint32_t, dbnum);
 
 namespace darner {
 
 void RegisterConfigFamily(CommandRegistry* registry);
+void RegisterDiagnosticsFamily(CommandRegistry* registry);
 
 const std::string& RunId() {
   static const std::string id = [] {
@@ -383,40 +385,39 @@ asio::awaitable<void> CmdFlushAll(CmdArgList args, CommandContext& cx) {
   cx.rb->SendOk();
 }
 
+asio::awaitable<void> CmdSwapDb(CmdArgList args, CommandContext& cx) {
+  if (GetClusterMode() == ClusterMode::kYes) {
+    cx.rb->SendError("SWAPDB is not allowed in cluster mode");
+    co_return;
+  }
+  int64_t a, b;
+  if (!ParseInt64(args[0], &a) || a < INT32_MIN || a > INT32_MAX) {
+    cx.rb->SendError("invalid first DB index");
+    co_return;
+  }
+  if (!ParseInt64(args[1], &b) || b < INT32_MIN || b > INT32_MAX) {
+    cx.rb->SendError("invalid second DB index");
+    co_return;
+  }
+  int64_t dbs = absl::GetFlag(FLAGS_dbnum);
+  if (a < 0 || b < 0 || a >= dbs || b >= dbs) {
+    cx.rb->SendError(kDbIndexOutOfRangeErr);
+    co_return;
+  }
+  // Connections keep their database numbers and so see the other database's keys from now on.
+  co_await cx.tx->RunOnAll([a, b](EngineShard& s) {
+    s.SwapDbs(static_cast<DbIndex>(a), static_cast<DbIndex>(b));
+    if (s.id() == 0) ++s.stats().changes;  // one change for the server, as Redis counts it
+  });
+  cx.rb->SendOk();
+}
+
 void CmdTime(CmdArgList args, CommandContext& cx) {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   cx.rb->StartArray(2);
   cx.rb->SendBulk(std::to_string(ts.tv_sec));
   cx.rb->SendBulk(std::to_string(ts.tv_nsec / 1000));
-}
-
-void CmdMemory(CmdArgList args, CommandContext& cx) {
-  std::string sub = ToUpper(args[0]);
-  if (sub == "USAGE" && args.size() >= 2) {
-    ArgParser parser(args.subspan(2));
-    if (parser.Check("SAMPLES")) parser.NextInt();
-    if (parser.HasNext()) parser.Fail(kSyntaxErr);
-    if (parser.error()) {
-      cx.rb->SendError(*parser.error());
-      return;
-    }
-    KeyEntry* e = cx.shard->db(cx.db).Find(args[1]);
-    if (!e) {
-      cx.rb->SendNull();
-      return;
-    }
-    // The entry, its value's heap bytes, and its share of the bucket array.
-    cx.rb->SendLong(static_cast<int64_t>(e->MallocUsed() + sizeof(void*)));
-  } else if (sub == "HELP" && args.size() == 1) {
-    cx.rb->SendSimpleStrings({"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                              "USAGE <key> [SAMPLES <count>]",
-                              "    Return memory in bytes used by <key> and its value.", "HELP",
-                              "    Print this help."});
-  } else {
-    cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
-                            "'. Try MEMORY HELP."));
-  }
 }
 
 // What DEBUG POPULATE may fill memory up to: maxmemory, or without one 80% of the machine's RAM.
@@ -732,6 +733,18 @@ const CommandId kServerCommands[] = {
               .args =
                   {{.name = "async", .type = arg::kPureToken, .token = "ASYNC", .since = "4.0.0"},
                    {.name = "sync", .type = arg::kPureToken, .token = "SYNC", .since = "6.2.0"}}}}},
+    CommandId{.name = "SWAPDB",
+              .arity = 3,
+              .flags = kWrite | kFast,
+              .acl = "@keyspace @write @fast @dangerous",
+              .async = CmdSwapDb,
+              .group = "server",
+              .since = "4.0.0",
+              .complexity = "O(N), N being the number of clients that watch keys of either "
+                            "database",
+              .summary = "Exchanges the contents of two databases.",
+              .args = {{.name = "index1", .type = arg::kInteger},
+                       {.name = "index2", .type = arg::kInteger}}},
     CommandId{.name = "TIME",
               .arity = 1,
               .flags = kLoading | kStale | kFast,
@@ -741,38 +754,6 @@ const CommandId kServerCommands[] = {
               .since = "2.6.0",
               .complexity = "O(1)",
               .summary = "Reports the server's clock as seconds and microseconds."},
-    CommandId{.name = "MEMORY",
-              .arity = -2,
-              .acl = "@slow",
-              .sync = CmdMemory,
-              .group = "server",
-              .since = "4.0.0",
-              .complexity = "Varies with the subcommand.",
-              .summary = "Groups the subcommands that report on memory use."},
-    CommandId{.name = "MEMORY|USAGE",
-              .arity = -3,
-              .flags = kReadOnly,
-              .acl = "@read @slow",
-              .keys = {{.flags = ks::kRO, .index = 2}},
-              .sync = CmdMemory,
-              .group = "server",
-              .since = "4.0.0",
-              .complexity = "O(N), N being the number of samples taken.",
-              .summary = "Gives an approximate count of the bytes a key and its value occupy.",
-              .args = {{.name = "key", .type = arg::kKey, .key_spec_index = 0},
-                       {.name = "count",
-                        .type = arg::kInteger,
-                        .token = "SAMPLES",
-                        .flags = arg::kOptional}}},
-    CommandId{.name = "MEMORY|HELP",
-              .arity = 2,
-              .flags = kLoading | kStale,
-              .acl = "@slow",
-              .sync = CmdMemory,
-              .group = "server",
-              .since = "4.0.0",
-              .complexity = "O(1)",
-              .summary = "Describes the available subcommands and their usage."},
     CommandId{.name = "DEBUG",
               .arity = -2,
               .flags = kAdmin | kNoScript | kLoading | kStale,
@@ -820,6 +801,7 @@ const CommandId kServerCommands[] = {
 void RegisterServerFamily(CommandRegistry* r) {
   for (const CommandId& cid : kServerCommands) *r << cid;
   RegisterConfigFamily(r);
+  RegisterDiagnosticsFamily(r);
 }
 
 }  // namespace darner
