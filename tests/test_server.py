@@ -612,17 +612,17 @@ def _key_specs(specs):
 
 
 def _info_shape(entry):
-    """What must equal Redis's: name, arity, flags, legacy key range, ACL categories, key specs,
-    and the same for each subcommand (keyed by name)."""
+    """What must equal Redis's: name, arity, flags, legacy key range, ACL categories, tips, key
+    specs, and the same for each subcommand (keyed by name)."""
     subs = {s[0]: _info_shape(s) for s in entry[9]}
     return (entry[0], entry[1], sorted(entry[2]), entry[3], entry[4], entry[5], sorted(entry[6]),
-            _key_specs(entry[8])), subs
+            sorted(entry[7]), _key_specs(entry[8])), subs
 
 
 @pytest.mark.needs_redis
 def test_command_info_matches_redis(raw, redis_server):
     """For every command and subcommand the server lists that Redis also has, COMMAND INFO
-    (arity, flags, first/last/step, ACL categories, key specs) equals Redis's."""
+    (arity, flags, first/last/step, ACL categories, tips, key specs) equals Redis's."""
     ours = raw.cmd("COMMAND")
     with redis_server.client() as rc:
         redis_names = set(rc.cmd("COMMAND", "LIST"))

@@ -290,7 +290,14 @@ void SendCommandInfo(const CommandId& cid, ReplyBuilder* rb) {
   std::vector<absl::string_view> cats = absl::StrSplit(cid.acl, ' ', absl::SkipEmpty());
   rb->StartSet(cats.size());
   for (absl::string_view c : cats) rb->SendSimpleString(std::string_view(c.data(), c.size()));
-  rb->SendEmptyArray();  // tips
+  std::vector<std::string_view> tips;
+  for (std::string_view rest = cid.tips; !rest.empty();) {
+    size_t end = std::min(rest.find(' '), rest.size());
+    if (end > 0) tips.push_back(rest.substr(0, end));
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  rb->StartArray(tips.size());
+  for (std::string_view tip : tips) rb->SendBulk(tip);
   rb->StartArray(cid.keys.size());
   for (const KeySpec& spec : cid.keys) SendKeySpec(spec, rb);
   rb->StartArray(cid.subcommands.size());

@@ -152,6 +152,8 @@ struct CommandId {
   int arity = 0;       // Redis convention: negative = at least -arity arguments, name included
   uint32_t flags = 0;  // co::Flag
   std::string acl;     // ACL categories: "@read @string @fast"
+  // COMMAND INFO's tips, space-separated, as Redis gives them ("request_policy:all_shards").
+  std::string_view tips;
   std::vector<KeySpec> keys;       // in Redis's order
   KeyFlagsFn key_flags = nullptr;  // with a kVariableFlags spec
   SyncHandler sync = nullptr;      // exactly one of sync and async

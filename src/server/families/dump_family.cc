@@ -108,6 +108,7 @@ const CommandId kDumpCommands[] = {
               .arity = 2,
               .flags = kReadOnly,
               .acl = "@keyspace @read @slow",
+              .tips = "nondeterministic_output",
               .keys = {{.flags = ks::kRO | ks::kAccess, .index = 1}},
               .sync = CmdDump,
               .group = "generic",
