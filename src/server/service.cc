@@ -679,6 +679,43 @@ size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, Conn
   return end;
 }
 
+asio::awaitable<size_t> Service::RunRemoteBatch(std::span<const CmdArgList> cmds,
+                                                const Prepared& first, ConnectionContext* cc,
+                                                const SlotRouting* routing,
+                                                std::vector<Prepared>* run,
+                                                std::string* error_storage) {
+  // Gather the following commands that go to the same remote shard, and run them in one hop.
+  run->clear();
+  run->push_back(first);
+  size_t j = 1;
+  // Under CLIENT REPLY OFF or SKIP each command's reply is dropped (or not) on its own.
+  if (cc->reply_off || cc->reply_skip > 0) j = cmds.size();
+  for (; j < cmds.size(); ++j) {
+    Prepared next;
+    if (!Prepare(cmds[j], cc, routing, &next, error_storage).empty()) break;
+    if (next.cid->async || next.keys.empty() || next.shard != first.shard) break;
+    run->push_back(std::move(next));
+  }
+  // The remote shard writes the replies into the connection's hop builder, never into the
+  // Connection; they join the connection's replies here, on its own thread.
+  ReplyBuilder* hop = &cc->hop_reply;
+  hop->SetResp3(cc->conn->reply().resp3());
+  size_t done = co_await RunOnLoop(pool_->context(first.shard), [&]() -> size_t {
+    EngineShard* shard = EngineShard::tlocal();
+    for (size_t k = 0; k < run->size(); ++k) {
+      if (shard->locks().Conflicts((*run)[k].keys)) return k;
+      Execute((*run)[k], cc, shard, hop);
+    }
+    return run->size();
+  });
+  cc->conn->reply().Absorb(*hop);
+  if (done < run->size()) {
+    co_await ExecuteLocked((*run)[done], cc);  // waits for the keys another command holds
+    ++done;
+  }
+  co_return done;
+}
+
 asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const CmdArgList> cmds) {
   ConnectionContext* cc = Ctx(conn);
   EngineShard* local = EngineShard::tlocal();
@@ -766,36 +803,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       ++i;
       continue;
     }
-    // Gather the following commands that go to the same remote shard, and run them in one hop.
-    run.clear();
-    run.push_back(p);
-    size_t j = i + 1;
-    // Under CLIENT REPLY OFF or SKIP each command's reply is dropped (or not) on its own.
-    if (cc->reply_off || cc->reply_skip > 0) j = cmds.size();
-    for (; j < cmds.size(); ++j) {
-      Prepared next;
-      if (!Prepare(cmds[j], cc, routing, &next, &error_storage).empty()) break;
-      if (next.cid->async || next.keys.empty() || next.shard != p.shard) break;
-      run.push_back(std::move(next));
-    }
-    // The remote shard writes the replies into the connection's hop builder, never into the
-    // Connection; they join the connection's replies here, on its own thread.
-    ReplyBuilder* hop = &cc->hop_reply;
-    hop->SetResp3(conn->reply().resp3());
-    size_t done = co_await RunOnLoop(pool_->context(p.shard), [&]() -> size_t {
-      EngineShard* shard = EngineShard::tlocal();
-      for (size_t k = 0; k < run.size(); ++k) {
-        if (shard->locks().Conflicts(run[k].keys)) return k;
-        Execute(run[k], cc, shard, hop);
-      }
-      return run.size();
-    });
-    conn->reply().Absorb(*hop);
-    i += done;
-    if (done < run.size()) {
-      co_await ExecuteLocked(run[done], cc);
-      ++i;
-    }
+    i += co_await RunRemoteBatch(cmds.subspan(i), p, cc, routing, &run, &error_storage);
   }
   apply_reply_mode();
   pin.Release();

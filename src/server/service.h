@@ -222,6 +222,11 @@ class Service : public ServiceInterface {
   // memory is over --maxmemory and the eviction policy found nothing to evict there.
   bool NeedsEvictionFirst(const Prepared& p, EngineShard* shard);
   asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);
+  // Runs `first` (the command cmds[0], for a remote shard) and the commands after it that go to
+  // the same shard in one hop; returns how many of `cmds` ran. `run` is scratch space.
+  asio::awaitable<size_t> RunRemoteBatch(std::span<const CmdArgList> cmds, const Prepared& first,
+                                         ConnectionContext* cc, const SlotRouting* routing,
+                                         std::vector<Prepared>* run, std::string* error_storage);
   asio::awaitable<void> ExecuteLocked(const Prepared& p, ConnectionContext* cc);
   // After waiting for key locks, a keyed command is checked again against the routing now in
   // force: a config switch may have taken its slot away meanwhile. Replies MOVED and returns
