@@ -703,7 +703,7 @@ asio::awaitable<size_t> Service::RunRemoteBatch(std::span<const CmdArgList> cmds
   size_t done = co_await RunOnLoop(pool_->context(first.shard), [&]() -> size_t {
     EngineShard* shard = EngineShard::tlocal();
     for (size_t k = 0; k < run->size(); ++k) {
-      if (shard->locks().Conflicts((*run)[k].keys)) return k;
+      if (shard->locks().Conflicts((*run)[k].keys, LockModeOf(*(*run)[k].cid))) return k;
       Execute((*run)[k], cc, shard, hop);
     }
     return run->size();
@@ -795,7 +795,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       continue;
     }
     if (p.shard == local->id()) {
-      if (local->locks().Conflicts(p.keys)) {
+      if (local->locks().Conflicts(p.keys, LockModeOf(*p.cid))) {
         co_await ExecuteLocked(p, cc);
       } else {
         clock = Execute(p, cc, local, &conn->reply(), start_cycles);

@@ -1,8 +1,8 @@
 #include "server/transaction.h"
 
-#include <absl/container/flat_hash_set.h>
 
 #include <asio/async_result.hpp>
+#include <atomic>
 #include <memory>
 
 #include "base/logging.h"
@@ -10,26 +10,42 @@
 
 namespace darner {
 
+Transaction::Transaction(Service* service) : service_(service), pool_(service->pool()) {}
+
 Transaction::Transaction(Service* service, CmdArgList args, const CommandId* cid)
-    : service_(service), pool_(service->pool()) {
+    : Transaction(service) {
+  mode_ = LockModeOf(*cid);
+  AddKeys(args, cid, true);
+}
+
+Transaction::Transaction(Service* service, std::span<const Command> commands)
+    : Transaction(service) {
+  mode_ = LockMode::kShared;
+  for (const Command& c : commands) {
+    if (LockModeOf(*c.cid) == LockMode::kExclusive) mode_ = LockMode::kExclusive;
+    AddKeys(c.args, c.cid, false);
+  }
+}
+
+void Transaction::AddKeys(CmdArgList args, const CommandId* cid, bool record_positions) {
   std::vector<size_t> positions;
   cid->KeyPositions(args, &positions);
-  // Distinct keys by hashing, not by scanning: a command's cost stays linear in its key count.
-  absl::flat_hash_set<absl::string_view> seen;  // Debian's abseil has its own string_view
-  seen.reserve(positions.size());
   for (size_t pos : positions) {
-    unsigned shard = service->ShardOf(args[pos]);
+    unsigned shard = service_->ShardOf(args[pos]);
     auto it = std::find_if(shards_.begin(), shards_.end(),
                            [shard](const ShardKeys& sk) { return sk.shard == shard; });
     if (it == shards_.end()) {
       shards_.push_back(ShardKeys{shard, {}, {}});
       it = shards_.end() - 1;
     }
-    it->positions.push_back(pos);
-    // Keys on different shards never compare equal (a key has one shard).
-    if (seen.insert(absl::string_view(args[pos].data(), args[pos].size())).second) {
-      it->lock_keys.emplace_back(args[pos]);
-    }
+    if (record_positions) it->positions.push_back(pos);
+    it->lock_keys.emplace_back(args[pos]);
+  }
+  // Distinct keys per shard, sorted (a key has one shard): a transaction's cost stays
+  // O(k log k) in its key count.
+  for (ShardKeys& sk : shards_) {
+    std::sort(sk.lock_keys.begin(), sk.lock_keys.end());
+    sk.lock_keys.erase(std::unique(sk.lock_keys.begin(), sk.lock_keys.end()), sk.lock_keys.end());
   }
   std::sort(shards_.begin(), shards_.end(),
             [](const ShardKeys& a, const ShardKeys& b) { return a.shard < b.shard; });
@@ -51,46 +67,88 @@ unsigned Transaction::ShardOfPosition(size_t pos) const {
 
 asio::awaitable<void> Transaction::LockShard(ShardKeys& sk) {
   EngineShard* local = EngineShard::tlocal();
-  if (local && local->id() == sk.shard &&
-      !local->locks().Conflicts(
-          std::vector<std::string_view>(sk.lock_keys.begin(), sk.lock_keys.end()))) {
-    local->locks().Acquire(sk.lock_keys, nullptr);
+  if (local && local->id() == sk.shard && local->locks().TryAcquire(sk.lock_keys, mode_)) {
     co_return;
   }
   EngineShard* target = service_->shard(sk.shard);
+  LockMode mode = mode_;
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [this, target, &sk](auto handler) {
-        pool_->Post(sk.shard, [target, &sk, h = std::move(handler)]() mutable {
+      [this, target, &sk, mode](auto handler) {
+        pool_->Post(sk.shard, [target, &sk, mode, h = std::move(handler)]() mutable {
           // The grant callback may have to wait in the lock queue: keep the handler shareable.
           auto shared = std::make_shared<decltype(h)>(std::move(h));
           auto resume = [shared] {
             auto ex = asio::get_associated_executor(*shared);
             asio::post(ex, std::move(*shared));
           };
-          if (target->locks().Acquire(sk.lock_keys, resume)) resume();
+          if (target->locks().Acquire(sk.lock_keys, mode, resume)) resume();
         });
       },
       asio::use_awaitable);
 }
 
+asio::awaitable<bool> Transaction::TryLockAll() {
+  // One message to every shard at once; the last to answer resumes the caller.
+  struct Round {
+    std::atomic<size_t> pending;
+    std::vector<char> granted;
+  };
+  auto round = std::make_shared<Round>();
+  round->pending = shards_.size();
+  round->granted.assign(shards_.size(), 0);
+  LockMode mode = mode_;
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [this, round, mode](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        for (size_t i = 0; i < shards_.size(); ++i) {
+          EngineShard* target = service_->shard(shards_[i].shard);
+          pool_->Post(shards_[i].shard, [this, i, target, round, mode, shared] {
+            round->granted[i] = target->locks().TryAcquire(shards_[i].lock_keys, mode);
+            if (round->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+              auto ex = asio::get_associated_executor(*shared);
+              asio::post(ex, std::move(*shared));
+            }
+          });
+        }
+      },
+      asio::use_awaitable);
+  bool all = std::all_of(round->granted.begin(), round->granted.end(), [](char g) { return g; });
+  if (!all) {
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      if (round->granted[i]) ReleaseShard(shards_[i]);
+    }
+  }
+  co_return all;
+}
+
 asio::awaitable<void> Transaction::Lock() {
-  for (ShardKeys& sk : shards_) co_await LockShard(sk);
+  if (shards_.empty()) co_return;
+  // One shard: its own queue orders it. Several: one parallel round usually does it; when a
+  // shard cannot grant at once, fall back to waiting in shard order.
+  bool all = false;
+  if (shards_.size() > 1) all = co_await TryLockAll();
+  if (!all) {
+    for (ShardKeys& sk : shards_) co_await LockShard(sk);
+  }
   locked_ = true;
+}
+
+void Transaction::ReleaseShard(ShardKeys& sk) {
+  if (ProactorPool::CurrentIndex() == static_cast<int>(sk.shard)) {
+    EngineShard::tlocal()->locks().Release(sk.lock_keys, mode_);
+    return;
+  }
+  EngineShard* target = service_->shard(sk.shard);
+  // A copy: the keys may be released again (a failed round, then the ordered path).
+  pool_->Post(sk.shard, [target, keys = sk.lock_keys, mode = mode_] {
+    target->locks().Release(keys, mode);
+  });
 }
 
 void Transaction::Unlock() {
   if (!locked_) return;
   locked_ = false;
-  int current = ProactorPool::CurrentIndex();
-  for (ShardKeys& sk : shards_) {
-    if (static_cast<int>(sk.shard) == current) {
-      EngineShard::tlocal()->locks().Release(sk.lock_keys);
-    } else {
-      EngineShard* target = service_->shard(sk.shard);
-      pool_->Post(sk.shard,
-                  [target, keys = std::move(sk.lock_keys)] { target->locks().Release(keys); });
-    }
-  }
+  for (ShardKeys& sk : shards_) ReleaseShard(sk);
 }
 
 }  // namespace darner

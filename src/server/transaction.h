@@ -1,12 +1,18 @@
-// Coordinates a command whose keys may live on several shards, from the connection's thread.
-// Lock() takes the command's key locks shard by shard in increasing shard order (so two
-// transactions can never wait on each other in a cycle); only then does the handler read or
-// change anything, through RunOn/RunOnEach hops; Unlock() releases. Other clients therefore
-// never observe a multi-shard command half applied. Keyless commands that visit every shard
-// (DBSIZE, FLUSHALL, SCAN, ...) use RunOnAll without locks.
+// Coordinates work whose keys may live on several shards, from the connection's thread: one
+// command (MSET, DEL k1 k2, ...), several commands that must run as one (MULTI/EXEC, scripts:
+// the union of their keys), or none (control work that visits shards: DFLYCLUSTER, FLUSHALL).
+//
+// Lock() takes the key locks of every shard involved at once, in parallel, when each shard can
+// grant them immediately; otherwise it falls back to taking them shard by shard in increasing
+// shard order, waiting in each shard's FIFO queue (so two transactions never wait on each
+// other in a cycle). Readers (every command read-only) share their keys. Only after Lock() does
+// the work read or change anything, through RunOn/RunOnEach hops; Unlock() releases. Other
+// clients therefore never observe a multi-shard change half applied. Keyless work uses
+// RunOn/RunOnAll without locks.
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -14,10 +20,16 @@
 #include "io/proactor_pool.h"
 #include "server/command_registry.h"
 #include "server/engine_shard.h"
+#include "server/key_locks.h"
 
 namespace darner {
 
 class Service;
+
+// How a command takes its keys' locks: read-only commands share them.
+inline LockMode LockModeOf(const CommandId& cid) {
+  return (cid.flags & co::kReadOnly) ? LockMode::kShared : LockMode::kExclusive;
+}
 
 class Transaction {
  public:
@@ -27,8 +39,19 @@ class Transaction {
     std::vector<size_t> positions;       // their positions in the full argument list
   };
 
-  // `args` is the full argument list (command name at 0).
+  // One command line of a multi-command transaction.
+  struct Command {
+    CmdArgList args;  // name at 0
+    const CommandId* cid;
+  };
+
+  // No keys: RunOn/RunOnAll only; Lock() and Unlock() do nothing.
+  explicit Transaction(Service* service);
+  // One command; `args` is the full argument list (command name at 0).
   Transaction(Service* service, CmdArgList args, const CommandId* cid);
+  // Several commands run as one: Lock() takes the union of their keys, shared only when every
+  // command is read-only. ShardKeys::positions are left empty (they index one argument list).
+  Transaction(Service* service, std::span<const Command> commands);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -36,6 +59,8 @@ class Transaction {
   const std::vector<ShardKeys>& shards() const { return shards_; }
   unsigned ShardOfPosition(size_t pos) const;
 
+  LockMode mode() const { return mode_; }
+  bool locked() const { return locked_; }
   asio::awaitable<void> Lock();
   void Unlock();
 
@@ -56,11 +81,18 @@ class Transaction {
   asio::awaitable<void> RunOnAll(F f);
 
  private:
+  // Adds the keys of one command line (positions recorded when `positions`).
+  void AddKeys(CmdArgList args, const CommandId* cid, bool positions);
+  // Takes every shard's locks in one parallel round when all can grant them now; false (with
+  // nothing held) when one could not.
+  asio::awaitable<bool> TryLockAll();
   asio::awaitable<void> LockShard(ShardKeys& sk);
+  void ReleaseShard(ShardKeys& sk);
 
   Service* service_;
   ProactorPool* pool_;
   std::vector<ShardKeys> shards_;
+  LockMode mode_ = LockMode::kExclusive;
   bool locked_ = false;
 };
 
