@@ -88,34 +88,14 @@ asio::awaitable<void> Transaction::LockShard(ShardKeys& sk) {
 }
 
 asio::awaitable<bool> Transaction::TryLockAll() {
-  // One message to every shard at once; the last to answer resumes the caller.
-  struct Round {
-    std::atomic<size_t> pending;
-    std::vector<char> granted;
-  };
-  auto round = std::make_shared<Round>();
-  round->pending = shards_.size();
-  round->granted.assign(shards_.size(), 0);
-  LockMode mode = mode_;
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [this, round, mode](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        for (size_t i = 0; i < shards_.size(); ++i) {
-          EngineShard* target = service_->shard(shards_[i].shard);
-          pool_->Post(shards_[i].shard, [this, i, target, round, mode, shared] {
-            round->granted[i] = target->locks().TryAcquire(shards_[i].lock_keys, mode);
-            if (round->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-              auto ex = asio::get_associated_executor(*shared);
-              asio::post(ex, std::move(*shared));
-            }
-          });
-        }
-      },
-      asio::use_awaitable);
-  bool all = std::all_of(round->granted.begin(), round->granted.end(), [](char g) { return g; });
+  std::vector<char> granted(shards_.size(), 0);  // one slot per shard: written concurrently
+  co_await RunParallel([this, &granted](size_t i) {
+    granted[i] = EngineShard::tlocal()->locks().TryAcquire(shards_[i].lock_keys, mode_);
+  });
+  bool all = std::all_of(granted.begin(), granted.end(), [](char g) { return g; });
   if (!all) {
     for (size_t i = 0; i < shards_.size(); ++i) {
-      if (round->granted[i]) ReleaseShard(shards_[i]);
+      if (granted[i]) ReleaseShard(shards_[i]);
     }
   }
   co_return all;

@@ -11,7 +11,12 @@
 // RunOn/RunOnAll without locks.
 #pragma once
 
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <atomic>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -68,12 +73,14 @@ class Transaction {
   template <typename F>
   asio::awaitable<std::invoke_result_t<F&, EngineShard&>> RunOn(unsigned shard, F f);
 
-  // Runs f(EngineShard&, const ShardKeys&) on every shard holding keys of this command.
+  // Runs f(EngineShard&, const ShardKeys&) on every shard holding keys of this command, on all
+  // of them at once: f runs concurrently on several threads, so it may write only what belongs
+  // to its shard (the reply slots of its positions, an atomic counter).
   template <typename F>
   asio::awaitable<void> RunOnEach(F f) {
-    for (const ShardKeys& sk : shards_) {
-      co_await RunOn(sk.shard, [&f, &sk](EngineShard& s) { f(s, sk); });
-    }
+    co_await RunParallel([this, &f](size_t i) {
+      f(*EngineShard::tlocal(), static_cast<const ShardKeys&>(shards_[i]));
+    });
   }
 
   // Runs f(EngineShard&) on every shard of the node.
@@ -81,6 +88,11 @@ class Transaction {
   asio::awaitable<void> RunOnAll(F f);
 
  private:
+  // Runs fn(i) on the thread of shards_[i].shard for every i, all at once (the caller's own
+  // shard inline), and resumes once every one has run.
+  template <typename F>
+  asio::awaitable<void> RunParallel(F fn);
+
   // Adds the keys of one command line (positions recorded when `positions`).
   void AddKeys(CmdArgList args, const CommandId* cid, bool positions);
   // Takes every shard's locks in one parallel round when all can grant them now; false (with
@@ -102,6 +114,44 @@ asio::awaitable<std::invoke_result_t<F&, EngineShard&>> Transaction::RunOn(unsig
     co_return f(*EngineShard::tlocal());
   }
   co_return co_await RunOnLoop(pool_->context(shard), [&f] { return f(*EngineShard::tlocal()); });
+}
+
+template <typename F>
+asio::awaitable<void> Transaction::RunParallel(F fn) {
+  if (shards_.empty()) co_return;
+  int current = ProactorPool::CurrentIndex();
+  if (shards_.size() == 1) {
+    co_await RunOn(shards_[0].shard, [&fn](EngineShard&) { fn(0); });
+    co_return;
+  }
+  // The last shard to finish resumes the caller on its own executor.
+  std::atomic<size_t> pending{shards_.size()};
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [this, &fn, &pending, current](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto finish = [&pending, shared] {
+          if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            auto ex = asio::get_associated_executor(*shared);
+            asio::post(ex, std::move(*shared));
+          }
+        };
+        size_t local = shards_.size();
+        for (size_t i = 0; i < shards_.size(); ++i) {
+          if (static_cast<int>(shards_[i].shard) == current) {
+            local = i;
+            continue;
+          }
+          pool_->Post(shards_[i].shard, [&fn, i, finish] {
+            fn(i);
+            finish();
+          });
+        }
+        if (local < shards_.size()) {
+          fn(local);
+          finish();
+        }
+      },
+      asio::use_awaitable);
 }
 
 template <typename F>

@@ -190,7 +190,7 @@ asio::awaitable<void> CmdBitOp(CmdArgList args, CommandContext& cx) {
   // Full-list positions: 0 is the command name, 2 the destination, 3.. the sources.
   constexpr size_t kFirstSource = 3;
   std::vector<std::string> values(args.size() + 1 - kFirstSource);
-  bool wrong_type = false;
+  std::atomic<bool> wrong_type = false;  // written by every shard at once
   co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
     DbSlice& d = s.db(db);
     for (size_t pos : sk.positions) {

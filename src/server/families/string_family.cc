@@ -306,9 +306,11 @@ asio::awaitable<void> MSetImpl(CmdArgList args, CommandContext& cx, bool nx) {
   }
   DbIndex db = cx.db;
   if (nx) {
-    bool any = false;
+    std::atomic<bool> any = false;  // written by every shard at once
     co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
-      for (size_t pos : sk.positions) any = any || s.db(db).Find(args[pos - 1]) != nullptr;
+      for (size_t pos : sk.positions) {
+        if (s.db(db).Find(args[pos - 1]) != nullptr) any = true;
+      }
     });
     if (any) {
       cx.rb->SendLong(0);
