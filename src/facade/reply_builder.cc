@@ -95,6 +95,17 @@ void ReplyBuilder::SendVerbatim(std::string_view s, std::string_view format) {
   out_.append("\r\n");
 }
 
+void ReplyBuilder::TakeErrorsAndClear(ReplyBuilder& other) {
+  other.out_.clear();
+  if (other.out_.capacity() > (64u << 10)) std::string().swap(other.out_);
+  if (other.error_count_ > 0) {
+    error_count_ += other.error_count_;
+    last_error_code_ = std::move(other.last_error_code_);
+    other.error_count_ = 0;
+    other.last_error_code_.clear();
+  }
+}
+
 void ReplyBuilder::Absorb(ReplyBuilder& other) {
   if (out_.empty()) {
     out_.swap(other.out_);  // the usual case: a batch's first replies; no copy

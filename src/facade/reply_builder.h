@@ -45,6 +45,13 @@ class ReplyBuilder {
   // Moves the replies (and the error count) that `other` collected to the end of this
   // builder's, leaving `other` empty for reuse.
   void Absorb(ReplyBuilder& other);
+  // Appends bytes [begin, end) of `other`'s replies (one command's reply, when several
+  // commands wrote into `other`).
+  void AppendSlice(const ReplyBuilder& other, size_t begin, size_t end) {
+    out_.append(other.out_, begin, end - begin);
+  }
+  // Moves `other`'s error count to this builder, and empties `other` for reuse.
+  void TakeErrorsAndClear(ReplyBuilder& other);
 
   std::string& buffer() { return out_; }
   size_t size() const { return out_.size(); }

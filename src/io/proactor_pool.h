@@ -4,11 +4,14 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
+#include <atomic>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <thread>
 #include <type_traits>
@@ -86,6 +89,44 @@ auto RunOnLoop(asio::io_context& target, F f) {
         },
         asio::use_awaitable, std::move(f));
   }
+}
+
+// Awaitable: runs fn(i) on the loop of pool thread threads[i] for every i, all at once (on the
+// caller's own thread inline, after posting the others), and resumes the awaiting coroutine on
+// its own executor once every one has run. fn runs concurrently on several threads: it may
+// write only state that belongs to its index. References to the caller's frame are fine.
+template <typename F>
+asio::awaitable<void> RunOnLoops(ProactorPool* pool, std::span<const unsigned> threads, F fn) {
+  if (threads.empty()) co_return;
+  std::atomic<size_t> pending{threads.size()};
+  int current = ProactorPool::CurrentIndex();
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [pool, threads, &fn, &pending, current](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        // The last one to finish resumes the caller.
+        auto finish = [&pending, shared] {
+          if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            auto ex = asio::get_associated_executor(*shared);
+            asio::post(ex, std::move(*shared));
+          }
+        };
+        size_t local = threads.size();
+        for (size_t i = 0; i < threads.size(); ++i) {
+          if (static_cast<int>(threads[i]) == current && local == threads.size()) {
+            local = i;
+            continue;
+          }
+          pool->Post(threads[i], [&fn, i, finish] {
+            fn(i);
+            finish();
+          });
+        }
+        if (local < threads.size()) {
+          fn(local);
+          finish();
+        }
+      },
+      asio::use_awaitable);
 }
 
 }  // namespace darner

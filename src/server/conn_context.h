@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "facade/connection.h"
 #include "server/command_registry.h"
@@ -44,6 +45,9 @@ struct ConnectionContext {
   // for one hop, while this connection waits for it, then absorbed into the connection's own
   // builder on its thread. So the Connection itself is touched only by its own thread.
   ReplyBuilder hop_reply;
+  // The same for a squashed batch (Service::RunSquashed): one builder per shard, made on first
+  // use, which the shards fill at once.
+  std::vector<ReplyBuilder> shard_replies;
 };
 
 struct CommandContext {

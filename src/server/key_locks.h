@@ -31,8 +31,7 @@ class KeyLocks {
 
   // Locks `keys` (distinct) now if possible and returns true; otherwise queues the request
   // and returns false: `on_grant` then runs on this thread once the locks are held.
-  bool Acquire(const std::vector<std::string>& keys, LockMode mode,
-               std::function<void()> on_grant);
+  bool Acquire(const std::vector<std::string>& keys, LockMode mode, std::function<void()> on_grant);
   // Locks `keys` now if possible; never queues.
   bool TryAcquire(const std::vector<std::string>& keys, LockMode mode);
 

@@ -679,6 +679,61 @@ size_t Service::PrefetchKeys(std::span<const CmdArgList> cmds, size_t from, Conn
   return end;
 }
 
+asio::awaitable<size_t> Service::RunSquashed(std::span<const CmdArgList> cmds,
+                                             const Prepared& first, ConnectionContext* cc,
+                                             std::vector<Prepared>* run,
+                                             std::string* error_storage) {
+  run->clear();
+  run->push_back(first);
+  for (size_t j = 1; j < cmds.size() && run->size() < kMaxSquash; ++j) {
+    Prepared next;
+    if (!Prepare(cmds[j], cc, nullptr, &next, error_storage).empty()) break;
+    if (next.cid->async || next.keys.empty()) break;
+    run->push_back(std::move(next));
+  }
+  if (run->size() == 1) co_return 0;
+  const unsigned n = num_shards();
+  if (cc->shard_replies.size() < n) cc->shard_replies.resize(n);
+  std::vector<std::vector<uint32_t>> by_shard(n);  // indices into run, in order
+  for (uint32_t k = 0; k < run->size(); ++k) by_shard[(*run)[k].shard].push_back(k);
+  std::vector<unsigned> shards;
+  for (unsigned s = 0; s < n; ++s) {
+    if (!by_shard[s].empty()) shards.push_back(s);
+  }
+  // Where each command's reply ends in its shard's builder; 0 for one that did not run.
+  std::vector<uint32_t> ends(run->size(), 0);
+  std::vector<char> ran(run->size(), 0);
+  const bool resp3 = cc->conn->reply().resp3();
+  co_await RunOnLoops(pool_, shards, [&](size_t t) {
+    unsigned id = shards[t];
+    EngineShard* shard = EngineShard::tlocal();
+    ReplyBuilder* rb = &cc->shard_replies[id];
+    rb->SetResp3(resp3);
+    uint64_t clock = 0;
+    for (uint32_t k : by_shard[id]) {
+      const Prepared& c = (*run)[k];
+      if (shard->locks().Conflicts(c.keys, LockModeOf(*c.cid))) break;
+      clock = Execute(c, cc, shard, rb, clock);
+      ends[k] = static_cast<uint32_t>(rb->size());
+      ran[k] = 1;
+    }
+  });
+  ReplyBuilder& out = cc->conn->reply();
+  std::vector<uint32_t> cursor(n, 0);
+  for (size_t k = 0; k < run->size(); ++k) {
+    const Prepared& c = (*run)[k];
+    if (ran[k]) {
+      out.AppendSlice(cc->shard_replies[c.shard], cursor[c.shard], ends[k]);
+      cursor[c.shard] = ends[k];
+    } else {
+      co_await ExecuteLocked(c, cc);  // waits for the transaction holding its keys
+    }
+  }
+  for (unsigned s : shards) out.TakeErrorsAndClear(cc->shard_replies[s]);
+  cc->last_cmd = run->back().cid;
+  co_return run->size();
+}
+
 asio::awaitable<size_t> Service::RunRemoteBatch(std::span<const CmdArgList> cmds,
                                                 const Prepared& first, ConnectionContext* cc,
                                                 const SlotRouting* routing,
@@ -735,6 +790,8 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
   // connection to a takeover (DFLYMIGRATE FLOW): what follows it is the takeover's.
   uint64_t clock = 0;  // when the previous command ended, if it ran here just before
   const bool taken_over = conn->has_takeover();  // a flow applying its records
+  const bool squash = num_shards() > 1 && !routed && !cc->replicated && !taken_over &&
+                      GetClusterMode() != ClusterMode::kYes;
   // CLIENT REPLY: the replies of the commands since `replied` begin at `reply_mark`.
   size_t replied = i, reply_mark = conn->reply().size();
   auto apply_reply_mode = [&] {
@@ -793,6 +850,13 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       clock = Execute(p, cc, nullptr, &conn->reply(), start_cycles);
       ++i;
       continue;
+    }
+    if (squash && !cc->reply_off && cc->reply_skip == 0) {
+      size_t ran = co_await RunSquashed(cmds.subspan(i), p, cc, &run, &error_storage);
+      if (ran > 0) {
+        i += ran;
+        continue;
+      }
     }
     if (p.shard == local->id()) {
       if (local->locks().Conflicts(p.keys, LockModeOf(*p.cid))) {

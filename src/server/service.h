@@ -222,6 +222,19 @@ class Service : public ServiceInterface {
   // memory is over --maxmemory and the eviction policy found nothing to evict there.
   bool NeedsEvictionFirst(const Prepared& p, EngineShard* shard);
   asio::awaitable<void> ExecuteAsync(const Prepared& p, ConnectionContext* cc);
+  // Pipeline squashing (outside cluster `yes` mode, with more than one shard): `first` (cmds[0],
+  // a sync command with keys) and the sync keyed commands after it, up to kMaxSquash, run
+  // grouped by shard: every shard runs its share at once, in order, replying into its own
+  // builder, and the replies join the connection's in the pipeline's order. Commands of one
+  // shard keep their order; commands of different shards (different keys) may run in either
+  // order, as with Dragonfly's squashing. A command whose keys a transaction holds stops its
+  // shard's share; it and the rest of that share then run one by one, in order, after the
+  // others. Returns how many of `cmds` ran; 0 when nothing follows to squash with (`first`
+  // then runs the usual way). `run` is scratch space.
+  static constexpr size_t kMaxSquash = 128;
+  asio::awaitable<size_t> RunSquashed(std::span<const CmdArgList> cmds, const Prepared& first,
+                                      ConnectionContext* cc, std::vector<Prepared>* run,
+                                      std::string* error_storage);
   // Runs `first` (the command cmds[0], for a remote shard) and the commands after it that go to
   // the same shard in one hop; returns how many of `cmds` ran. `run` is scratch space.
   asio::awaitable<size_t> RunRemoteBatch(std::span<const CmdArgList> cmds, const Prepared& first,

@@ -1,6 +1,5 @@
 #include "server/transaction.h"
 
-
 #include <asio/async_result.hpp>
 #include <atomic>
 #include <memory>
@@ -120,9 +119,8 @@ void Transaction::ReleaseShard(ShardKeys& sk) {
   }
   EngineShard* target = service_->shard(sk.shard);
   // A copy: the keys may be released again (a failed round, then the ordered path).
-  pool_->Post(sk.shard, [target, keys = sk.lock_keys, mode = mode_] {
-    target->locks().Release(keys, mode);
-  });
+  pool_->Post(sk.shard,
+              [target, keys = sk.lock_keys, mode = mode_] { target->locks().Release(keys, mode); });
 }
 
 void Transaction::Unlock() {

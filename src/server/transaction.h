@@ -11,12 +11,7 @@
 // RunOn/RunOnAll without locks.
 #pragma once
 
-#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/post.hpp>
-#include <asio/use_awaitable.hpp>
-#include <atomic>
-#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -118,40 +113,10 @@ asio::awaitable<std::invoke_result_t<F&, EngineShard&>> Transaction::RunOn(unsig
 
 template <typename F>
 asio::awaitable<void> Transaction::RunParallel(F fn) {
-  if (shards_.empty()) co_return;
-  int current = ProactorPool::CurrentIndex();
-  if (shards_.size() == 1) {
-    co_await RunOn(shards_[0].shard, [&fn](EngineShard&) { fn(0); });
-    co_return;
-  }
-  // The last shard to finish resumes the caller on its own executor.
-  std::atomic<size_t> pending{shards_.size()};
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [this, &fn, &pending, current](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto finish = [&pending, shared] {
-          if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            auto ex = asio::get_associated_executor(*shared);
-            asio::post(ex, std::move(*shared));
-          }
-        };
-        size_t local = shards_.size();
-        for (size_t i = 0; i < shards_.size(); ++i) {
-          if (static_cast<int>(shards_[i].shard) == current) {
-            local = i;
-            continue;
-          }
-          pool_->Post(shards_[i].shard, [&fn, i, finish] {
-            fn(i);
-            finish();
-          });
-        }
-        if (local < shards_.size()) {
-          fn(local);
-          finish();
-        }
-      },
-      asio::use_awaitable);
+  std::vector<unsigned> threads;
+  threads.reserve(shards_.size());
+  for (const ShardKeys& sk : shards_) threads.push_back(sk.shard);
+  co_await RunOnLoops(pool_, threads, fn);
 }
 
 template <typename F>

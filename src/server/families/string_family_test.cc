@@ -103,5 +103,23 @@ TEST_F(StringFamilyTest, GetKeysReadsKeySpecs) {
             Error("ERR The command has no key arguments"));
 }
 
+TEST_F(StringFamilyTest, SquashedPipelineKeepsReplyOrder) {
+  // One batch over keys of both shards: the shards run their shares at once (squashing), and
+  // the replies still come back in the pipeline's order, with errors in place.
+  std::vector<std::vector<std::string>> lines;
+  std::string expected;
+  for (int i = 0; i < 50; ++i) {
+    std::string k = "sq:" + std::to_string(i), v = "v" + std::to_string(i);
+    lines.push_back({"set", k, v});
+    lines.push_back({"get", k});
+    lines.push_back({"incr", k});  // not an integer: an error in its place
+    lines.push_back({"append", k, "x"});
+    expected += std::string(kOk) + Bulk(v) + Error("ERR value is not an integer or out of range") +
+                Int(static_cast<int64_t>(v.size() + 1));
+  }
+  EXPECT_EQ(RunBatch(lines), expected);
+  EXPECT_EQ(Run({"dbsize"}), Int(50));
+}
+
 }  // namespace
 }  // namespace darner
