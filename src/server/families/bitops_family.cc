@@ -35,12 +35,15 @@ constexpr std::string_view kBitfieldTypeErr =
 // beyond it.
 uint64_t MaxBulkLen() { return absl::GetFlag(FLAGS_proto_max_bulk_len).bytes; }
 
-// The string value of key for reading (counting a keyspace hit or miss): nullptr when missing;
-// sets *wrong_type when it is not a string.
-const KeyEntry* FindString(CommandContext& cx, std::string_view key, bool* wrong_type) {
-  OpResult<const KeyEntry*> e = cx.op_args().db().FindReadOnly(key, ObjType::kString);
-  *wrong_type = e.status() == OpStatus::kWrongType;
-  return e.value_or(nullptr);
+// The read Op of every bitmap command: fn(the string value of `key`) (a keyspace hit), or
+// kKeyNotFound (a miss) / kWrongType, with nothing computed.
+template <typename F>
+auto OpReadBits(const OpArgs& op, std::string_view key, F fn)
+    -> OpResult<std::invoke_result_t<F&, std::string_view>> {
+  OpResult<const KeyEntry*> e = op.db().FindReadOnly(key, ObjType::kString);
+  if (!e) return e.status();
+  char scratch[CompactValue::kScratchSize];
+  return fn((*e)->value.GetString(scratch));
 }
 
 // Rewrites the bytes of `v` holding the `bits` bits at bit `offset`: fn(std::string* window,
@@ -105,65 +108,110 @@ void CmdGetBit(CmdArgList args, CommandContext& cx) {
   if (!ParseBitOffset(args[1], false, 0, MaxBulkLen(), &offset)) {
     return cx.rb->SendError(kBitOffsetErr);
   }
-  bool wrong_type;
-  const KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) return cx.rb->SendLong(0);
-  char scratch[CompactValue::kScratchSize];
-  cx.rb->SendLong(GetBit(e->value.GetString(scratch), offset));
+  auto bit =
+      OpReadBits(cx.op_args(), args[0], [&](std::string_view s) { return GetBit(s, offset); });
+  if (bit.status() == OpStatus::kWrongType) return cx.rb->SendError(kWrongTypeErr);
+  cx.rb->SendLong(bit.value_or(0));
 }
 
 // ---- BITCOUNT BITPOS ------------------------------------------------------------------
 
-// BITCOUNT key [start end [BYTE|BIT]]. Like Redis, a missing key answers 0 before the range is
-// even looked at.
-void CmdBitCount(CmdArgList args, CommandContext& cx) {
-  bool wrong_type;
-  const KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-  if (!e) return cx.rb->SendLong(0);
-  char scratch[CompactValue::kScratchSize];
-  std::string_view s = e->value.GetString(scratch);
-  if (args.size() == 1) return cx.rb->SendLong(BitCount(s));
-  if (args.size() != 3 && args.size() != 4) return cx.rb->SendError(kSyntaxErr);
-  int64_t start, end;
-  if (!ParseInt64(args[1], &start) || !ParseInt64(args[2], &end)) {
-    return cx.rb->SendError(kInvalidIntErr);
-  }
-  // Redis answers 0 for an inverted negative range before it looks at the unit argument.
-  if (start < 0 && end < 0 && start > end) return cx.rb->SendLong(0);
+// BITCOUNT's optional range, or the error it gets. Redis looks the key up first: a missing key
+// answers 0 (and a wrong type WRONGTYPE) before the range is judged.
+struct BitRange {
+  int64_t start = 0;
+  std::optional<int64_t> end;
   bool bit_unit = false;
-  if (args.size() == 4 && !ParseBitUnit(args[3], &bit_unit)) return cx.rb->SendError(kSyntaxErr);
-  cx.rb->SendLong(BitCount(s, start, end, bit_unit));
+  bool whole = true;       // no range given
+  bool empty = false;      // an inverted negative range: 0 whatever the unit says
+  std::string_view error;  // set when the range does not parse
+};
+
+BitRange ParseBitCountRange(CmdArgList range) {
+  BitRange r;
+  if (range.empty()) return r;
+  r.whole = false;
+  if (range.size() != 2 && range.size() != 3) return {.error = kSyntaxErr};
+  int64_t end;
+  if (!ParseInt64(range[0], &r.start) || !ParseInt64(range[1], &end)) {
+    return {.error = kInvalidIntErr};
+  }
+  r.end = end;
+  // Redis answers 0 for an inverted negative range before it looks at the unit argument.
+  if (r.start < 0 && end < 0 && r.start > end) {
+    r.empty = true;
+    return r;
+  }
+  if (range.size() == 3 && !ParseBitUnit(range[2], &r.bit_unit)) return {.error = kSyntaxErr};
+  return r;
 }
 
-// BITPOS key bit [start [end [BYTE|BIT]]]. Arguments are checked in Redis's order: the bit,
-// then the key, then start, the unit and end.
+// BITCOUNT key [start end [BYTE|BIT]].
+void CmdBitCount(CmdArgList args, CommandContext& cx) {
+  BitRange range = ParseBitCountRange(args.subspan(1));
+  auto count = OpReadBits(cx.op_args(), args[0], [&](std::string_view s) -> OpResult<int64_t> {
+    if (!range.error.empty()) return OpStatus::kSyntaxError;
+    if (range.empty) return int64_t{0};
+    if (range.whole) return static_cast<int64_t>(BitCount(s));
+    return static_cast<int64_t>(BitCount(s, range.start, *range.end, range.bit_unit));
+  });
+  if (count.status() == OpStatus::kWrongType) return cx.rb->SendError(kWrongTypeErr);
+  if (count.status() == OpStatus::kKeyNotFound) return cx.rb->SendLong(0);
+  if (!*count) return cx.rb->SendError(range.error);
+  cx.rb->SendLong(**count);
+}
+
+// BITPOS's optional start, end and unit, parsed after the key is found (Redis's order: the
+// bit, then the key, then start, the unit and end).
+BitRange ParseBitPosRange(CmdArgList range) {
+  BitRange r;
+  if (range.size() > 3) return {.error = kSyntaxErr};
+  if (range.size() >= 1 && !ParseInt64(range[0], &r.start)) return {.error = kInvalidIntErr};
+  if (range.size() == 3 && !ParseBitUnit(range[2], &r.bit_unit)) return {.error = kSyntaxErr};
+  if (range.size() >= 2) {
+    int64_t v;
+    if (!ParseInt64(range[1], &v)) return {.error = kInvalidIntErr};
+    r.end = v;
+  }
+  return r;
+}
+
+// BITPOS key bit [start [end [BYTE|BIT]]].
 void CmdBitPos(CmdArgList args, CommandContext& cx) {
   int64_t bit;
   if (!ParseInt64(args[1], &bit)) return cx.rb->SendError(kInvalidIntErr);
   if (bit != 0 && bit != 1) return cx.rb->SendError("The bit argument must be 1 or 0.");
-  bool wrong_type;
-  const KeyEntry* e = FindString(cx, args[0], &wrong_type);
-  if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
+  BitRange range = ParseBitPosRange(args.subspan(2));
+  auto pos = OpReadBits(cx.op_args(), args[0], [&](std::string_view s) -> OpResult<int64_t> {
+    if (!range.error.empty()) return OpStatus::kSyntaxError;
+    return BitPos(s, static_cast<int>(bit), range.start, range.end, range.bit_unit);
+  });
+  if (pos.status() == OpStatus::kWrongType) return cx.rb->SendError(kWrongTypeErr);
   // A missing key is an endless run of zero bits.
-  if (!e) return cx.rb->SendLong(bit ? -1 : 0);
-  if (args.size() > 5) return cx.rb->SendError(kSyntaxErr);
-  int64_t start = 0;
-  std::optional<int64_t> end;
-  bool bit_unit = false;
-  if (args.size() >= 3 && !ParseInt64(args[2], &start)) return cx.rb->SendError(kInvalidIntErr);
-  if (args.size() == 5 && !ParseBitUnit(args[4], &bit_unit)) return cx.rb->SendError(kSyntaxErr);
-  if (args.size() >= 4) {
-    int64_t v;
-    if (!ParseInt64(args[3], &v)) return cx.rb->SendError(kInvalidIntErr);
-    end = v;
-  }
-  char scratch[CompactValue::kScratchSize];
-  cx.rb->SendLong(BitPos(e->value.GetString(scratch), static_cast<int>(bit), start, end, bit_unit));
+  if (pos.status() == OpStatus::kKeyNotFound) return cx.rb->SendLong(bit ? -1 : 0);
+  if (!*pos) return cx.rb->SendError(range.error);
+  cx.rb->SendLong(**pos);
 }
 
 // ---- BITOP ----------------------------------------------------------------------------
+
+// BITOP's share of one shard: the values of its source keys (full-list positions from
+// `first_source`; `args` without the name) into values[pos - first_source]; a missing source
+// stays empty. False when a source is not a string.
+bool OpReadSources(const OpArgs& op, CmdArgList args, std::span<const size_t> positions,
+                   size_t first_source, std::vector<std::string>* values) {
+  bool ok = true;
+  for (size_t pos : positions) {
+    if (pos < first_source) continue;
+    OpResult<const KeyEntry*> e = op.db().FindReadOnly(args[pos - 1], ObjType::kString);
+    if (e) {
+      (*values)[pos - first_source] = (*e)->value.ToString();
+    } else if (e.status() == OpStatus::kWrongType) {
+      ok = false;
+    }
+  }
+  return ok;
+}
 
 // BITOP op destkey key [key ...]: the sources are read from their shards, the result computed
 // here and stored (or, when empty, the destination deleted) on the destination's shard.
@@ -192,16 +240,8 @@ asio::awaitable<void> CmdBitOp(CmdArgList args, CommandContext& cx) {
   std::vector<std::string> values(args.size() + 1 - kFirstSource);
   std::atomic<bool> wrong_type = false;  // written by every shard at once
   co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
-    DbSlice& d = s.db(db);
-    for (size_t pos : sk.positions) {
-      if (pos < kFirstSource) continue;
-      KeyEntry* e = d.FindForRead(args[pos - 1]);
-      if (!e) continue;  // a missing source reads as an empty string
-      if (e->value.type() != ObjType::kString) {
-        wrong_type = true;
-      } else {
-        values[pos - kFirstSource] = e->value.ToString();
-      }
+    if (!OpReadSources(OpArgs{&s, db}, args, sk.positions, kFirstSource, &values)) {
+      wrong_type = true;
     }
   });
   if (wrong_type) {
@@ -296,13 +336,17 @@ void BitfieldImpl(CmdArgList args, CommandContext& cx, bool read_only_command) {
   for (const BitfieldOp& op : ops) writes = writes || op.kind != BitfieldOp::kGet;
 
   if (!writes) {
-    bool wrong_type;
-    const KeyEntry* e = FindString(cx, args[0], &wrong_type);
-    if (wrong_type) return cx.rb->SendError(kWrongTypeErr);
-    char scratch[CompactValue::kScratchSize];
-    std::string_view s = e ? e->value.GetString(scratch) : std::string_view();
-    cx.rb->StartArray(ops.size());
-    for (const BitfieldOp& op : ops) cx.rb->SendLong(BitfieldGet(s, op.offset, op.type));
+    auto get_all = [&ops](std::string_view s) {
+      std::vector<int64_t> values;
+      values.reserve(ops.size());
+      for (const BitfieldOp& op : ops) values.push_back(BitfieldGet(s, op.offset, op.type));
+      return values;
+    };
+    auto values = OpReadBits(cx.op_args(), args[0], get_all);
+    if (values.status() == OpStatus::kWrongType) return cx.rb->SendError(kWrongTypeErr);
+    std::vector<int64_t> got = values ? std::move(*values) : get_all({});  // missing: zeros
+    cx.rb->StartArray(got.size());
+    for (int64_t v : got) cx.rb->SendLong(v);
     return;
   }
   if (read_only_command) {

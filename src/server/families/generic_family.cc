@@ -47,14 +47,22 @@ namespace {
 
 // ---- DEL UNLINK EXISTS TOUCH: keys on any shards, one count reply -----------------------
 
+// One shard's share of a counting command: per_key(db, key) (0 or 1) summed over the shard's
+// keys (`positions` in the full argument list; `args` without the name).
+template <typename PerKey>
+int64_t OpCountKeys(const OpArgs& op, CmdArgList args, std::span<const size_t> positions,
+                    PerKey per_key) {
+  int64_t n = 0;
+  for (size_t pos : positions) n += per_key(op.db(), args[pos - 1]);
+  return n;
+}
+
 template <typename PerKey>
 asio::awaitable<void> CountKeys(CmdArgList args, CommandContext& cx, PerKey per_key) {
-  std::atomic<int64_t> total{0};
+  std::atomic<int64_t> total{0};  // every shard adds its share at once
   DbIndex db = cx.db;
   co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
-    int64_t n = 0;
-    for (size_t pos : sk.positions) n += per_key(s.db(db), args[pos - 1]);
-    total += n;
+    total += OpCountKeys(OpArgs{&s, db}, args, sk.positions, per_key);
   });
   cx.rb->SendLong(total.load());
 }

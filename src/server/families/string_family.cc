@@ -277,17 +277,42 @@ void CmdGetEx(CmdArgList args, CommandContext& cx) {
 
 // ---- Multi-key: MGET MSET MSETNX -------------------------------------------------------
 
+// The ops below do one shard's share of a multi-key command: `args` is the command's argument
+// list without its name, `positions` are the shard's keys' positions in the full list (name at
+// 0). They run on every shard at once (Transaction::RunOnEach).
+
+// MGET: the string values of the shard's keys, into their slots of `values` (others stay nil).
+void OpMGet(const OpArgs& op, CmdArgList args, std::span<const size_t> positions,
+            std::vector<std::optional<std::string>>* values) {
+  char scratch[CompactValue::kScratchSize];
+  for (size_t pos : positions) {
+    OpResult<const KeyEntry*> e = op.db().FindReadOnly(args[pos - 1], ObjType::kString);
+    if (e) (*values)[pos - 1].emplace((*e)->value.GetString(scratch));
+  }
+}
+
+// MSETNX's check: whether any of the shard's keys exists.
+bool OpAnyExists(const OpArgs& op, CmdArgList args, std::span<const size_t> positions) {
+  for (size_t pos : positions) {
+    if (op.db().Find(args[pos - 1]) != nullptr) return true;
+  }
+  return false;
+}
+
+// MSET: the shard's keys get their values. Positions are in argument order, so a key given
+// twice ends with its last value.
+void OpMSet(const OpArgs& op, CmdArgList args, std::span<const size_t> positions) {
+  for (size_t pos : positions) {
+    op.db().Set(args[pos - 1], CompactValue::String(args[pos]), 0, false);
+  }
+  op.shard->PublishMemory();
+}
+
 asio::awaitable<void> CmdMGet(CmdArgList args, CommandContext& cx) {
   std::vector<std::optional<std::string>> values(args.size());
   DbIndex db = cx.db;
   co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
-    DbSlice& d = s.db(db);
-    char scratch[CompactValue::kScratchSize];
-    for (size_t pos : sk.positions) {
-      KeyEntry* e = d.FindForRead(args[pos - 1]);
-      if (e && e->value.type() == ObjType::kString)
-        values[pos - 1].emplace(e->value.GetString(scratch));
-    }
+    OpMGet(OpArgs{&s, db}, args, sk.positions, &values);
   });
   cx.rb->StartArray(values.size());
   for (const auto& v : values) {
@@ -308,9 +333,7 @@ asio::awaitable<void> MSetImpl(CmdArgList args, CommandContext& cx, bool nx) {
   if (nx) {
     std::atomic<bool> any = false;  // written by every shard at once
     co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
-      for (size_t pos : sk.positions) {
-        if (s.db(db).Find(args[pos - 1]) != nullptr) any = true;
-      }
+      if (OpAnyExists(OpArgs{&s, db}, args, sk.positions)) any = true;
     });
     if (any) {
       cx.rb->SendLong(0);
@@ -318,11 +341,7 @@ asio::awaitable<void> MSetImpl(CmdArgList args, CommandContext& cx, bool nx) {
     }
   }
   co_await cx.tx->RunOnEach([&](EngineShard& s, const Transaction::ShardKeys& sk) {
-    // Positions are in argument order, so a key given twice ends with its last value.
-    for (size_t pos : sk.positions) {
-      s.db(db).Set(args[pos - 1], CompactValue::String(args[pos]), 0, false);
-    }
-    s.PublishMemory();
+    OpMSet(OpArgs{&s, db}, args, sk.positions);
   });
   if (nx) {
     cx.rb->SendLong(1);
