@@ -721,12 +721,12 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   }
   // Every traversal must be done before finalization; the flows keep forwarding changes.
   Outcome outcome = Outcome::kFailed;
-  while (true) {
+  auto traversals_done = [&attempt] {
     bool done = true;
     for (const auto& f : attempt->flows) done &= f->traversal_done();
-    if (done) break;
-    if (co_await SleepFor(attempt->scope, 1ms)) break;
-  }
+    return done;
+  };
+  co_await WaitUntil(&attempt->scope, Clock::time_point::max(), traversals_done, {1ms, 1ms});
   if (attempt->scope.cancelled()) {
     outcome = fail(attempt->Error());
   } else {
@@ -784,15 +784,14 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     for (const auto& f : attempt.flows) {
       service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(true); });
     }
-    while (!attempt.scope.cancelled()) {
+    auto flows_drained = [&attempt] {
       bool drained = true;
       for (const auto& f : attempt.flows) drained &= f->pending_bytes() <= kDrainedBytes;
-      if (drained) break;
-      if (Clock::now() >= drained_by) {
-        attempt.Fail("JournalStreamer write operation timeout");
-        break;
-      }
-      if (co_await SleepFor(attempt.scope, 200us)) break;
+      return drained;
+    };
+    if (!co_await WaitUntil(&attempt.scope, drained_by, flows_drained, {200us, 200us}) &&
+        !attempt.scope.cancelled()) {
+      attempt.Fail("JournalStreamer write operation timeout");
     }
     for (const auto& f : attempt.flows) {
       service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(false); });
@@ -835,12 +834,14 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     // the target stopped reading just now; then the pause ends and a later attempt tries again.
     auto marked_by = std::min(
         Clock::now() + std::min<Clock::duration>(write_timeout, kMaxMarkerWait), pause_deadline);
-    bool marked = false;
-    while (!attempt.scope.cancelled()) {
-      marked = true;
+    auto markers_written = [&attempt, k] {
+      bool marked = true;
       for (const auto& f : attempt.flows) marked &= f->lsn_written() >= k;
-      if (marked || Clock::now() >= marked_by) break;
-      if (co_await SleepFor(attempt.scope, 100us)) break;
+      return marked;
+    };
+    bool marked = false;
+    if (!attempt.scope.cancelled()) {
+      marked = co_await WaitUntil(&attempt.scope, marked_by, markers_written, {100us, 100us});
     }
     if (!marked) {
       bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
