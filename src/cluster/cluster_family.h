@@ -1,8 +1,11 @@
-// Cluster mode's commands (CLUSTER, DFLYCLUSTER, READONLY, READWRITE) and the node's cluster
-// state: its id and, in `yes` mode, the topology last pushed with DFLYCLUSTER CONFIG. Applying a
-// topology publishes a new routing snapshot to the data plane (Service::PublishRouting) and
-// detaches the keys of slots the node gave up. Control plane only: nothing here runs per data
-// command.
+// The node's cluster state: its id, in `yes` mode the topology last pushed with DFLYCLUSTER
+// CONFIG, and the migrations in both directions. Applying a topology publishes a new routing
+// snapshot to the data plane (Service::PublishRouting) and detaches the keys of slots the node
+// gave up. Register() installs cluster mode's commands (CLUSTER, DFLYCLUSTER, DFLYMIGRATE,
+// READONLY, READWRITE), whose handlers (ClusterCommands, cluster_commands.h) are the only code
+// besides this class that touches its state. Control plane only: nothing here runs per data
+// command. Its mutexes are never held across a wait; the apply lock (LockApply), a queue of
+// waiters, is: it lets one config apply or migration routing change run at a time.
 #pragma once
 
 #include <asio/awaitable.hpp>
