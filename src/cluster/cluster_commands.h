@@ -44,6 +44,17 @@ struct ClusterCommands {
   static asio::awaitable<void> GetSlotInfo(CmdArgList args, CommandContext& cx);
   static asio::awaitable<void> FlushSlots(CmdArgList args, CommandContext& cx);
   static asio::awaitable<void> MigrationStatus(std::string_view node_id, CommandContext& cx);
+  // The steps of Config, in order, each run under the apply lock:
+  // Stops and forgets the outgoing migrations `config` no longer lists (or lists changed).
+  static asio::awaitable<void> StopDroppedOutgoing(const ClusterConfig& config);
+  // Stops and forgets the incoming migrations `config` no longer lists; returns their slots.
+  static asio::awaitable<SlotSet> StopDroppedIncoming(const ClusterConfig& config);
+  // Installs `config`, publishes its routing and detaches `flush` once the commands admitted
+  // under the old routing finished (or at once, and again later, if they take too long).
+  static asio::awaitable<void> InstallConfig(std::shared_ptr<const ClusterConfig> config,
+                                             const SlotSet& flush, CommandContext& cx);
+  // Creates the migrations `config` lists that do not exist yet, and starts the outgoing ones.
+  static void AddNewMigrations(const ClusterConfig& config, Service* service);
 
   // migration_target.cc
   static asio::awaitable<void> DflyMigrate(CmdArgList args, CommandContext& cx);

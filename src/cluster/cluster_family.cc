@@ -139,15 +139,27 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
   // joined (in slots it was not given) go too. Slots that finished migrating out still hold
   // their keys until a config takes them away.
   SlotSet before = old ? f->HeldSlots(*old) : SlotSet::All();
+  co_await StopDroppedOutgoing(*config);
+  SlotSet partial = co_await StopDroppedIncoming(*config);
+  SlotSet held = f->HeldSlots(*config);
+  SlotSet flush = before.Minus(held);
+  flush |= partial.Minus(held);
+  co_await InstallConfig(config, flush, cx);
+  AddNewMigrations(*config, cx.service);
+  f->UnlockApply();
+  cx.rb->SendOk();
+}
 
-  // Outgoing migrations the new config no longer has (or has changed) are cancelled; their
-  // slots stay here if the config still gives them to this node, and are flushed below if not.
+// Outgoing migrations the new config no longer has (or has changed) are cancelled; their slots
+// stay here if the config still gives them to this node, and are flushed by Config if not.
+asio::awaitable<void> ClusterCommands::StopDroppedOutgoing(const ClusterConfig& config) {
+  ClusterFamily* f = g_family;
   std::vector<std::shared_ptr<OutgoingMigration>> cancelled;
   {
     std::lock_guard lk(f->migrations_mu_);
     auto& list = f->outgoing_;
     for (auto it = list.begin(); it != list.end();) {
-      const auto& wanted = config->outgoing_migrations();
+      const auto& wanted = config.outgoing_migrations();
       if (std::find(wanted.begin(), wanted.end(), (*it)->info()) != wanted.end()) {
         ++it;
       } else {
@@ -168,16 +180,19 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
               << " to " << m->info().ip << ":" << m->info().port << "; stopped in " << took.count()
               << " us";
   }
+}
 
-  // Incoming migrations the new config no longer has are stopped and dropped; whatever they
-  // streamed in is flushed below unless the node serves those slots under the new config.
+// Incoming migrations the new config no longer has are stopped and dropped; whatever they
+// streamed in is flushed by Config unless the node serves those slots under the new config.
+asio::awaitable<SlotSet> ClusterCommands::StopDroppedIncoming(const ClusterConfig& config) {
+  ClusterFamily* f = g_family;
   std::vector<std::shared_ptr<IncomingMigration>> dropped;
   {
     std::lock_guard lk(f->migrations_mu_);
     auto& list = f->incoming_;
     for (auto it = list.begin(); it != list.end();) {
       bool kept = false;
-      for (const IncomingMigrationInfo& m : config->incoming_migrations()) {
+      for (const IncomingMigrationInfo& m : config.incoming_migrations()) {
         kept |= m.source_id == (*it)->source_id() && m.info.slot_ranges == (*it)->ranges();
       }
       if (kept) {
@@ -197,10 +212,12 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
               << took.count() << " us";
     partial |= m->slots();
   }
+  co_return partial;
+}
 
-  SlotSet held = f->HeldSlots(*config);
-  SlotSet flush = before.Minus(held);
-  flush |= partial.Minus(held);
+asio::awaitable<void> ClusterCommands::InstallConfig(std::shared_ptr<const ClusterConfig> config,
+                                                     const SlotSet& flush, CommandContext& cx) {
+  ClusterFamily* f = g_family;
   {
     std::lock_guard lk(f->config_mu_);
     f->config_ = config;
@@ -222,18 +239,22 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
                      asio::detached);
     }
   }
+}
+
+void ClusterCommands::AddNewMigrations(const ClusterConfig& config, Service* service) {
+  ClusterFamily* f = g_family;
   // New incoming migrations wait in CONNECTING for the source's INIT; created after the flush
   // so that nothing they receive is wiped.
   {
     std::lock_guard lk(f->migrations_mu_);
-    for (const IncomingMigrationInfo& m : config->incoming_migrations()) {
+    for (const IncomingMigrationInfo& m : config.incoming_migrations()) {
       bool exists = false;
       for (const auto& in : f->incoming_) {
         exists |= in->source_id() == m.source_id && in->ranges() == m.info.slot_ranges;
       }
       if (!exists) {
-        f->incoming_.push_back(std::make_shared<IncomingMigration>(m.source_id, m.info.slot_ranges,
-                                                                   cx.service->pool()));
+        f->incoming_.push_back(
+            std::make_shared<IncomingMigration>(m.source_id, m.info.slot_ranges, service->pool()));
       }
     }
   }
@@ -241,18 +262,16 @@ asio::awaitable<void> ClusterCommands::Config(std::string_view json, CommandCont
   std::vector<std::shared_ptr<OutgoingMigration>> started;
   {
     std::lock_guard lk(f->migrations_mu_);
-    for (const MigrationInfo& m : config->outgoing_migrations()) {
+    for (const MigrationInfo& m : config.outgoing_migrations()) {
       bool exists = false;
       for (const auto& out : f->outgoing_) exists |= out->info() == m;
       if (!exists) {
-        f->outgoing_.push_back(std::make_shared<OutgoingMigration>(f->my_id_, m, cx.service, f));
+        f->outgoing_.push_back(std::make_shared<OutgoingMigration>(f->my_id_, m, service, f));
         started.push_back(f->outgoing_.back());
       }
     }
   }
   for (const auto& m : started) m->Start();
-  f->UnlockApply();
-  cx.rb->SendOk();
 }
 
 asio::awaitable<void> ClusterCommands::GetSlotInfo(CmdArgList args, CommandContext& cx) {
