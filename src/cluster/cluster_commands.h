@@ -43,7 +43,7 @@ struct ClusterCommands {
   static asio::awaitable<void> Config(std::string_view json, CommandContext& cx);
   static asio::awaitable<void> GetSlotInfo(CmdArgList args, CommandContext& cx);
   static asio::awaitable<void> FlushSlots(CmdArgList args, CommandContext& cx);
-  static asio::awaitable<void> MigrationStatus(std::string_view node_id, CommandContext& cx);
+  static asio::awaitable<void> SlotMigrationStatus(std::string_view node_id, CommandContext& cx);
   // The steps of Config, in order, each run under the apply lock:
   // Stops and forgets the outgoing migrations `config` no longer lists (or lists changed).
   static asio::awaitable<void> StopDroppedOutgoing(const ClusterConfig& config);

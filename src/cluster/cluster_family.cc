@@ -112,7 +112,7 @@ asio::awaitable<void> ClusterCommands::DflyCluster(CmdArgList args, CommandConte
   } else if (sub == "FLUSHSLOTS") {
     co_await FlushSlots(args.subspan(1), cx);
   } else if (sub == "SLOT-MIGRATION-STATUS" && args.size() <= 2) {
-    co_await MigrationStatus(args.size() == 2 ? args[1] : std::string_view{}, cx);
+    co_await SlotMigrationStatus(args.size() == 2 ? args[1] : std::string_view{}, cx);
   } else {
     rb->SendError(UnknownSubcommand(sub, "DFLYCLUSTER"));
   }
@@ -404,47 +404,33 @@ asio::awaitable<uint64_t> CountKeys(Service* service, Transaction* tx, const Slo
   co_return total;
 }
 
-asio::awaitable<void> ClusterCommands::MigrationStatus(std::string_view node_id,
-                                                       CommandContext& cx) {
-  struct Row {
-    std::string_view direction;
-    std::string peer;
-    MigrationState state;
-    uint64_t keys;
-    std::string error;
-    std::string ranges;
-  };
-  std::vector<Row> rows;
-  for (const auto& m : g_family->incoming()) {
-    if (!node_id.empty() && m->source_id() != node_id) continue;
-    MigrationState state = m->state();
-    uint64_t keys = state == MigrationState::kFinished
-                        ? m->keys_at_finish()
-                        : co_await CountKeys(cx.service, cx.tx, m->slots());
-    std::string error = m->error();
-    rows.push_back({"in", m->source_id(), state, keys, error.empty() ? "0" : error,
-                    SlotRangesToString(m->ranges())});
-  }
-  for (const auto& m : g_family->outgoing()) {
-    if (!node_id.empty() && m->target_id() != node_id) continue;
-    MigrationState state = m->state();
-    uint64_t keys = m->keys_at_finish();
-    if (state != MigrationState::kFinished)
-      keys = co_await CountKeys(cx.service, cx.tx, m->slots());
-    std::string error = m->error();
-    rows.push_back({"out", m->target_id(), state, keys, error.empty() ? "0" : error,
-                    SlotRangesToString(m->info().slot_ranges)});
+// One row per migration, incoming ones first, each in creation order: direction, peer node,
+// state, keys (frozen at the finish, else counted now), last error ("0" if none), slot ranges.
+asio::awaitable<void> ClusterCommands::SlotMigrationStatus(std::string_view node_id,
+                                                           CommandContext& cx) {
+  std::vector<MigrationStatus> rows;
+  for (const auto& m : g_family->incoming()) rows.push_back(m->Status());
+  for (const auto& m : g_family->outgoing()) rows.push_back(m->Status());
+  if (!node_id.empty()) std::erase_if(rows, [&](const auto& r) { return r.peer_id != node_id; });
+  std::vector<uint64_t> keys;
+  for (const MigrationStatus& r : rows) {
+    if (r.state == MigrationState::kFinished) {
+      keys.push_back(r.keys_at_finish);
+    } else {
+      keys.push_back(co_await CountKeys(cx.service, cx.tx, SlotSet(r.ranges)));
+    }
   }
   ReplyBuilder* rb = cx.rb;
   rb->StartArray(rows.size());
-  for (const Row& r : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const MigrationStatus& r = rows[i];
     rb->StartArray(6);
     rb->SendBulk(r.direction);
-    rb->SendBulk(r.peer);
+    rb->SendBulk(r.peer_id);
     rb->SendBulk(MigrationStateName(r.state));
-    rb->SendLong(static_cast<int64_t>(r.keys));
-    rb->SendBulk(r.error);
-    rb->SendBulk(r.ranges);
+    rb->SendLong(static_cast<int64_t>(keys[i]));
+    rb->SendBulk(r.error.empty() ? "0" : r.error);
+    rb->SendBulk(SlotRangesToString(r.ranges));
   }
 }
 

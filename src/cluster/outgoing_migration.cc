@@ -548,6 +548,16 @@ uint64_t OutgoingMigration::keys_at_finish() const {
   return keys_at_finish_;
 }
 
+MigrationStatus OutgoingMigration::Status() const {
+  std::lock_guard lk(mu_);
+  return {.direction = "out",
+          .peer_id = info_.node_id,
+          .ranges = info_.slot_ranges,
+          .state = state_,
+          .error = error_,
+          .keys_at_finish = keys_at_finish_};
+}
+
 OutgoingProgress OutgoingMigration::progress() const {
   return {keys_streamed_.load(std::memory_order_relaxed),
           changes_streamed_.load(std::memory_order_relaxed),

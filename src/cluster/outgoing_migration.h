@@ -26,6 +26,7 @@
 
 #include "cluster/cluster_config.h"
 #include "cluster/incoming_migration.h"
+#include "cluster/migration_status.h"
 #include "io/cancel_scope.h"
 
 namespace darner {
@@ -55,6 +56,8 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
   std::string error() const;  // the last error recorded, "" if none ever
   uint64_t error_count() const;
   uint64_t keys_at_finish() const;
+  // State, error and keys at once, as SLOT-MIGRATION-STATUS reports them (direction "out").
+  MigrationStatus Status() const;
   OutgoingProgress progress() const;
   // "connecting", "traversal" (baseline being streamed), "streaming" (baseline sent, changes
   // forwarded), "finalizing", "finished" or "fatal".
