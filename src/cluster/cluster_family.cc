@@ -441,65 +441,6 @@ ClusterFamily::ClusterFamily(Service* service) : service_(service) {
 
 ClusterFamily::~ClusterFamily() { g_family = nullptr; }
 
-// A LockApply() caller waiting for its turn. `wake` is a scope used as a one-shot event: the
-// holder cancels it to hand the lock over (granted), or the caller's own scope (its parent)
-// does, to give up.
-struct ClusterFamily::ApplyWaiter {
-  ApplyWaiter() = default;
-  explicit ApplyWaiter(CancelScope& parent) : wake(parent) {}
-  CancelScope wake;
-  bool granted = false;  // under apply_mu_
-};
-
-asio::awaitable<bool> ClusterFamily::LockApply(CancelScope* scope) {
-  std::shared_ptr<ApplyWaiter> waiter;
-  {
-    std::lock_guard lk(apply_mu_);
-    if (scope != nullptr && scope->cancelled()) co_return false;
-    if (!applying_) {
-      applying_ = true;
-      co_return true;
-    }
-    waiter =
-        scope != nullptr ? std::make_shared<ApplyWaiter>(*scope) : std::make_shared<ApplyWaiter>();
-    apply_waiters_.push_back(waiter);
-  }
-  co_await SleepFor(waiter->wake, std::chrono::hours(24 * 365));
-  std::shared_ptr<ApplyWaiter> next;
-  {
-    std::lock_guard lk(apply_mu_);
-    if (!waiter->granted) {
-      std::erase(apply_waiters_, waiter);  // our scope was cancelled first
-      co_return false;
-    }
-    if (scope == nullptr || !scope->cancelled()) co_return true;
-    next = HandOffApply();  // granted, but cancelled meanwhile: pass the lock on
-  }
-  if (next) next->wake.Cancel();
-  co_return false;
-}
-
-std::shared_ptr<ClusterFamily::ApplyWaiter> ClusterFamily::HandOffApply() {
-  while (!apply_waiters_.empty()) {
-    std::shared_ptr<ApplyWaiter> w = std::move(apply_waiters_.front());
-    apply_waiters_.pop_front();
-    if (w->wake.cancelled()) continue;  // gave up (its scope was cancelled)
-    w->granted = true;
-    return w;
-  }
-  applying_ = false;
-  return nullptr;
-}
-
-void ClusterFamily::UnlockApply() {
-  std::shared_ptr<ApplyWaiter> next;
-  {
-    std::lock_guard lk(apply_mu_);
-    next = HandOffApply();
-  }
-  if (next) next->wake.Cancel();
-}
-
 std::vector<std::shared_ptr<IncomingMigration>> ClusterFamily::incoming() const {
   std::lock_guard lk(migrations_mu_);
   return incoming_;
