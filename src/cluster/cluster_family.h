@@ -1,19 +1,22 @@
-// Cluster mode's commands (CLUSTER, DFLYCLUSTER, READONLY, READWRITE) and the node's cluster
-// state: its id and, in `yes` mode, the topology last pushed with DFLYCLUSTER CONFIG. Applying a
-// topology publishes a new routing snapshot to the data plane (Service::PublishRouting) and
-// detaches the keys of slots the node gave up. Control plane only: nothing here runs per data
-// command.
+// The node's cluster state: its id, in `yes` mode the topology last pushed with DFLYCLUSTER
+// CONFIG, and the migrations in both directions. Applying a topology publishes a new routing
+// snapshot to the data plane (Service::PublishRouting) and detaches the keys of slots the node
+// gave up. Register() installs cluster mode's commands (CLUSTER, DFLYCLUSTER, DFLYMIGRATE,
+// READONLY, READWRITE), whose handlers (ClusterCommands, cluster_commands.h) are the only code
+// besides this class that touches its state. Control plane only: nothing here runs per data
+// command. Its mutexes are never held across a wait; the apply lock (LockApply), a queue of
+// waiters, is: it lets one config apply or migration routing change run at a time.
 #pragma once
 
 #include <asio/awaitable.hpp>
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "cluster/apply_lock.h"
 #include "cluster/cluster_config.h"
 #include "cluster/incoming_migration.h"
 #include "cluster/outgoing_migration.h"
@@ -78,18 +81,12 @@ class ClusterFamily {
   std::string my_id_;
   mutable std::mutex config_mu_;  // guards config_ (the pointer, not the immutable config)
   std::shared_ptr<const ClusterConfig> config_;
-  // One config apply (or migration routing change) at a time, in arrival order: the holder
-  // hands the lock to the first waiter and wakes it (no polling).
-  struct ApplyWaiter;
-  std::mutex apply_mu_;  // guards applying_ and apply_waiters_; never held across a wait
-  bool applying_ = false;
-  std::deque<std::shared_ptr<ApplyWaiter>> apply_waiters_;
+  // One config apply (or migration routing change) at a time, in arrival order.
+  ApplyLock apply_lock_;
   // Waits for the apply lock; gives up (false) when `scope` is cancelled. Without a scope it
   // always gets the lock (true).
-  asio::awaitable<bool> LockApply(CancelScope* scope = nullptr);
-  void UnlockApply();
-  // Under apply_mu_: the waiter the lock passes to (granted), or none (the lock is free).
-  std::shared_ptr<ApplyWaiter> HandOffApply();
+  asio::awaitable<bool> LockApply(CancelScope* scope = nullptr) { return apply_lock_.Lock(scope); }
+  void UnlockApply() { apply_lock_.Unlock(); }
 
   mutable std::mutex migrations_mu_;  // guards the lists and paused_ (not the objects)
   std::vector<std::shared_ptr<IncomingMigration>> incoming_;

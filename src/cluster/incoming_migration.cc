@@ -9,22 +9,6 @@
 
 namespace darner {
 
-std::string_view MigrationStateName(MigrationState state) {
-  switch (state) {
-    case MigrationState::kConnecting:
-      return "CONNECTING";
-    case MigrationState::kSync:
-      return "SYNC";
-    case MigrationState::kError:
-      return "ERROR";
-    case MigrationState::kFinished:
-      return "FINISHED";
-    case MigrationState::kFatal:
-      return "FATAL";
-  }
-  return "?";
-}
-
 IncomingMigration::IncomingMigration(std::string source_id, SlotRanges ranges, ProactorPool* pool)
     : source_id_(std::move(source_id)), ranges_(std::move(ranges)), slots_(ranges_), pool_(pool) {}
 
@@ -48,6 +32,16 @@ uint64_t IncomingMigration::error_count() const {
 uint64_t IncomingMigration::keys_at_finish() const {
   std::lock_guard lk(mu_);
   return keys_at_finish_;
+}
+
+MigrationStatus IncomingMigration::Status() const {
+  std::lock_guard lk(mu_);
+  return {.direction = "in",
+          .peer_id = source_id_,
+          .ranges = ranges_,
+          .state = state_,
+          .error = error_,
+          .keys_at_finish = keys_at_finish_};
 }
 
 uint64_t IncomingMigration::generation() const {

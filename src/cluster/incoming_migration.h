@@ -19,15 +19,13 @@
 #include <vector>
 
 #include "cluster/cluster_config.h"
+#include "cluster/migration_status.h"
 
 namespace darner {
 
 class CancelScope;
 class Connection;
 class ProactorPool;
-
-enum class MigrationState : uint8_t { kConnecting, kSync, kError, kFinished, kFatal };
-std::string_view MigrationStateName(MigrationState state);  // "CONNECTING", ...
 
 class IncomingMigration : public std::enable_shared_from_this<IncomingMigration> {
  public:
@@ -44,6 +42,8 @@ class IncomingMigration : public std::enable_shared_from_this<IncomingMigration>
   uint64_t error_count() const;
   // Keys frozen when the migration finished (meaningful in FINISHED only).
   uint64_t keys_at_finish() const;
+  // State, error and keys at once, as SLOT-MIGRATION-STATUS reports them (direction "in").
+  MigrationStatus Status() const;
 
   // Bumped by every Init(): identifies one flow table.
   uint64_t generation() const;

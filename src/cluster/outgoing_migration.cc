@@ -86,6 +86,11 @@ std::chrono::milliseconds FinalizationTimeout() {
 std::chrono::milliseconds PauseLimit() {
   return Millis(absl::GetFlag(FLAGS_migration_pause_limit_ms));
 }
+// Why a finalization attempt was given up once its pause reached the limit.
+std::string OverPauseLimit() {
+  return StrCat("writes to the migrating slots were paused for the limit of ", PauseLimit().count(),
+                " ms (--migration_pause_limit_ms)");
+}
 // Milliseconds left until `deadline` (0 once it passed).
 std::chrono::milliseconds MillisUntil(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -543,6 +548,16 @@ uint64_t OutgoingMigration::keys_at_finish() const {
   return keys_at_finish_;
 }
 
+MigrationStatus OutgoingMigration::Status() const {
+  std::lock_guard lk(mu_);
+  return {.direction = "out",
+          .peer_id = info_.node_id,
+          .ranges = info_.slot_ranges,
+          .state = state_,
+          .error = error_,
+          .keys_at_finish = keys_at_finish_};
+}
+
 OutgoingProgress OutgoingMigration::progress() const {
   return {keys_streamed_.load(std::memory_order_relaxed),
           changes_streamed_.load(std::memory_order_relaxed),
@@ -721,12 +736,12 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::RunAttempt(std::s
   }
   // Every traversal must be done before finalization; the flows keep forwarding changes.
   Outcome outcome = Outcome::kFailed;
-  while (true) {
+  auto traversals_done = [&attempt] {
     bool done = true;
     for (const auto& f : attempt->flows) done &= f->traversal_done();
-    if (done) break;
-    if (co_await SleepFor(attempt->scope, 1ms)) break;
-  }
+    return done;
+  };
+  co_await WaitUntil(&attempt->scope, Clock::time_point::max(), traversals_done, {1ms, 1ms});
   if (attempt->scope.cancelled()) {
     outcome = fail(attempt->Error());
   } else {
@@ -746,10 +761,89 @@ void OutgoingMigration::RecordPause(Clock::time_point start) {
   }
 }
 
+asio::awaitable<void> OutgoingMigration::DrainFlows(Attempt& attempt) {
+  // A target that does not take the flows' output within the write timeout has stalled the
+  // stream: the attempt fails.
+  auto drained_by = Clock::now() + Millis(absl::GetFlag(FLAGS_replication_timeout));
+  for (const auto& f : attempt.flows) {
+    service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(true); });
+  }
+  auto flows_drained = [&attempt] {
+    bool drained = true;
+    for (const auto& f : attempt.flows) drained &= f->pending_bytes() <= kDrainedBytes;
+    return drained;
+  };
+  if (!co_await WaitUntil(&attempt.scope, drained_by, flows_drained, {200us, 200us}) &&
+      !attempt.scope.cancelled()) {
+    attempt.Fail("JournalStreamer write operation timeout");
+  }
+  for (const auto& f : attempt.flows) {
+    service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(false); });
+  }
+}
+
+asio::awaitable<bool> OutgoingMigration::WriteMarkers(Attempt& attempt, uint64_t k,
+                                                      Clock::time_point pause_deadline) {
+  for (const auto& f : attempt.flows) {
+    service_->pool()->Post(f->shard_id(), [f, k] { f->MarkFinalize(k); });
+  }
+  // The flows were nearly drained before the pause, so the markers go out at once unless
+  // the target stopped reading just now; then the pause ends and a later attempt tries again.
+  const auto write_timeout = Millis(absl::GetFlag(FLAGS_replication_timeout));
+  auto marked_by = std::min(Clock::now() + std::min<Clock::duration>(write_timeout, kMaxMarkerWait),
+                            pause_deadline);
+  auto markers_written = [&attempt, k] {
+    bool marked = true;
+    for (const auto& f : attempt.flows) marked &= f->lsn_written() >= k;
+    return marked;
+  };
+  bool marked = false;
+  if (!attempt.scope.cancelled()) {
+    marked = co_await WaitUntil(&attempt.scope, marked_by, markers_written, {100us, 100us});
+  }
+  co_return marked;
+}
+
+asio::awaitable<OutgoingMigration::AckReply> OutgoingMigration::SendAck(
+    Link& control, uint64_t k, Clock::time_point pause_deadline) {
+  AckReply result;
+  std::string ack = Resp({"DFLYMIGRATE", "ACK", my_id_, StrCat(k)});
+  auto [wec, n] = co_await control.Write(
+      asio::buffer(ack),
+      Deadline::At(std::min(Clock::now() + Millis(absl::GetFlag(FLAGS_replication_timeout)),
+                            pause_deadline)));
+  if (wec) {
+    result.why = StrCat(wec.message(), ": Could not send ACK command.");
+    co_return result;
+  }
+  // Only this attempt's reply counts. A reply still on its way when the limit passes is never
+  // read: the caller closes the connection before the pause is lifted, and the next attempt
+  // opens a new one (and sends a new attempt number, which the target joins only once every
+  // flow has passed that attempt's marker).
+  bool limited = pause_deadline < Clock::now() + FinalizationTimeout();
+  Deadline reply_by = Deadline::At(std::min(Clock::now() + FinalizationTimeout(), pause_deadline));
+  while (true) {
+    auto [rec, line] = co_await control.ReadLine(kMaxReplyLine, reply_by);
+    if (rec) {
+      result.why = rec == asio::error::timed_out && limited
+                       ? StrCat("no ACK reply: ", OverPauseLimit())
+                       : StrCat("no ACK reply: ", rec.message());
+      co_return result;
+    }
+    if (line == StrCat(":", k)) {
+      result.acked = true;
+      co_return result;
+    }
+    if (line.starts_with(":")) continue;  // the reply to an older attempt
+    result.target_oom = line.starts_with("-INCOMING_MIGRATION_OOM");
+    result.why = std::string(ReplyText(line));
+    co_return result;
+  }
+}
+
 asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     Attempt& attempt, std::unique_ptr<Link> control, std::string* error) {
   asio::io_context& ctx = service_->pool()->context(0);
-  const auto write_timeout = Millis(absl::GetFlag(FLAGS_replication_timeout));
   auto stream_failed = [&]() {
     *error = attempt.Error();
     return scope_.cancelled() ? Outcome::kCancelled : Outcome::kFailed;
@@ -778,25 +872,8 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       }
     }
     // Let the flows catch up before pausing anything: the pause then lasts only as long as
-    // the last few changes take to go out. A target that does not take them within the write
-    // timeout has stalled the stream.
-    auto drained_by = Clock::now() + write_timeout;
-    for (const auto& f : attempt.flows) {
-      service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(true); });
-    }
-    while (!attempt.scope.cancelled()) {
-      bool drained = true;
-      for (const auto& f : attempt.flows) drained &= f->pending_bytes() <= kDrainedBytes;
-      if (drained) break;
-      if (Clock::now() >= drained_by) {
-        attempt.Fail("JournalStreamer write operation timeout");
-        break;
-      }
-      if (co_await SleepFor(attempt.scope, 200us)) break;
-    }
-    for (const auto& f : attempt.flows) {
-      service_->pool()->Post(f->shard_id(), [f] { f->WatchDrain(false); });
-    }
+    // the last few changes take to go out.
+    co_await DrainFlows(attempt);
     if (attempt.scope.cancelled()) co_return stream_failed();
     phase_.store(Phase::kFinalizing, std::memory_order_relaxed);
     // Pause the migrating slots and let commands already admitted to them finish: from then
@@ -806,12 +883,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     auto pause_start = Clock::now();
     bool paused = co_await family_->SetSlotsPaused(slots_, true, scope_);
     if (!paused) co_return Outcome::kCancelled;
-    const auto pause_limit = PauseLimit();
-    const auto pause_deadline = Clock::now() + pause_limit;
-    auto over_limit = [&] {
-      return StrCat("writes to the migrating slots were paused for the limit of ",
-                    pause_limit.count(), " ms (--migration_pause_limit_ms)");
-    };
+    const auto pause_deadline = Clock::now() + PauseLimit();
     bool drained = co_await family_->WaitForRoutedCommands(
         std::min<std::chrono::milliseconds>(
             std::chrono::seconds(absl::GetFlag(FLAGS_pause_wait_timeout)),
@@ -828,62 +900,18 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
       if (!resumed) co_return Outcome::kCancelled;
       continue;
     }
-    for (const auto& f : attempt.flows) {
-      service_->pool()->Post(f->shard_id(), [f, k] { f->MarkFinalize(k); });
-    }
-    // The flows were nearly drained before the pause, so the markers go out at once unless
-    // the target stopped reading just now; then the pause ends and a later attempt tries again.
-    auto marked_by = std::min(
-        Clock::now() + std::min<Clock::duration>(write_timeout, kMaxMarkerWait), pause_deadline);
-    bool marked = false;
-    while (!attempt.scope.cancelled()) {
-      marked = true;
-      for (const auto& f : attempt.flows) marked &= f->lsn_written() >= k;
-      if (marked || Clock::now() >= marked_by) break;
-      if (co_await SleepFor(attempt.scope, 100us)) break;
-    }
-    if (!marked) {
+    if (!co_await WriteMarkers(attempt, k, pause_deadline)) {
       bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
       RecordPause(pause_start);
       if (!resumed || attempt.scope.cancelled()) co_return stream_failed();
       why = Clock::now() >= pause_deadline
-                ? over_limit()
+                ? OverPauseLimit()
                 : std::string("the flows did not write the finalization marker in time");
       continue;
     }
-    std::string ack = Resp({"DFLYMIGRATE", "ACK", my_id_, StrCat(k)});
-    auto [wec, n] = co_await control->Write(
-        asio::buffer(ack), Deadline::At(std::min(Clock::now() + write_timeout, pause_deadline)));
-    bool acked = false;
-    bool target_oom = false;
-    if (wec) {
-      why = StrCat(wec.message(), ": Could not send ACK command.");
-    } else {
-      // Only this attempt's reply counts. A reply still on its way when the limit passes is
-      // never read: the connection is closed below, before the pause is lifted, and the next
-      // attempt opens a new one (and sends a new attempt number, which the target joins only
-      // once every flow has passed that attempt's marker).
-      bool limited = pause_deadline < Clock::now() + FinalizationTimeout();
-      Deadline reply_by =
-          Deadline::At(std::min(Clock::now() + FinalizationTimeout(), pause_deadline));
-      while (true) {
-        auto [rec, line] = co_await control->ReadLine(kMaxReplyLine, reply_by);
-        if (rec) {
-          why = rec == asio::error::timed_out && limited ? StrCat("no ACK reply: ", over_limit())
-                                                         : StrCat("no ACK reply: ", rec.message());
-          break;
-        }
-        if (line == StrCat(":", k)) {
-          acked = true;
-          break;
-        }
-        if (line.starts_with(":")) continue;  // the reply to an older attempt
-        target_oom = line.starts_with("-INCOMING_MIGRATION_OOM");
-        why = std::string(ReplyText(line));
-        break;
-      }
-    }
-    if (acked && !attempt.scope.cancelled()) {
+    AckReply reply = co_await SendAck(*control, k, pause_deadline);
+    why = std::move(reply.why);
+    if (reply.acked && !attempt.scope.cancelled()) {
       // The target serves the slots now; this node stops serving them before resuming them.
       bool finished = co_await family_->FinishOutgoing(this, scope_);
       RecordPause(pause_start);
@@ -898,7 +926,7 @@ asio::awaitable<OutgoingMigration::Outcome> OutgoingMigration::Finalize(
     bool resumed = co_await family_->SetSlotsPaused(slots_, false, scope_);
     RecordPause(pause_start);
     if (!resumed) co_return Outcome::kCancelled;
-    if (target_oom) {
+    if (reply.target_oom) {
       *error = "INCOMING_MIGRATION_OOM";  // the next INIT makes the target reply OOM: FATAL
       co_return Outcome::kFailed;
     }

@@ -26,6 +26,7 @@
 
 #include "cluster/cluster_config.h"
 #include "cluster/incoming_migration.h"
+#include "cluster/migration_status.h"
 #include "io/cancel_scope.h"
 
 namespace darner {
@@ -55,6 +56,8 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
   std::string error() const;  // the last error recorded, "" if none ever
   uint64_t error_count() const;
   uint64_t keys_at_finish() const;
+  // State, error and keys at once, as SLOT-MIGRATION-STATUS reports them (direction "out").
+  MigrationStatus Status() const;
   OutgoingProgress progress() const;
   // "connecting", "traversal" (baseline being streamed), "streaming" (baseline sent, changes
   // forwarded), "finalizing", "finished" or "fatal".
@@ -93,6 +96,22 @@ class OutgoingMigration : public std::enable_shared_from_this<OutgoingMigration>
   // INIT went over.
   asio::awaitable<Outcome> Finalize(Attempt& attempt, std::unique_ptr<Link> control,
                                     std::string* error);
+  // The steps of one finalization attempt:
+  // Waits until every flow has at most a little unsent output; fails the attempt if the target
+  // does not take it within --replication_timeout.
+  asio::awaitable<void> DrainFlows(Attempt& attempt);
+  // Has every flow write the marker of attempt `k` and waits until they did; false if they did
+  // not in time (or the attempt was cancelled).
+  asio::awaitable<bool> WriteMarkers(Attempt& attempt, uint64_t k,
+                                     std::chrono::steady_clock::time_point pause_deadline);
+  // Sends `DFLYMIGRATE ACK <k>` on `control` and reads the target's reply to it.
+  struct AckReply {
+    bool acked = false;       // the target joined attempt k
+    bool target_oom = false;  // the target ran out of memory applying the data
+    std::string why;          // why not, when not acked
+  };
+  asio::awaitable<AckReply> SendAck(Link& control, uint64_t k,
+                                    std::chrono::steady_clock::time_point pause_deadline);
   // Cancels the attempt and waits (bounded) until its flows exited.
   asio::awaitable<void> EndAttempt(Attempt& attempt);
   void RecordPause(std::chrono::steady_clock::time_point start);

@@ -212,6 +212,129 @@ Status StreamReader::ReadPacked(std::string_view buf, uint64_t* value) {
   return st;
 }
 
+Status StreamReader::Emit(size_t* consumed) {
+  *consumed = pos_;
+  FinishRecord();
+  return Status::kOk;
+}
+
+std::optional<Status> StreamReader::ReadOpcode(std::string_view buf, size_t* consumed,
+                                               Record* out) {
+  uint64_t v = 0;
+  if (Status st = ReadPacked(buf, &v); st != Status::kOk) return st;
+  switch (v) {
+    case static_cast<uint64_t>(Opcode::kSelect):
+      stage_ = Stage::kSelectDb;
+      return std::nullopt;
+    case static_cast<uint64_t>(Opcode::kCommand):
+    case static_cast<uint64_t>(Opcode::kExpired):
+      opcode_ = static_cast<Opcode>(v);
+      stage_ = Stage::kTxid;
+      return std::nullopt;
+    case static_cast<uint64_t>(Opcode::kLsn):
+      stage_ = Stage::kLsn;
+      return std::nullopt;
+    case static_cast<uint64_t>(Opcode::kPing):
+      StartRecord(out, Opcode::kPing);
+      return Emit(consumed);
+    default:
+      return Fail("unknown opcode " + std::to_string(v));
+  }
+}
+
+Status StreamReader::ReadSelectOrLsn(std::string_view buf, size_t* consumed, Record* out) {
+  uint64_t v = 0;
+  if (Status st = ReadPacked(buf, &v); st != Status::kOk) return st;
+  if (stage_ == Stage::kLsn) {
+    StartRecord(out, Opcode::kLsn);
+    out->lsn = v;
+    return Emit(consumed);
+  }
+  // Dragonfly reads the index as uint16 and fails the flow on anything larger.
+  if (v > std::numeric_limits<uint16_t>::max()) {
+    return Fail("SELECT of db " + std::to_string(v) + " > 65535");
+  }
+  StartRecord(out, Opcode::kSelect);
+  out->db = static_cast<uint16_t>(v);
+  return Emit(consumed);
+}
+
+std::optional<Status> StreamReader::ReadCommandHeader(std::string_view buf) {
+  uint64_t v = 0;
+  switch (stage_) {
+    case Stage::kTxid:
+      if (Status st = ReadPacked(buf, &txid_); st != Status::kOk) return st;
+      stage_ = Stage::kShardCount;
+      return std::nullopt;
+    case Stage::kShardCount:
+      if (Status st = ReadPacked(buf, &v); st != Status::kOk) return st;
+      // Meaningless to the target, but Dragonfly reads it as uint32; stay as strict.
+      if (v > std::numeric_limits<uint32_t>::max()) {
+        return Fail("shard count " + std::to_string(v) + " does not fit 32 bits");
+      }
+      stage_ = Stage::kArgCount;
+      return std::nullopt;
+    case Stage::kArgCount:
+      if (Status st = ReadPacked(buf, &argc_); st != Status::kOk) return st;
+      if (argc_ == 0) return Fail("command with no strings");
+      if (argc_ > limits_.max_args) {
+        return Fail("command with " + std::to_string(argc_) + " strings, limit " +
+                    std::to_string(limits_.max_args));
+      }
+      stage_ = Stage::kTotalSize;
+      return std::nullopt;
+    default:  // Stage::kTotalSize
+      if (Status st = ReadPacked(buf, &remaining_); st != Status::kOk) return st;
+      if (remaining_ > limits_.max_command_bytes) {
+        return Fail("command of " + std::to_string(remaining_) + " bytes, limit " +
+                    std::to_string(limits_.max_command_bytes));
+      }
+      // Reserve for the common case only: argc is attacker-controlled up to max_args.
+      spans_.reserve(std::min<uint64_t>(argc_, 64));
+      stage_ = Stage::kArgLength;
+      return std::nullopt;
+  }
+}
+
+std::optional<Status> StreamReader::ReadArgLength(std::string_view buf, size_t* consumed,
+                                                  Record* out) {
+  if (spans_.size() == argc_) {
+    if (remaining_ != 0) {
+      return Fail("strings are " + std::to_string(remaining_) +
+                  " bytes short of the declared command size");
+    }
+    StartRecord(out, opcode_);
+    out->txid = txid_;
+    out->args.reserve(spans_.size());
+    for (auto [offset, len] : spans_) out->args.emplace_back(buf.data() + offset, len);
+    return Emit(consumed);
+  }
+  if (Status st = ReadPacked(buf, &arg_len_); st != Status::kOk) return st;
+  if (arg_len_ > remaining_) {
+    return Fail("string " + std::to_string(spans_.size()) + " of " + std::to_string(arg_len_) +
+                " bytes exceeds the " + std::to_string(remaining_) +
+                " left of the declared command size");
+  }
+  stage_ = Stage::kArgBytes;
+  return std::nullopt;
+}
+
+std::optional<Status> StreamReader::ReadArgBytes(std::string_view buf) {
+  // arg_len_ <= remaining_ <= max_command_bytes; compare by subtraction so that a huge
+  // configured limit cannot overflow pos_ + arg_len_.
+  if (buf.size() - pos_ < arg_len_) {
+    want_ = arg_len_ > std::numeric_limits<size_t>::max() - pos_
+                ? std::numeric_limits<size_t>::max()
+                : pos_ + static_cast<size_t>(arg_len_);
+    return Status::kIncomplete;
+  }
+  spans_.emplace_back(pos_, static_cast<size_t>(arg_len_));
+  pos_ += arg_len_;
+  remaining_ -= arg_len_;
+  stage_ = Stage::kArgLength;
+  return std::nullopt;
+}
+
 Status StreamReader::Next(std::string_view available, size_t* consumed, Record* out) {
   if (stage_ == Stage::kCorrupt) return Status::kCorrupt;
   // The caller dropped bytes we had already parsed: start the record over rather than trust
@@ -221,130 +344,31 @@ Status StreamReader::Next(std::string_view available, size_t* consumed, Record* 
     pos_ = 0;
     spans_.clear();
   }
-
-  uint64_t v = 0;
   while (true) {
+    std::optional<Status> done;
     switch (stage_) {
-      case Stage::kOpcode: {
-        if (Status st = ReadPacked(available, &v); st != Status::kOk) return st;
-        switch (v) {
-          case static_cast<uint64_t>(Opcode::kSelect):
-            stage_ = Stage::kSelectDb;
-            break;
-          case static_cast<uint64_t>(Opcode::kCommand):
-          case static_cast<uint64_t>(Opcode::kExpired):
-            opcode_ = static_cast<Opcode>(v);
-            stage_ = Stage::kTxid;
-            break;
-          case static_cast<uint64_t>(Opcode::kLsn):
-            stage_ = Stage::kLsn;
-            break;
-          case static_cast<uint64_t>(Opcode::kPing):
-            StartRecord(out, Opcode::kPing);
-            *consumed = pos_;
-            FinishRecord();
-            return Status::kOk;
-          default:
-            return Fail("unknown opcode " + std::to_string(v));
-        }
+      case Stage::kOpcode:
+        done = ReadOpcode(available, consumed, out);
         break;
-      }
-      case Stage::kSelectDb: {
-        if (Status st = ReadPacked(available, &v); st != Status::kOk) return st;
-        // Dragonfly reads the index as uint16 and fails the flow on anything larger.
-        if (v > std::numeric_limits<uint16_t>::max()) {
-          return Fail("SELECT of db " + std::to_string(v) + " > 65535");
-        }
-        StartRecord(out, Opcode::kSelect);
-        out->db = static_cast<uint16_t>(v);
-        *consumed = pos_;
-        FinishRecord();
-        return Status::kOk;
-      }
-      case Stage::kLsn: {
-        if (Status st = ReadPacked(available, &v); st != Status::kOk) return st;
-        StartRecord(out, Opcode::kLsn);
-        out->lsn = v;
-        *consumed = pos_;
-        FinishRecord();
-        return Status::kOk;
-      }
-      case Stage::kTxid: {
-        if (Status st = ReadPacked(available, &txid_); st != Status::kOk) return st;
-        stage_ = Stage::kShardCount;
+      case Stage::kSelectDb:
+      case Stage::kLsn:
+        return ReadSelectOrLsn(available, consumed, out);
+      case Stage::kTxid:
+      case Stage::kShardCount:
+      case Stage::kArgCount:
+      case Stage::kTotalSize:
+        done = ReadCommandHeader(available);
         break;
-      }
-      case Stage::kShardCount: {
-        if (Status st = ReadPacked(available, &v); st != Status::kOk) return st;
-        // Meaningless to the target, but Dragonfly reads it as uint32; stay as strict.
-        if (v > std::numeric_limits<uint32_t>::max()) {
-          return Fail("shard count " + std::to_string(v) + " does not fit 32 bits");
-        }
-        stage_ = Stage::kArgCount;
+      case Stage::kArgLength:
+        done = ReadArgLength(available, consumed, out);
         break;
-      }
-      case Stage::kArgCount: {
-        if (Status st = ReadPacked(available, &argc_); st != Status::kOk) return st;
-        if (argc_ == 0) return Fail("command with no strings");
-        if (argc_ > limits_.max_args) {
-          return Fail("command with " + std::to_string(argc_) + " strings, limit " +
-                      std::to_string(limits_.max_args));
-        }
-        stage_ = Stage::kTotalSize;
+      case Stage::kArgBytes:
+        done = ReadArgBytes(available);
         break;
-      }
-      case Stage::kTotalSize: {
-        if (Status st = ReadPacked(available, &remaining_); st != Status::kOk) return st;
-        if (remaining_ > limits_.max_command_bytes) {
-          return Fail("command of " + std::to_string(remaining_) + " bytes, limit " +
-                      std::to_string(limits_.max_command_bytes));
-        }
-        // Reserve for the common case only: argc is attacker-controlled up to max_args.
-        spans_.reserve(std::min<uint64_t>(argc_, 64));
-        stage_ = Stage::kArgLength;
-        break;
-      }
-      case Stage::kArgLength: {
-        if (spans_.size() == argc_) {
-          if (remaining_ != 0) {
-            return Fail("strings are " + std::to_string(remaining_) +
-                        " bytes short of the declared command size");
-          }
-          StartRecord(out, opcode_);
-          out->txid = txid_;
-          out->args.reserve(spans_.size());
-          for (auto [offset, len] : spans_) out->args.emplace_back(available.data() + offset, len);
-          *consumed = pos_;
-          FinishRecord();
-          return Status::kOk;
-        }
-        if (Status st = ReadPacked(available, &arg_len_); st != Status::kOk) return st;
-        if (arg_len_ > remaining_) {
-          return Fail("string " + std::to_string(spans_.size()) + " of " +
-                      std::to_string(arg_len_) + " bytes exceeds the " +
-                      std::to_string(remaining_) + " left of the declared command size");
-        }
-        stage_ = Stage::kArgBytes;
-        break;
-      }
-      case Stage::kArgBytes: {
-        // arg_len_ <= remaining_ <= max_command_bytes; compare by subtraction so that a huge
-        // configured limit cannot overflow pos_ + arg_len_.
-        if (available.size() - pos_ < arg_len_) {
-          want_ = arg_len_ > std::numeric_limits<size_t>::max() - pos_
-                      ? std::numeric_limits<size_t>::max()
-                      : pos_ + static_cast<size_t>(arg_len_);
-          return Status::kIncomplete;
-        }
-        spans_.emplace_back(pos_, static_cast<size_t>(arg_len_));
-        pos_ += arg_len_;
-        remaining_ -= arg_len_;
-        stage_ = Stage::kArgLength;
-        break;
-      }
       case Stage::kCorrupt:
         return Status::kCorrupt;
     }
+    if (done) return *done;
   }
 }
 

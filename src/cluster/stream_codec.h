@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -162,6 +163,20 @@ class StreamReader {
   Status Fail(std::string what);
   // Ends the current record and prepares for the next one.
   void FinishRecord();
+  // Ends the current record, which took the first pos_ bytes: *consumed = pos_, kOk.
+  Status Emit(size_t* consumed);
+
+  // One step of Next per stage: each reads the field(s) of its stages and either returns what
+  // Next returns (a record, kIncomplete or kCorrupt) or nullopt once it moved to a later stage.
+  std::optional<Status> ReadOpcode(std::string_view buf, size_t* consumed, Record* out);
+  // kSelectDb / kLsn: the record's only field; always ends the record (or the stream).
+  Status ReadSelectOrLsn(std::string_view buf, size_t* consumed, Record* out);
+  // kTxid, kShardCount, kArgCount, kTotalSize: a command's header, checked against limits_.
+  std::optional<Status> ReadCommandHeader(std::string_view buf);
+  // kArgLength: the next string's length, or the finished command once every string is read.
+  std::optional<Status> ReadArgLength(std::string_view buf, size_t* consumed, Record* out);
+  // kArgBytes: the bytes of the string whose length was read.
+  std::optional<Status> ReadArgBytes(std::string_view buf);
 
   StreamLimits limits_;
 

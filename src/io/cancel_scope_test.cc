@@ -336,5 +336,57 @@ TEST(CancelScopeTest, WaitUntilHoldsTimesOutOrStopsOnCancel) {
   EXPECT_LT(Clock::now() - start, Slack(50ms));
 }
 
+// A predicate that already holds returns true at once: checked before any nap, and before the
+// scope or the deadline are looked at (a cancelled scope or a past deadline do not hide it).
+TEST(CancelScopeTest, WaitUntilReturnsAtOnceWhenPredHolds) {
+  LoopThread loop;
+  CancelScope cancelled_scope;
+  cancelled_scope.Cancel();
+  int calls = 0;
+  auto start = Clock::now();
+  auto held = asio::co_spawn(
+      loop.ctx(),
+      [&]() -> asio::awaitable<std::array<bool, 3>> {
+        bool open =
+            co_await WaitUntil(nullptr, Clock::now() + 10s, [&] { return ++calls > 0; }, {1s, 1s});
+        bool past = co_await WaitUntil(nullptr, Clock::now() - 1s, [] { return true; }, {1s, 1s});
+        bool stopped =
+            co_await WaitUntil(&cancelled_scope, Clock::now() + 10s, [] { return true; }, {1s, 1s});
+        co_return std::array<bool, 3>{open, past, stopped};
+      },
+      asio::use_future);
+  ASSERT_EQ(held.wait_for(1s), std::future_status::ready);
+  EXPECT_EQ(held.get(), (std::array<bool, 3>{true, true, true}));
+  EXPECT_EQ(calls, 1);
+  // Naps are 1 s each here: returning well within one shows that none was taken.
+  EXPECT_LT(Clock::now() - start, Slack(20ms));
+}
+
+// A predicate that never holds is checked until the deadline and no later: the wait ends at the
+// deadline (never before it), within one nap of it.
+TEST(CancelScopeTest, WaitUntilEndsAtTheDeadline) {
+  LoopThread loop;
+  CancelScope scope;
+  int calls = 0;
+  auto start = Clock::now();
+  auto timed = asio::co_spawn(
+      loop.ctx(),
+      [&]() -> asio::awaitable<bool> {
+        co_return co_await WaitUntil(&scope, Clock::now() + 40ms, [&] {
+          ++calls;
+          return false;
+        });
+      },
+      asio::use_future);
+  ASSERT_EQ(timed.wait_for(2s), std::future_status::ready);
+  EXPECT_FALSE(timed.get());
+  auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, 40ms);
+  EXPECT_LT(elapsed, Slack(60ms));
+  // Naps double from 50 us to 1 ms: a 40 ms wait checks about 45 times, not thousands.
+  EXPECT_GT(calls, 2);
+  EXPECT_LT(calls, 200);
+}
+
 }  // namespace
 }  // namespace darner
