@@ -12,6 +12,7 @@
 #include "base/numbers.h"
 #include "base/strings.h"
 #include "cluster/cluster_commands.h"
+#include "cluster/fault_injection.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"
 #include "io/cancel_scope.h"
@@ -54,9 +55,7 @@ constexpr size_t kMaxSlotInfoEntries = 1 << 20;
 // A transaction for control-plane work that runs outside any command (routing changes made by a
 // migration, late detaches): it only hops between shards, with no keys.
 std::unique_ptr<Transaction> ControlTransaction(Service* service) {
-  static const std::string_view kArgs[] = {"DFLYCLUSTER"};
-  return std::make_unique<Transaction>(service, CmdArgList(kArgs),
-                                       service->registry().Find("DFLYCLUSTER"));
+  return std::make_unique<Transaction>(service);  // no keys: hops only
 }
 
 // Waits until no command admitted under an older routing is still running; false at `timeout`
@@ -691,6 +690,7 @@ const CommandId kClusterCommands[] = {
 
 void ClusterFamily::Register(CommandRegistry* registry) {
   for (const CommandId& cid : kClusterCommands) *registry << cid;
+  RegisterDebugMigration();
 }
 
 }  // namespace darner

@@ -10,6 +10,7 @@
 
 #include "base/logging.h"
 #include "base/strings.h"
+#include "cluster/fault_injection.h"
 #include "io/as_tuple.h"
 #include "io/cancel_scope.h"
 #include "server/cluster_support.h"

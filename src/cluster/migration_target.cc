@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "cluster/cluster_commands.h"
 #include "cluster/cluster_family.h"
+#include "cluster/fault_injection.h"
 #include "cluster/flow_consumer.h"
 #include "facade/errors.h"
 #include "facade/reply_builder.h"

@@ -19,7 +19,6 @@ namespace darner {
 namespace {
 
 std::atomic<ClusterMode> cluster_mode{ClusterMode::kOff};
-std::atomic<bool> migration_flows_paused{false};
 
 }  // namespace
 
@@ -41,12 +40,6 @@ bool InitClusterMode(std::string* error) {
 }
 
 ClusterMode GetClusterMode() { return cluster_mode.load(std::memory_order_relaxed); }
-
-void SetMigrationFlowsPaused(bool paused) {
-  migration_flows_paused.store(paused, std::memory_order_relaxed);
-}
-
-bool MigrationFlowsPaused() { return migration_flows_paused.load(std::memory_order_relaxed); }
 
 namespace cluster_internal {
 std::atomic<uint64_t> stalled_slots[kNumSlots / 64];
@@ -78,26 +71,5 @@ void RunBeforeFlushHook() {
 
 void CountStalledWrite() { stalled_writes.fetch_add(1, std::memory_order_relaxed); }
 uint64_t StalledWrites() { return stalled_writes.load(std::memory_order_relaxed); }
-
-namespace {
-std::atomic<int64_t> migration_faults[static_cast<size_t>(MigrationFault::kCount)];
-}  // namespace
-
-void SetMigrationFault(MigrationFault fault, int64_t value) {
-  migration_faults[static_cast<size_t>(fault)].store(value, std::memory_order_relaxed);
-}
-
-bool TakeMigrationFault(MigrationFault fault) {
-  auto& counter = migration_faults[static_cast<size_t>(fault)];
-  int64_t n = counter.load(std::memory_order_relaxed);
-  while (n > 0) {
-    if (counter.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) return true;
-  }
-  return false;
-}
-
-int64_t MigrationFaultValue(MigrationFault fault) {
-  return migration_faults[static_cast<size_t>(fault)].load(std::memory_order_relaxed);
-}
 
 }  // namespace darner

@@ -29,28 +29,6 @@ bool InitClusterMode(std::string* error);
 ClusterMode GetClusterMode();
 inline bool ClusterEnabled() { return GetClusterMode() != ClusterMode::kOff; }
 
-// DEBUG MIGRATION PAUSE|RESUME: incoming migration flows stop reading while paused (to provoke
-// back-pressure on the source in tests).
-void SetMigrationFlowsPaused(bool paused);
-bool MigrationFlowsPaused();
-
-// Fault points of the migration target, switched on by `DEBUG MIGRATION FAULT` so that tests
-// can reach every branch of the source's handling. Counts are "the next n times".
-enum class MigrationFault : uint8_t {
-  kInitError,     // INIT replies an error
-  kAckDrop,       // ACK closes the control connection without replying
-  kAckDelayMs,    // every ACK waits this long before it joins (value, not a count)
-  kFlowClose,     // a flow connection is closed after its next batch of records
-  kApplyDelayUs,  // every batch of flow records waits this long before it applies (value)
-  kInitDelayMs,   // every INIT waits this long between stopping old flows and initializing
-  kCount,
-};
-// Sets a fault's count or value; 0 turns it off.
-void SetMigrationFault(MigrationFault fault, int64_t value);
-// For counts: true (and one less) if the fault should fire now. For values: the value.
-bool TakeMigrationFault(MigrationFault fault);
-int64_t MigrationFaultValue(MigrationFault fault);
-
 // Back-pressure of outgoing migration flows: while a flow's unsent output is over
 // --replication_stream_output_limit, its slots are "stalled", and the data plane makes writes
 // to them wait a little (bounded) before they run, so they slow down to what the target takes

@@ -575,6 +575,11 @@ asio::awaitable<void> DebugPopulate(CmdArgList args, CommandContext& cx) {
   cx.rb->SendOk();
 }
 
+std::vector<DebugSubcommand>& DebugSubcommands() {
+  static std::vector<DebugSubcommand> subs;
+  return subs;
+}
+
 asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
   if (!DebugAllowed(*cx.conn->conn)) {
     cx.rb->SendError(
@@ -584,33 +589,14 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
     co_return;
   }
   std::string sub = ToUpper(args[0]);
-  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 13) {
-    co_await DebugPopulate(args.subspan(1), cx);
-  } else if (sub == "MIGRATION" && args.size() == 2 &&
-             (EqualsIgnoreCase(args[1], "PAUSE") || EqualsIgnoreCase(args[1], "RESUME"))) {
-    SetMigrationFlowsPaused(EqualsIgnoreCase(args[1], "PAUSE"));
-    cx.rb->SendOk();
-  } else if (sub == "MIGRATION" && args.size() == 4 && EqualsIgnoreCase(args[1], "FAULT")) {
-    static const std::pair<std::string_view, MigrationFault> kFaults[] = {
-        {"INIT-ERROR", MigrationFault::kInitError},
-        {"ACK-DROP", MigrationFault::kAckDrop},
-        {"ACK-DELAY", MigrationFault::kAckDelayMs},
-        {"FLOW-CLOSE", MigrationFault::kFlowClose},
-        {"APPLY-DELAY", MigrationFault::kApplyDelayUs},
-        {"INIT-DELAY", MigrationFault::kInitDelayMs}};
-    int64_t value;
-    if (!ParseInt64(args[3], &value) || value < 0) {
-      cx.rb->SendError(kInvalidIntErr);
+  for (const DebugSubcommand& ext : DebugSubcommands()) {
+    if (sub == ext.name) {
+      ext.handler(args, cx.rb);
       co_return;
     }
-    for (const auto& [name, fault] : kFaults) {
-      if (EqualsIgnoreCase(args[2], name)) {
-        SetMigrationFault(fault, value);
-        cx.rb->SendOk();
-        co_return;
-      }
-    }
-    cx.rb->SendError(kSyntaxErr);
+  }
+  if (sub == "POPULATE" && args.size() >= 2 && args.size() <= 13) {
+    co_await DebugPopulate(args.subspan(1), cx);
   } else if (sub == "SLEEP" && args.size() == 2) {
     long double secs;
     if (!ParseDouble(args[1], &secs) || secs < 0) {
@@ -632,22 +618,23 @@ asio::awaitable<void> CmdDebug(CmdArgList args, CommandContext& cx) {
     EngineShard::SetActiveExpire(on != 0);
     cx.rb->SendOk();
   } else if (sub == "HELP" && args.size() == 1) {
-    cx.rb->SendSimpleStrings(
-        {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-         "POPULATE <count> [<prefix>] [<size>] [RAND] [SLOTS <start> <end>] [TYPE <type>]",
-         "         [ELEMENTS <n>]",
-         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-         "    it is used instead of the 'key' prefix. RAND fills values with random",
-         "    characters. SLOTS creates the <count> keys in slots <start> to <end>.",
-         "MIGRATION PAUSE|RESUME", "    Stop or resume reading incoming slot-migration flows.",
-         "MIGRATION FAULT INIT-ERROR|ACK-DROP|FLOW-CLOSE <count>",
-         "    Make the next <count> INITs fail, ACKs go unanswered, or flows close.",
-         "MIGRATION FAULT ACK-DELAY <ms>|APPLY-DELAY <us>",
-         "    Delay every ACK, or every batch a flow applies (0 turns a fault off).",
-         "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-         "SET-ACTIVE-EXPIRE <0|1>",
-         "    0 stops collecting expired keys in the background (they still expire when",
-         "    accessed); 1 resumes it.", "HELP", "    Print this help."});
+    std::vector<std::string_view> lines = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "POPULATE <count> [<prefix>] [<size>] [RAND] [SLOTS <start> <end>] [TYPE <type>]",
+        "         [ELEMENTS <n>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix. RAND fills values with random",
+        "    characters. SLOTS creates the <count> keys in slots <start> to <end>."};
+    for (const DebugSubcommand& ext : DebugSubcommands()) {
+      lines.insert(lines.end(), ext.help.begin(), ext.help.end());
+    }
+    lines.insert(lines.end(),
+                 {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                  "SET-ACTIVE-EXPIRE <0|1>",
+                  "    0 stops collecting expired keys in the background (they still expire when",
+                  "    accessed); 1 resumes it.", "HELP", "    Print this help."});
+    cx.rb->StartArray(lines.size());
+    for (std::string_view line : lines) cx.rb->SendSimpleString(line);
   } else {
     cx.rb->SendError(StrCat("unknown subcommand or wrong number of arguments for '", args[0],
                             "'. Try DEBUG HELP."));
@@ -802,6 +789,8 @@ const CommandId kServerCommands[] = {
 };
 
 }  // namespace
+
+void RegisterDebugSubcommand(DebugSubcommand sub) { DebugSubcommands().push_back(std::move(sub)); }
 
 void RegisterServerFamily(CommandRegistry* r) {
   for (const CommandId& cid : kServerCommands) *r << cid;
