@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,12 @@ struct ConnectionContext {
   DbIndex db = 0;
   bool authenticated = false;
   std::string name;
-  std::string addr;               // the peer's ip:port, kept for threads that may not ask conn
-  std::string lib_name, lib_ver;  // CLIENT SETINFO
+  std::string addr;  // the peer's ip:port, kept for threads that may not ask conn
+  // CLIENT SETINFO's library name and version; allocated only when a client sets one.
+  struct LibInfo {
+    std::string name, version;
+  };
+  std::unique_ptr<LibInfo> lib;
   // CLIENT REPLY: OFF drops every reply; SKIP drops the replies of the command itself and the
   // next one (reply_skip counts the commands still to drop).
   bool reply_off = false;

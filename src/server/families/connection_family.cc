@@ -190,8 +190,9 @@ std::string ClientInfoLine(ConnectionContext* cc, bool resp3) {
                 " argv-mem=0 multi-mem=0 rbs=", c->read_buffer_size(),
                 " rbp=0 obl=0 oll=0 omem=0 tot-mem=", c->read_buffer_size() + sizeof(Connection),
                 " events=r cmd=", cc->last_cmd ? ToLower(cc->last_cmd->name) : std::string("NULL"),
-                " user=default redir=-1 resp=", resp3 ? 3 : 2, " lib-name=", cc->lib_name,
-                " lib-ver=", cc->lib_ver, "\n");
+                " user=default redir=-1 resp=", resp3 ? 3 : 2,
+                " lib-name=", cc->lib ? cc->lib->name : "",
+                " lib-ver=", cc->lib ? cc->lib->version : "", "\n");
 }
 
 // Matching rules of CLIENT LIST ID / CLIENT KILL filters.
@@ -412,24 +413,19 @@ void CmdClientNoEvict(CmdArgList args, CommandContext& cx) {
 
 // CLIENT SETINFO LIB-NAME|LIB-VER <value>, as Redis 7.2 has it: shown by CLIENT LIST and INFO.
 void CmdClientSetInfo(CmdArgList args, CommandContext& cx) {
-  std::string* field;
-  std::string_view what;
-  if (EqualsIgnoreCase(args[1], "LIB-NAME")) {
-    field = &cx.conn->lib_name;
-    what = "lib-name";
-  } else if (EqualsIgnoreCase(args[1], "LIB-VER")) {
-    field = &cx.conn->lib_ver;
-    what = "lib-ver";
-  } else {
+  bool name = EqualsIgnoreCase(args[1], "LIB-NAME");
+  if (!name && !EqualsIgnoreCase(args[1], "LIB-VER")) {
     return cx.rb->SendError(StrCat("Unrecognized option '", args[1], "'"));
   }
   for (char c : args[2]) {
     if (c < '!' || c > '~') {
-      return cx.rb->SendError(
-          StrCat(what, " cannot contain spaces, newlines or special characters."));
+      return cx.rb->SendError(StrCat(name ? "lib-name" : "lib-ver",
+                                     " cannot contain spaces, newlines or special characters."));
     }
   }
-  *field = std::string(args[2]);
+  auto& lib = cx.conn->lib;
+  if (!lib) lib = std::make_unique<ConnectionContext::LibInfo>();
+  (name ? lib->name : lib->version) = std::string(args[2]);
   cx.rb->SendOk();
 }
 
