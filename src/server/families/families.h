@@ -15,6 +15,7 @@ void RegisterConnectionFamily(CommandRegistry* registry);
 void RegisterServerFamily(CommandRegistry* registry);
 void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterStringFamily(CommandRegistry* registry);
+void RegisterStringRangeFamily(CommandRegistry* registry);  // by RegisterStringFamily
 void RegisterBitopsFamily(CommandRegistry* registry);
 void RegisterDumpFamily(CommandRegistry* registry);  // by RegisterGenericFamily
 
