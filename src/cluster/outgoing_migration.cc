@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "cluster/cluster_family.h"
+#include "cluster/outgoing_flow.h"
 #include "cluster/stream_codec.h"
 #include "io/as_tuple.h"
 #include "io/link.h"
@@ -57,32 +58,22 @@ ABSL_DECLARE_FLAG(uint32_t, migration_finalization_timeout_ms);
 namespace darner {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace outgoing_internal;
+
 using namespace std::chrono_literals;
 
 constexpr auto kRetryDelay = 500ms;
 // How long a flow may take to exit once its attempt was cancelled (its I/O is bound to the
 // scope, so this is only ever reached by a bug; it is logged).
 constexpr auto kFlowExitTimeout = 2s;
-constexpr size_t kMaxReplyLine = 64 * 1024;
 // Finalization pauses the migrating slots only once every flow has at most this much unsent
 // output, and gives up the pause if the markers are not written within kMaxMarkerWait.
 constexpr size_t kDrainedBytes = 64 * 1024;
 constexpr auto kMaxMarkerWait = 1s;
 // Failed finalization attempts in a row after which the migration starts over.
 constexpr uint64_t kMaxFinalizeAttempts = 5;
-// A traversal step yields to the shard's other work after this long.
-constexpr auto kTraverseBudget = 100us;
-// Journal records are never dropped; when a flow's unsent output passes this many times the
-// stream output limit, the target is hopelessly behind and the attempt fails (it restarts).
-constexpr size_t kOverflowFactor = 64;
 
-std::atomic<uint64_t> g_total_migrated_keys{0};
 
-std::chrono::milliseconds Millis(uint32_t ms) { return std::chrono::milliseconds(ms); }
-std::chrono::milliseconds FinalizationTimeout() {
-  return Millis(absl::GetFlag(FLAGS_migration_finalization_timeout_ms));
-}
 std::chrono::milliseconds PauseLimit() {
   return Millis(absl::GetFlag(FLAGS_migration_pause_limit_ms));
 }
@@ -95,6 +86,17 @@ std::string OverPauseLimit() {
 std::chrono::milliseconds MillisUntil(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return std::max(left, std::chrono::milliseconds(0));
+}
+
+}  // namespace
+
+namespace outgoing_internal {
+
+std::atomic<uint64_t> g_total_migrated_keys{0};
+
+std::chrono::milliseconds Millis(uint32_t ms) { return std::chrono::milliseconds(ms); }
+std::chrono::milliseconds FinalizationTimeout() {
+  return Millis(absl::GetFlag(FLAGS_migration_finalization_timeout_ms));
 }
 
 std::string Resp(const std::vector<std::string>& args) {
@@ -125,396 +127,7 @@ asio::awaitable<std::string> OpenLink(Link& link, const MigrationInfo& info) {
   co_return "";
 }
 
-}  // namespace
-
-// What one attempt shares between the driver and its flows. Flows hold it by shared_ptr, so
-// it outlives a flow that (by a bug) failed to exit in time.
-struct OutgoingMigration::Attempt {
-  explicit Attempt(CancelScope& parent) : scope(parent) {}
-
-  // Records the first flow error and cancels the attempt (every flow and the driver's waits).
-  void Fail(std::string why) {
-    {
-      std::lock_guard lk(mu);
-      if (error.empty()) error = std::move(why);
-    }
-    scope.Cancel();
-  }
-  std::string Error() const {
-    std::lock_guard lk(mu);
-    return error;
-  }
-
-  // Called by each flow as the last thing it does.
-  void FlowExited() {
-    if (running_flows.fetch_sub(1, std::memory_order_acq_rel) == 1) flows_exited.Cancel();
-  }
-
-  CancelScope scope;
-  std::vector<std::shared_ptr<OutgoingFlow>> flows;
-  // Flows started and not exited yet; when the last one exits it cancels `flows_exited`, a
-  // scope used as a one-shot event, which wakes EndAttempt at once (no polling).
-  std::atomic<size_t> running_flows{0};
-  CancelScope flows_exited;
-  mutable std::mutex mu;  // guards error
-  std::string error;
-};
-
-// One flow: the stream of one shard's part of the migration, on that shard's thread.
-//
-// Point-in-time traversal (DESIGN.md §6). The flow walks its slots in ascending order, each
-// with the key table's stable scan cursor, serializing every key it meets. The cursor visits
-// hashes in reverse-binary order and, across resizes, has visited exactly the keys whose
-// reversed hash is below the reversed cursor. So for every change the journal reports, the flow
-// knows whether the traversal has already sent the key: if so it forwards the key's new state;
-// if not, it drops the report, because the traversal will send the key's state when it gets
-// there. Either way the last state the target receives for a key is its current one, and no
-// per-entry version is needed.
-class OutgoingFlow : public JournalConsumer, public std::enable_shared_from_this<OutgoingFlow> {
- public:
-  OutgoingFlow(std::shared_ptr<OutgoingMigration> migration,
-               std::shared_ptr<OutgoingMigration::Attempt> attempt, unsigned shard,
-               unsigned num_shards, asio::io_context& ctx)
-      : migration_(std::move(migration)),
-        attempt_(std::move(attempt)),
-        shard_id_(shard),
-        num_shards_(num_shards),
-        ctx_(ctx),
-        wake_(ctx),
-        peer_done_(ctx) {
-    for (unsigned slot = shard; slot < kNumSlots; slot += num_shards) {
-      if (migration_->slots().Contains(static_cast<SlotId>(slot))) {
-        slots_.push_back(static_cast<SlotId>(slot));
-      }
-    }
-    output_limit_ = absl::GetFlag(FLAGS_replication_stream_output_limit);
-    buckets_per_check_ =
-        std::max(1u, absl::GetFlag(FLAGS_migration_buckets_serialization_threshold));
-    cpu_budget_ = absl::GetFlag(FLAGS_migration_buckets_cpu_budget);
-    budget_sleep_ = std::chrono::microseconds(absl::GetFlag(FLAGS_migration_buckets_sleep_usec));
-  }
-
-  // Connects, sends FLOW, then streams until the attempt is cancelled or fails. `self` (this
-  // flow) keeps it alive until the coroutine ends.
-  asio::awaitable<void> Run(std::shared_ptr<OutgoingFlow> self);
-
-  // Appends the finalize marker of `attempt` (on the flow's thread).
-  void MarkFinalize(uint64_t attempt);
-
-  unsigned shard_id() const { return shard_id_; }
-  bool traversal_done() const { return traversal_done_.load(std::memory_order_acquire); }
-  uint64_t lsn_written() const { return lsn_written_.load(std::memory_order_acquire); }
-  bool exited() const { return exited_.load(std::memory_order_acquire); }
-  // Encoded bytes not yet written to the socket, plus written bytes the target's TCP has not
-  // acknowledged (its reader is behind; the target bounds its receive buffer). Any thread.
-  size_t pending_bytes() const {
-    return pending_bytes_.load(std::memory_order_relaxed) +
-           unacked_bytes_.load(std::memory_order_relaxed);
-  }
-  // While set (by finalization, on the flow's thread), an idle flow refreshes the unacked
-  // figure every millisecond.
-  void WatchDrain(bool on) {
-    drain_watch_ = on;
-    Wake();
-  }
-
-  void OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) override;
-  void OnFlush() override { FailNow("FLUSH command during migration"); }
-
- private:
-  asio::awaitable<std::string> Handshake(Link& link);
-  asio::awaitable<std::string> Stream(Link& link);
-  // Reads the flow socket (which the target never writes to) to notice at once when the
-  // target closes it, rather than at the next write. Ends when the attempt's scope does.
-  asio::awaitable<void> WatchPeer(Link& link);
-  // Serializes keys for a while; sets traversal_done_ at the end.
-  void TraverseStep();
-  // Whether the traversal has used more than --migration_buckets_cpu_budget of the time since
-  // it began.
-  bool OverCpuBudget() const;
-  // Whether the traversal has already sent (or passed) `key` of `slot`.
-  bool Passed(SlotId slot, std::string_view key) const;
-  void AppendState(std::string_view key, const KeyEntry* entry, uint64_t txid);
-  void Wake() {
-    if (waiting_) wake_.cancel();
-  }
-  // Fails the attempt from the journal side at once: the stream loop may be blocked in a
-  // write to a target that stopped reading, so it cannot be the one to notice.
-  void FailNow(std::string why) {
-    if (!failure_.empty()) return;
-    failure_ = why;
-    LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
-                 << " failed: " << why;
-    attempt_->Fail(std::move(why));
-    Wake();
-  }
-  // Marks the flow's slots stalled while its unsent output is over the limit (cleared below
-  // half of it), which slows client writes to them (SlotStalled).
-  void UpdateStall();
-
-  std::shared_ptr<OutgoingMigration> migration_;
-  std::shared_ptr<OutgoingMigration::Attempt> attempt_;
-  const unsigned shard_id_;
-  const unsigned num_shards_;
-  asio::io_context& ctx_;
-  EngineShard* shard_ = nullptr;
-  size_t output_limit_;
-  // The traversal's throttle (--migration_buckets_*): its busy time against the time since it
-  // began; over the budget it sleeps before the next step.
-  unsigned buckets_per_check_ = 32;
-  float cpu_budget_ = 1;
-  Clock::duration budget_sleep_{};
-  Clock::time_point traversal_start_{};
-  Clock::duration traversal_busy_{};
-
-  std::vector<SlotId> slots_;  // this shard's slots of the migration, ascending
-  size_t slot_index_ = 0;      // the slot being traversed
-  uint64_t cursor_ = 0;        // its scan cursor; 0 = not started
-  std::atomic<bool> traversal_done_{false};
-
-  std::string out_;                       // encoded records not yet handed to the socket
-  size_t in_flight_ = 0;                  // bytes handed to the socket, not yet written
-  std::atomic<size_t> pending_bytes_{0};  // out_ + in_flight_, published by UpdateStall
-  std::atomic<size_t> unacked_bytes_{0};  // the socket's SIOCOUTQ after the last write
-  bool drain_watch_ = false;
-  bool stalled_ = false;
-  std::string failure_;       // set by the journal side; the stream loop ends with it
-  uint64_t pending_lsn_ = 0;  // a marker in out_
-  uint64_t txid_ = 0;
-  asio::steady_timer wake_;
-  bool waiting_ = false;
-  bool watching_ = false;         // WatchPeer runs
-  asio::steady_timer peer_done_;  // cancelled by WatchPeer when it ends
-  bool registered_ = false;       // a journal consumer
-  std::atomic<uint64_t> lsn_written_{0};
-  std::atomic<bool> exited_{false};
-
-  // For the per-attempt log line (spec §6.3).
-  uint64_t buckets_looped_ = 0, keys_written_ = 0, changes_forwarded_ = 0, changes_dropped_ = 0;
-};
-
-asio::awaitable<void> OutgoingFlow::Run(std::shared_ptr<OutgoingFlow> self) {
-  CancelScope& scope = attempt_->scope;
-  CancelScope::Registration wake_on_cancel =
-      scope.OnCancel(ctx_.get_executor(), [this] { wake_.cancel(); });
-  std::string error;
-  {
-    Link link(ctx_, scope);
-    error = co_await Handshake(link);
-    if (error.empty() && !scope.cancelled()) {
-      shard_ = EngineShard::tlocal();
-      shard_->AddJournalConsumer(this, migration_->slots().bits());
-      registered_ = true;
-      watching_ = true;
-      asio::co_spawn(ctx_, WatchPeer(link), asio::detached);
-      error = co_await Stream(link);
-      shard_->RemoveJournalConsumer(this);
-      registered_ = false;
-      UpdateStall();  // clears the flow's stall
-      g_total_migrated_keys.fetch_add(keys_written_, std::memory_order_relaxed);
-    }
-    if (!error.empty() && !scope.cancelled()) {
-      LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
-                   << " failed: " << error;
-      attempt_->Fail(std::move(error));
-    }
-    // The scope is cancelled now (the attempt ended or failed): the watcher's read returns,
-    // and the watcher wakes us (same thread) when it is done with the link.
-    while (watching_) {
-      peer_done_.expires_at(Clock::time_point::max());
-      co_await peer_done_.async_wait(kAsTuple);
-    }
-  }
-  wake_on_cancel.Reset();
-  out_.clear();
-  out_.shrink_to_fit();
-  exited_.store(true, std::memory_order_release);
-  attempt_->FlowExited();
-  migration_->Release();
-}
-
-asio::awaitable<void> OutgoingFlow::WatchPeer(Link& link) {
-  // The target never writes on a flow: anything a read returns means the connection is gone.
-  char byte;
-  auto [ec, n] = co_await link.ReadSome(asio::buffer(&byte, 1));
-  if (!attempt_->scope.cancelled()) {
-    std::string why = ec ? ec.message() : std::string("unexpected data");
-    LOG(WARNING) << "Migration flow " << shard_id_ << " to " << migration_->target_id()
-                 << " closed by the target: " << why;
-    attempt_->Fail(StrCat("Flow connection lost: ", why));
-  }
-  watching_ = false;
-  peer_done_.cancel();
-}
-
-asio::awaitable<std::string> OutgoingFlow::Handshake(Link& link) {
-  const MigrationInfo& info = migration_->info();
-  std::string error = co_await OpenLink(link, info);
-  if (!error.empty()) co_return error;
-  std::string flow_cmd = StrCat("DFLYMIGRATE FLOW ", migration_->my_id_, " ", shard_id_);
-  std::string request = Resp({"DFLYMIGRATE", "FLOW", migration_->my_id_, StrCat(shard_id_)});
-  auto timeout = Millis(absl::GetFlag(FLAGS_slot_migration_connection_timeout_ms));
-  auto [wec, n] = co_await link.Write(asio::buffer(request), Deadline::After(timeout));
-  if (wec) co_return StrCat(wec.message(), ": ", flow_cmd);
-  auto [rec, line] = co_await link.ReadLine(kMaxReplyLine, Deadline::After(FinalizationTimeout()));
-  if (rec) co_return StrCat(rec.message(), ": ", flow_cmd);
-  if (line != "+OK") co_return StrCat("Incorrect response for FLOW cmd: ", ReplyText(line));
-  co_return "";
-}
-
-asio::awaitable<std::string> OutgoingFlow::Stream(Link& link) {
-  CancelScope& scope = attempt_->scope;
-  const auto write_timeout = Millis(absl::GetFlag(FLAGS_replication_timeout));
-  std::string sending;
-  while (!scope.cancelled()) {
-    if (!failure_.empty()) co_return failure_;
-    if (!out_.empty()) {
-      sending.clear();
-      sending.swap(out_);
-      uint64_t lsn = std::exchange(pending_lsn_, 0);
-      in_flight_ = sending.size();
-      auto [ec, n] = co_await link.Write(asio::buffer(sending), Deadline::After(write_timeout));
-      in_flight_ = 0;
-      UpdateStall();
-      migration_->bytes_streamed_.fetch_add(n, std::memory_order_relaxed);
-      if (ec == asio::error::timed_out) co_return "JournalStreamer write operation timeout";
-      if (ec && scope.cancelled()) co_return "";
-      if (ec) co_return StrCat("Flow connection lost: ", ec.message());
-      if (lsn) lsn_written_.store(lsn, std::memory_order_release);
-      unacked_bytes_.store(link.UnackedBytes(), std::memory_order_relaxed);
-      continue;
-    }
-    if (!traversal_done()) {
-      if (traversal_start_ == Clock::time_point{}) traversal_start_ = Clock::now();
-      if (OverCpuBudget()) {
-        // Woken early by new output or by the scope's cancel, like the waits below.
-        wake_.expires_after(budget_sleep_);
-        waiting_ = true;
-        co_await wake_.async_wait(kAsTuple);
-        waiting_ = false;
-        continue;
-      }
-      TraverseStep();
-      UpdateStall();
-      if (out_.empty() && !traversal_done()) {
-        co_await asio::post(ctx_.get_executor(), asio::use_awaitable);  // let clients run
-      }
-      continue;
-    }
-    unacked_bytes_.store(link.UnackedBytes(), std::memory_order_relaxed);
-    if (drain_watch_ && unacked_bytes_.load(std::memory_order_relaxed) > 0) {
-      // Finalization waits for the target to catch up: keep the figure fresh.
-      wake_.expires_after(1ms);
-      waiting_ = true;
-      co_await wake_.async_wait(kAsTuple);
-      waiting_ = false;
-      continue;
-    }
-    waiting_ = true;
-    wake_.expires_at(Clock::time_point::max());
-    co_await wake_.async_wait(kAsTuple);
-    waiting_ = false;
-  }
-  co_return "";
-}
-
-void OutgoingFlow::TraverseStep() {
-  DbSlice& db = shard_->db(0);
-  const auto start = Clock::now();
-  const size_t fill = output_limit_ / 3;
-  const int64_t now_ms = NowMs();
-  uint64_t keys = 0;
-  unsigned steps = 0;
-  while (slot_index_ < slots_.size() && out_.size() < fill) {
-    unsigned pos = slots_[slot_index_] / num_shards_;
-    cursor_ = db.ScanSlot(pos, cursor_, [&](const KeyEntry* e) {
-      if (e->has_expire() && e->expire_at() <= now_ms) return;  // dead already
-      AppendState(e->key(), e, 0);
-      ++keys;
-    });
-    ++buckets_looped_;
-    if (cursor_ == 0) ++slot_index_;
-    if (++steps % buckets_per_check_ == 0 && Clock::now() - start > kTraverseBudget) break;
-  }
-  traversal_busy_ += Clock::now() - start;
-  keys_written_ += keys;
-  migration_->keys_streamed_.fetch_add(keys, std::memory_order_relaxed);
-  if (slot_index_ == slots_.size()) traversal_done_.store(true, std::memory_order_release);
-}
-
-bool OutgoingFlow::OverCpuBudget() const {
-  if (cpu_budget_ >= 1) return false;
-  auto elapsed = Clock::now() - traversal_start_;
-  return traversal_busy_.count() > cpu_budget_ * static_cast<float>(elapsed.count());
-}
-
-bool OutgoingFlow::Passed(SlotId slot, std::string_view key) const {
-  using key_table_internal::Rev;
-  if (slot_index_ >= slots_.size()) return true;
-  SlotId current = slots_[slot_index_];
-  if (slot != current) return slot < current;
-  if (cursor_ == 0) return false;
-  return Rev(KeyTable::Hash(key)) < Rev(cursor_);
-}
-
-void OutgoingFlow::OnKeyChange(SlotId slot, std::string_view key, const KeyEntry* entry) {
-  if (!failure_.empty()) return;  // the attempt failed: nothing more goes out
-  if (!Passed(slot, key)) {
-    ++changes_dropped_;
-    return;
-  }
-  AppendState(key, entry, ++txid_);
-  UpdateStall();
-  ++changes_forwarded_;
-  migration_->changes_streamed_.fetch_add(1, std::memory_order_relaxed);
-  if (out_.size() > output_limit_ * kOverflowFactor) {
-    FailNow("JournalStreamer write operation timeout");
-  }
-  Wake();
-}
-
-void OutgoingFlow::UpdateStall() {
-  size_t pending = out_.size() + in_flight_;
-  pending_bytes_.store(pending, std::memory_order_relaxed);
-  bool stalled = stalled_ ? pending > output_limit_ / 2 : pending > output_limit_;
-  if (!registered_) stalled = false;
-  if (stalled == stalled_) return;
-  stalled_ = stalled;
-  for (SlotId slot : slots_) SetSlotStalled(slot, stalled);
-}
-
-void OutgoingFlow::AppendState(std::string_view key, const KeyEntry* entry, uint64_t txid) {
-  if (entry == nullptr) {
-    flow::AppendSelectAndCommand(&out_, 0, txid, {"DEL", key});
-    return;
-  }
-  char scratch[CompactValue::kScratchSize];
-  std::string_view value = entry->value.GetString(scratch);
-  if (entry->has_expire()) {
-    char at[24];
-    int len = snprintf(at, sizeof(at), "%lld", static_cast<long long>(entry->expire_at()));
-    flow::AppendSelectAndCommand(&out_, 0, txid,
-                                 {"SET", key, value, "PXAT", std::string_view(at, len)});
-  } else {
-    flow::AppendSelectAndCommand(&out_, 0, txid, {"SET", key, value});
-  }
-}
-
-void OutgoingFlow::MarkFinalize(uint64_t attempt) {
-  // The line Dragonfly's tests parse (spec §6.3), with Darner's figures: every key is one
-  // command (strings only), nothing is skipped (a flow walks only its own slots).
-  LOG(INFO) << "RestoreStreamer LSN of " << SlotRangesToString(migration_->info().slot_ranges)
-            << ", shard " << shard_id_ << " attempt " << attempt << " with " << keys_written_
-            << " commands. Buckets looped " << buckets_looped_ << ", buckets on_db_update "
-            << changes_forwarded_ << ", buckets skipped 0, buckets written " << buckets_looped_
-            << ". Keys skipped 0, keys written " << keys_written_
-            << " throttle count: 0, throttle on db update: 0, throttle usec on db update: 0, "
-               "iter_skips: 0";
-  flow::AppendLsn(&out_, attempt);
-  pending_lsn_ = attempt;
-  UpdateStall();
-  Wake();
-}
+}  // namespace outgoing_internal
 
 // ---- OutgoingMigration ------------------------------------------------------------------------
 
