@@ -127,6 +127,53 @@ asio::awaitable<void> WaitWhileClientsPaused(const CommandId* cid, Connection* c
                      {std::chrono::microseconds(100), std::chrono::milliseconds(10)});
 }
 
+// The routing interface of one batch. It holds the pin that keeps the routing snapshot a
+// command was admitted under in force until the command ends (cluster `yes` mode), and makes
+// the waits that hold a command back before it runs: CLIENT PAUSE, a slot paused by a
+// finalizing migration, a slot stalled behind a slow migration flow. Each wait releases the pin
+// first (a paused slot waits for pinned commands), and the command is prepared again after it.
+class BatchRouting {
+ public:
+  BatchRouting(bool routed, size_t batch_size) : routed_(routed), stalled_index_(batch_size) {}
+
+  // Before a command is prepared: the snapshot to check it against (null when not routed).
+  const SlotRouting* Begin() {
+    pin_.Release();
+    return routed_ ? pin_.Acquire() : nullptr;
+  }
+  // After command `index` (of command `cid`, keys in `slot`, -1 for none) was prepared with
+  // `error`: waits and returns true when it must be prepared again.
+  asio::awaitable<bool> HoldBack(std::string_view error, const CommandId* cid, int slot,
+                                 size_t index, Connection* conn) {
+    if (error.data() == kClientPaused.data()) {
+      pin_.Release();
+      co_await WaitWhileClientsPaused(cid, conn);
+      co_return true;  // a closing connection leaves the loop
+    }
+    if (error.data() == kSlotPaused.data()) {
+      pin_.Release();  // a pause waits for pinned commands; this one has not started
+      co_await WaitWhileSlotPaused(static_cast<SlotId>(slot));
+      co_return true;  // the slot may have moved away meanwhile
+    }
+    if (error.empty() && routed_ && slot >= 0 && cid->IsWrite() &&
+        SlotStalled(static_cast<SlotId>(slot)) && stalled_index_ != index) {
+      stalled_index_ = index;  // one wait per command: slowed, never stuck
+      pin_.Release();
+      co_await WaitWhileSlotStalled(static_cast<SlotId>(slot));
+      co_return true;
+    }
+    co_return false;
+  }
+  // Keyless commands touch no slot's data; they run unpinned (DFLYCLUSTER CONFIG waits for
+  // pinned commands to finish).
+  void Unpin() { pin_.Release(); }
+
+ private:
+  const bool routed_;
+  RoutingPin pin_;
+  size_t stalled_index_;  // the command that last waited for a stalled slot
+};
+
 constexpr std::string_view kCrossSlotErr = "-CROSSSLOT Keys in request don't hash to the same slot";
 
 ConnectionContext* Ctx(Connection* conn) {
@@ -784,8 +831,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
   SlotGuess guesses[kPrefetchWindow];
   cc->last_active_ms = NowMs();
   const bool routed = GetClusterMode() == ClusterMode::kYes && !cc->replicated;
-  RoutingPin pin;
-  size_t stalled_index = cmds.size();  // the command that last waited for a stalled slot
+  BatchRouting routing_state(routed, cmds.size());
   // Nothing pipelined after QUIT (or a fatal error) runs, nor after a command that handed the
   // connection to a takeover (DFLYMIGRATE FLOW): what follows it is the takeover's.
   uint64_t clock = 0;  // when the previous command ended, if it ran here just before
@@ -804,8 +850,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
          (taken_over || !conn->has_takeover())) {
     apply_reply_mode();
     uint64_t start_cycles = std::exchange(clock, 0);
-    pin.Release();
-    const SlotRouting* routing = routed ? pin.Acquire() : nullptr;
+    const SlotRouting* routing = routing_state.Begin();
     if (i >= prefetched && cmds.size() - i >= 4) {
       guessed_from = i;
       prefetched = PrefetchKeys(cmds, i, cc, local, guesses);
@@ -815,32 +860,15 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
       key_slot.Set(guesses[i - guessed_from].key, guesses[i - guessed_from].slot);
     }
     std::string_view error = Prepare(cmds[i], cc, routing, &p, &error_storage);
-    if (error.data() == kClientPaused.data()) {
-      pin.Release();
-      co_await WaitWhileClientsPaused(p.cid, conn);
-      continue;  // checked again (a closing connection leaves the loop)
-    }
-    if (error.data() == kSlotPaused.data()) {
-      pin.Release();  // a pause waits for pinned commands; this one has not started
-      co_await WaitWhileSlotPaused(static_cast<SlotId>(p.slot));
-      continue;  // checked again: the slot may have moved away meanwhile
-    }
+    bool again = co_await routing_state.HoldBack(error, p.cid, p.slot, i, conn);
+    if (again) continue;  // prepared again after the wait
     if (!error.empty()) {
       RejectCommand(p, cc, error);
       ++i;
       continue;
     }
-    if (routed && p.slot >= 0 && p.cid->IsWrite() && SlotStalled(static_cast<SlotId>(p.slot)) &&
-        stalled_index != i) {
-      stalled_index = i;  // one wait per command: slowed, never stuck
-      pin.Release();
-      co_await WaitWhileSlotStalled(static_cast<SlotId>(p.slot));
-      continue;  // checked again
-    }
     cc->last_cmd = p.cid;
-    // Keyless commands touch no slot's data; they run unpinned (DFLYCLUSTER CONFIG waits for
-    // pinned commands to finish).
-    if (!p.cid->HasKeys()) pin.Release();
+    if (!p.cid->HasKeys()) routing_state.Unpin();
     if (p.cid->async) {
       co_await ExecuteAsync(p, cc);
       ++i;
@@ -870,7 +898,7 @@ asio::awaitable<size_t> Service::DispatchBatch(Connection* conn, std::span<const
     i += co_await RunRemoteBatch(cmds.subspan(i), p, cc, routing, &run, &error_storage);
   }
   apply_reply_mode();
-  pin.Release();
+  routing_state.Unpin();
   co_return i;
 }
 
