@@ -119,5 +119,35 @@ TEST_F(TransactionTest, KeylessTransactionVisitsShardsWithoutLocks) {
   });
 }
 
+TEST_F(TransactionTest, SquashedBatchWaitsForAKeyATransactionHolds) {
+  // A transaction on thread 1 holds `b` (shard 1) for 100 ms. A squashed batch on thread 0
+  // touching both shards stops shard 1's share at `b`, runs it once the lock is free, and still
+  // replies in order; the rest of shard 1's share runs after it.
+  std::string a = KeyOn(0, 1), b = KeyOn(1, 2), c = KeyOn(1, 3);
+  std::vector<std::string_view> hold = {"MSET", b, "held"};
+  std::promise<void> locked;
+  std::thread holder([&] {
+    RunCoroutine(1, [&]() -> asio::awaitable<void> {
+      Transaction tx(&service(), hold, Cid("MSET"));
+      co_await tx.Lock();
+      locked.set_value();
+      asio::steady_timer nap(co_await asio::this_coro::executor);
+      nap.expires_after(std::chrono::milliseconds(100));
+      co_await nap.async_wait(asio::use_awaitable);
+      tx.Unlock();
+    });
+  });
+  locked.get_future().wait();
+  auto start = std::chrono::steady_clock::now();
+  std::string replies = RunBatch(
+      {{"set", a, "1"}, {"set", b, "2"}, {"set", c, "3"}, {"get", a}, {"get", b}, {"get", c}});
+  auto waited = std::chrono::steady_clock::now() - start;
+  holder.join();
+  EXPECT_EQ(replies, std::string(kOk) + std::string(kOk) + std::string(kOk) + Bulk("1") +
+                         Bulk("2") + Bulk("3"));
+  EXPECT_GE(waited, std::chrono::milliseconds(80));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace darner
