@@ -46,6 +46,14 @@ def test_slowlog_records_commands_over_the_threshold(diag, client):
     other.cmd("GET", "k")
     newest = diag.cmd("SLOWLOG", "GET", "1")
     assert len(newest) == 1 and newest[0][0] > ident
+    # Commands that ran on another thread's shard are logged with the client's name too.
+    diag.cmd("SLOWLOG", "RESET")
+    for i in range(20):
+        other.cmd("SET", f"spread:{i}", "v")
+    spread = _entries_of(diag, b"SET")
+    assert len(spread) == 20
+    assert {e[5] for e in spread} == {b"worker"}
+    assert {e[3][1] for e in spread} == {f"spread:{i}".encode() for i in range(20)}
     # A negative threshold logs nothing.
     diag.cmd("CONFIG", "SET", "slowlog-log-slower-than", "-1")
     diag.cmd("SLOWLOG", "RESET")
