@@ -162,6 +162,31 @@ def _histogram(raw, name):
     return _pairs(got[name.encode()]) if name.encode() in got else {}
 
 
+def test_info_latencystats_reports_the_configured_percentiles(diag):
+    diag.cmd("SET", "k", "v")
+    diag.cmd("GET", "k")
+    section = diag.cmd("INFO", "latencystats").decode()
+    assert section.startswith("# Latencystats\r\n")
+    lines = dict(line.split(":", 1) for line in section.splitlines()[1:] if line)
+    fields = dict(kv.split("=") for kv in lines["latency_percentiles_usec_set"].split(","))
+    assert list(fields) == ["p50", "p99", "p99.9"]
+    assert float(fields["p50"]) <= float(fields["p99"]) <= float(fields["p99.9"])
+    assert "# Latencystats" not in diag.cmd("INFO").decode()  # not a default section
+    try:
+        assert diag.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "99.99 0.5") == "OK"
+        assert diag.cmd("CONFIG", "GET", "latency-tracking-info-percentiles") == [
+            b"latency-tracking-info-percentiles", b"99.99 0.5"]
+        section = diag.cmd("INFO", "latencystats").decode()
+        line = next(l for l in section.splitlines() if l.startswith("latency_percentiles_usec_set:"))
+        assert [kv.split("=")[0] for kv in line.split(":", 1)[1].split(",")] == ["p99.99", "p0.5"]
+        assert diag.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "101") == RespError(
+            "ERR CONFIG SET failed (possibly related to argument "
+            "'latency-tracking-info-percentiles') - latency-tracking-info-percentiles "
+            "parameters should sit between [0.0,100.0]")
+    finally:
+        diag.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
+
+
 def test_latency_errors(diag):
     assert diag.cmd("LATENCY", "NOPE") == RespError(
         "ERR unknown subcommand 'NOPE'. Try LATENCY HELP.")

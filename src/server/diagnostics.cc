@@ -1,11 +1,16 @@
 #include "server/diagnostics.h"
 
 #include <absl/flags/flag.h>
+#include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+#include <absl/strings/str_split.h>
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <map>
+#include <mutex>
 
 ABSL_FLAG(int32_t, slowlog_log_slower_than, 10000,
           "Redis's slowlog-log-slower-than: commands that take at least this many microseconds "
@@ -23,6 +28,59 @@ namespace darner {
 DiagnosticsConfig& Diagnostics() {
   static DiagnosticsConfig config;
   return config;
+}
+
+namespace {
+std::mutex percentiles_mu;
+std::vector<double>& Percentiles() {
+  static std::vector<double> list = {50, 99, 99.9};
+  return list;
+}
+}  // namespace
+
+std::vector<double> InfoPercentiles() {
+  std::lock_guard lk(percentiles_mu);
+  return Percentiles();
+}
+
+std::string SetInfoPercentiles(std::string_view list) {
+  std::vector<double> parsed;
+  for (absl::string_view word :
+       absl::StrSplit(absl::string_view(list.data(), list.size()), ' ', absl::SkipEmpty())) {
+    double v;
+    if (!absl::SimpleAtod(word, &v) || std::isnan(v)) {
+      return "Invalid latency-tracking-info-percentiles parameters";
+    }
+    if (v < 0 || v > 100) {
+      return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+    }
+    parsed.push_back(v);
+  }
+  std::lock_guard lk(percentiles_mu);
+  Percentiles() = std::move(parsed);
+  return "";
+}
+
+std::string FormatInfoPercentiles() {
+  std::string out;
+  for (double p : InfoPercentiles()) {
+    if (!out.empty()) out += ' ';
+    out += absl::StrFormat("%g", p);
+  }
+  return out;
+}
+
+uint64_t LatencyHistogram::Percentile(double p) const {
+  uint64_t n = total();
+  if (n == 0) return 0;
+  // The rank of the percentile among the calls, at least the first.
+  uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(p / 100 * double(n))));
+  uint64_t seen = 0;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    seen += counts[i];
+    if (seen >= rank) return uint64_t{1} << i;
+  }
+  return uint64_t{1} << (kBuckets - 1);
 }
 
 void ApplyDiagnosticsFlags() {

@@ -23,6 +23,14 @@ struct DiagnosticsConfig {
   std::atomic<bool> latency_tracking{true};      // per-command histograms
 };
 DiagnosticsConfig& Diagnostics();
+
+// latency-tracking-info-percentiles: the percentiles INFO latencystats reports, in the order
+// given ("50 99 99.9" by default). Any thread.
+std::vector<double> InfoPercentiles();
+// Sets them from a space-separated list; returns an error text, or empty.
+std::string SetInfoPercentiles(std::string_view list);
+// The list as CONFIG GET shows it.
+std::string FormatInfoPercentiles();
 // Copies --slowlog_log_slower_than, --slowlog_max_len, --latency_monitor_threshold and
 // --latency_tracking into Diagnostics() (at start; CONFIG SET sets both).
 void ApplyDiagnosticsFlags();
@@ -82,6 +90,8 @@ struct LatencyHistogram {
   void Add(uint64_t micros);
   void Merge(const LatencyHistogram& other);
   uint64_t total() const;
+  // The bound (2^i microseconds) of the bucket holding the p-th percentile (0 when empty).
+  uint64_t Percentile(double p) const;
 };
 
 // A thread's latency monitor: its events by name.

@@ -98,5 +98,30 @@ TEST(LatencyTest, HistogramBucketsArePowersOfTwo) {
   EXPECT_EQ(other.total(), 10u);
 }
 
+TEST(LatencyTest, PercentilesAreBucketBounds) {
+  LatencyHistogram h;
+  EXPECT_EQ(h.Percentile(50), 0u);        // no calls
+  for (int i = 0; i < 98; ++i) h.Add(3);  // bucket [2, 4)
+  h.Add(100);                             // [64, 128)
+  h.Add(5000);                            // [4096, 8192)
+  EXPECT_EQ(h.Percentile(0), 4u);
+  EXPECT_EQ(h.Percentile(50), 4u);
+  EXPECT_EQ(h.Percentile(99), 128u);
+  EXPECT_EQ(h.Percentile(99.9), 8192u);
+  EXPECT_EQ(h.Percentile(100), 8192u);
+}
+
+TEST(LatencyTest, InfoPercentilesParseAndFormat) {
+  EXPECT_EQ(FormatInfoPercentiles(), "50 99 99.9");
+  EXPECT_EQ(SetInfoPercentiles("99.99 0.5"), "");
+  EXPECT_EQ(FormatInfoPercentiles(), "99.99 0.5");
+  EXPECT_NE(SetInfoPercentiles("101"), "");
+  EXPECT_NE(SetInfoPercentiles("abc"), "");
+  EXPECT_EQ(FormatInfoPercentiles(), "99.99 0.5");  // a bad list changes nothing
+  EXPECT_EQ(SetInfoPercentiles(""), "");
+  EXPECT_TRUE(InfoPercentiles().empty());
+  EXPECT_EQ(SetInfoPercentiles("50 99 99.9"), "");
+}
+
 }  // namespace
 }  // namespace darner

@@ -289,6 +289,7 @@ const ConfigParam kConfigParams[] = {
        return "";
      },
      "latency_tracking"},
+    {"latency-tracking-info-percentiles", FormatInfoPercentiles, SetInfoPercentiles},
     {"dir",
      [] {
        std::string dir = absl::GetFlag(FLAGS_dir);

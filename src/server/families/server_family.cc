@@ -97,6 +97,7 @@ void Merge(NodeSnapshot* into, EngineShard& shard, ThreadStats& ts) {
     st.commands[i].cycles += ts.commands[i].cycles;
     st.commands[i].rejected += ts.commands[i].rejected;
     st.commands[i].failed += ts.commands[i].failed;
+    st.commands[i].latency.Merge(ts.commands[i].latency);
   }
   for (const auto& [code, n] : ts.errors) st.errors[code] += n;
   st.total_commands += ts.total_commands;
@@ -277,6 +278,25 @@ void AppendCommandStats(std::string* out, const NodeSnapshot& snap, Service* svc
   StrAppend(out, "\r\n");
 }
 
+// One line per command that ran: the percentiles latency-tracking-info-percentiles names, as
+// the bounds of the power-of-two buckets that hold them (server/diagnostics.h).
+void AppendLatencyStats(std::string* out, const NodeSnapshot& snap, Service* svc) {
+  StrAppend(out, "# Latencystats\r\n");
+  std::vector<double> percentiles = InfoPercentiles();
+  svc->registry().ForEach([&](const CommandId& cid) {
+    if (cid.index >= snap.stats.commands.size()) return;
+    const LatencyHistogram& h = snap.stats.commands[cid.index].latency;
+    if (h.total() == 0) return;
+    StrAppend(out, "latency_percentiles_usec_", ToLower(cid.name), ":");
+    for (size_t i = 0; i < percentiles.size(); ++i) {
+      StrAppend(out, i ? "," : "",
+                absl::StrFormat("p%g=%.3f", percentiles[i], double(h.Percentile(percentiles[i]))));
+    }
+    StrAppend(out, "\r\n");
+  });
+  StrAppend(out, "\r\n");
+}
+
 void AppendErrorStats(std::string* out, const NodeSnapshot& snap, Service* svc) {
   StrAppend(out, "# Errorstats\r\n");
   std::vector<std::pair<std::string, uint64_t>> errors(snap.stats.errors.begin(),
@@ -321,6 +341,7 @@ constexpr InfoSection kInfoSections[] = {
     {"modules", AppendModulesSection, true},
     {"commandstats", AppendCommandStats, false},
     {"errorstats", AppendErrorStats, true},
+    {"latencystats", AppendLatencyStats, false},
     {"cluster", AppendClusterSection, true},
     {"keyspace", AppendKeyspaceSection, true},
 };
