@@ -73,7 +73,6 @@ constexpr auto kMaxMarkerWait = 1s;
 // Failed finalization attempts in a row after which the migration starts over.
 constexpr uint64_t kMaxFinalizeAttempts = 5;
 
-
 std::chrono::milliseconds PauseLimit() {
   return Millis(absl::GetFlag(FLAGS_migration_pause_limit_ms));
 }
