@@ -97,6 +97,7 @@ void ReplyBuilder::SendVerbatim(std::string_view s, std::string_view format) {
 
 void ReplyBuilder::TakeErrorsAndClear(ReplyBuilder& other) {
   other.out_.clear();
+  // A large batch's buffer is not kept around.
   if (other.out_.capacity() > (64u << 10)) std::string().swap(other.out_);
   if (other.error_count_ > 0) {
     error_count_ += other.error_count_;
@@ -112,15 +113,7 @@ void ReplyBuilder::Absorb(ReplyBuilder& other) {
   } else {
     out_.append(other.out_);
   }
-  other.out_.clear();
-  // A large batch's buffer is not kept around.
-  if (other.out_.capacity() > (64u << 10)) std::string().swap(other.out_);
-  if (other.error_count_ > 0) {
-    error_count_ += other.error_count_;
-    last_error_code_ = std::move(other.last_error_code_);
-    other.error_count_ = 0;
-    other.last_error_code_.clear();
-  }
+  TakeErrorsAndClear(other);
 }
 
 }  // namespace darner

@@ -160,10 +160,11 @@ struct ConfigParam {
   const char* flag = nullptr;
 };
 
-// A setter for an integer parameter in [lo, hi] that stores into `flag` and calls `apply`.
+// A setter for an integer parameter in [lo, hi] that stores into `flag` and calls `apply` (if
+// any).
 template <typename T>
 std::function<std::string(std::string_view)> IntSetter(absl::Flag<T>* flag, int64_t lo, int64_t hi,
-                                                       void (*apply)(int64_t)) {
+                                                       void (*apply)(int64_t) = nullptr) {
   return [=](std::string_view v) -> std::string {
     int64_t n;
     if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
@@ -171,7 +172,7 @@ std::function<std::string(std::string_view)> IntSetter(absl::Flag<T>* flag, int6
     // The flag may be narrower than Redis's range (Dragonfly's types): it keeps the nearest.
     absl::SetFlag(flag, static_cast<T>(std::clamp<int64_t>(n, std::numeric_limits<T>::min(),
                                                            std::numeric_limits<T>::max())));
-    apply(n);
+    if (apply) apply(n);
     return "";
   };
 }
@@ -257,14 +258,7 @@ const ConfigParam kConfigParams[] = {
      },
      "cluster_announce_ip"},
     {"announce-port", [] { return StrCat(absl::GetFlag(FLAGS_announce_port)); },
-     [](std::string_view v) -> std::string {
-       int64_t n;
-       if (!ParseInt64(v, &n)) return "argument couldn't be parsed into an integer";
-       if (n < 0 || n > 65535) return "argument must be between 0 and 65535 inclusive";
-       absl::SetFlag(&FLAGS_announce_port, static_cast<uint32_t>(n));
-       return "";
-     },
-     "announce_port"},
+     IntSetter(&FLAGS_announce_port, 0, 65535), "announce_port"},
     {"slowlog-log-slower-than", [] { return StrCat(Diagnostics().slowlog_slower_than_us.load()); },
      IntSetter(&FLAGS_slowlog_log_slower_than, -1, INT64_MAX,
                [](int64_t n) { Diagnostics().slowlog_slower_than_us = n; }),

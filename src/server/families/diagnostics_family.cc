@@ -323,13 +323,12 @@ double Ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / b : 0
 
 asio::awaitable<void> CmdMemoryStats(CmdArgList, CommandContext& cx) {
   MemoryFigures f = co_await GatherMemory(cx);
-  size_t allocated = 0, active = 0, resident = f.rss;
   // mimalloc's view of the process: what it committed from the OS.
   size_t elapsed, user, sys, current_rss, peak_rss, current_commit, peak_commit, faults;
   mi_process_info(&elapsed, &user, &sys, &current_rss, &peak_rss, &current_commit, &peak_commit,
                   &faults);
-  allocated = f.used;
-  active = std::max<size_t>(current_commit, allocated);
+  const size_t allocated = f.used, resident = f.rss;
+  const size_t active = std::max<size_t>(current_commit, allocated);
   ReplyBuilder* rb = cx.rb;
   size_t dbs_with_keys = 0;
   for (const auto& d : f.dbs) dbs_with_keys += d.keys > 0;
